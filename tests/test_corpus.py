@@ -191,3 +191,17 @@ def test_commercial_only_leaves_out_essen(tmp_path, parsed):
     exs = all_examples(info.out_dir)
     assert exs and not any(e.noncommercial or "essen" in e.source.lower() for e in exs)
     assert load_manifest(info.out_dir)["noncommercial_examples"] == 0
+
+
+def test_without_leaves_out_a_source_group(tmp_path, parsed):
+    # The shipped weights are GPL-3.0-or-later; `--without openmsx` keeps the GPL-2.0-only
+    # MIDI files out of the corpus they are trained on.
+    assert any(s.group == "openmsx" for s in tiny_sources())
+    srcs = collect_sources(None, allow_noncommercial=False, include_user=False, without=["openmsx"])
+    assert srcs and not any(s.group == "openmsx" for s in srcs)
+    info = build(tmp_path / "c", hours=TINY_HOURS, seed=0, workers=1, without=["openmsx"],
+                 sources=tiny_sources(), cache_root=parsed)
+    exs = all_examples(info.out_dir)
+    assert exs and not any(e.source.startswith("openmsx/") for e in exs)
+    assert not any("GPL" in e.licence for e in exs)
+    assert load_manifest(info.out_dir)["options"]["without"] == ["openmsx"]

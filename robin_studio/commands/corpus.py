@@ -1,6 +1,6 @@
 """`robin-studio corpus`: build, extend and inspect the training corpus.
 
-    robin-studio corpus build [--hours N] [--seed S] [--commercial-only] [--out DIR]
+    robin-studio corpus build [--hours N] [--seed S] [--commercial-only] [--without GROUPS] [--out DIR]
     robin-studio corpus add DIR [--licence TEXT]    copy a folder of General MIDI files in
     robin-studio corpus stats [--corpus DIR] [--listen N] [--out DIR]
 """
@@ -23,6 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--commercial-only", action="store_true",
                    help="leave out sources licensed for non-commercial use only (Essen...)")
     b.add_argument("--out", type=Path, default=None, help="corpus folder (default: the cache)")
+    b.add_argument("--without", default="",
+                   help="comma-separated source groups to leave out, e.g. openmsx (GPL-2.0-only "
+                        "MIDI files: leave them out of a corpus for weights you ship under "
+                        "GPL-3.0-or-later)")
     b.add_argument("--workers", type=int, default=2, help="parallel parsers (default 2)")
     b.add_argument("--groups", default=None,
                    help="comma-separated music21 corpus groups (default: tune books, Essen, "
@@ -55,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
         groups = [g for g in args.groups.split(",") if g] if args.groups else None
         info = build_corpus(args.out, hours=args.hours, seed=args.seed,
                             allow_noncommercial=not args.commercial_only, workers=args.workers,
-                            progress=_progress, groups=groups)
+                            progress=_progress, groups=groups,
+                            without=[g for g in args.without.split(",") if g])
         print(file=sys.stderr)
         print(f"corpus: {sum(info.n_examples.values())} examples, {info.hours:.1f} h in "
               f"{len(info.hours_per_style)} styles -> {info.out_dir}")

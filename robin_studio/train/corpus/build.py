@@ -64,13 +64,16 @@ def user_midi_dir() -> Path:
 
 
 def collect_sources(groups: tuple[str, ...] | list[str] | None, allow_noncommercial: bool,
-                    include_user: bool = True, max_files: int | None = None) -> list[src_mod.SourceFile]:
+                    include_user: bool = True, max_files: int | None = None,
+                    without: tuple[str, ...] | list[str] = ()) -> list[src_mod.SourceFile]:
     srcs = src_mod.openmsx_sources()
     srcs += src_mod.music21_sources(list(groups) if groups is not None else list(DEFAULT_GROUPS))
     if include_user and user_midi_dir().is_dir():
         srcs += user_sources()
     if not allow_noncommercial:
         srcs = [s for s in srcs if not s.noncommercial]
+    if without:
+        srcs = [s for s in srcs if s.group not in without]
     if max_files is not None:
         # Keep a spread over groups rather than the first group only.
         by_group: dict[str, list] = defaultdict(list)
@@ -338,14 +341,17 @@ def build(out_dir: Path, *, hours: float = 100.0, seed: int = 0, allow_noncommer
           include_originals: bool = True, include_user: bool = True,
           cache_root: Path | None = None,
           sources: list[src_mod.SourceFile] | None = None,
-          material_factor: float | None = 1.2) -> CorpusInfo:
+          material_factor: float | None = 1.2,
+          without: tuple[str, ...] | list[str] = ()) -> CorpusInfo:
     """See `dataset.build_corpus`. `sources` replaces the default source list (tests)."""
     t0 = time.time()
     enough_s = None
     if sources is not None:
-        srcs = [s for s in sources if allow_noncommercial or not s.noncommercial]
+        srcs = [s for s in sources if (allow_noncommercial or not s.noncommercial)
+                and s.group not in without]
     else:
-        srcs = interleave_groups(collect_sources(groups, allow_noncommercial, include_user, max_files))
+        srcs = interleave_groups(collect_sources(groups, allow_noncommercial, include_user,
+                                                 max_files, without))
         if material_factor:
             # Parse (in the interleaved order) only until there are about `material_factor`
             # times the requested hours in single arrangements: a cold build stays short,
@@ -396,7 +402,8 @@ def build(out_dir: Path, *, hours: float = 100.0, seed: int = 0, allow_noncommer
                         options={"hours": hours, "allow_noncommercial": allow_noncommercial,
                                  "groups": list(groups) if groups else list(DEFAULT_GROUPS),
                                  "max_files": max_files, "include_originals": include_originals,
-                                 "material_factor": material_factor},
+                                 "material_factor": material_factor,
+                                 "without": sorted(without)},
                         build_s=time.time() - t0)
 
 

@@ -190,7 +190,8 @@ def build_corpus(out_dir: Path | str | None = None, *, hours: float = 100.0, see
     is called now and then. Extra keyword options go to `build.build`: `groups` (music21
     corpus groups to use), `max_files`, `material_factor` (parse sources, spread over the
     groups, until this many times `hours` of single arrangements exist; default 1.2),
-    `include_originals`, `include_user`.
+    `include_originals`, `include_user`, `without` (source groups to leave out, e.g.
+    "openmsx", whose GPL-2.0-only licence may not suit weights shipped under GPL-3.0-or-later).
     """
     from robin_studio.train.corpus.build import build
     return build(Path(out_dir) if out_dir else default_corpus_dir(), hours=hours, seed=seed,
