@@ -105,18 +105,51 @@ def test_av_align_on_a_real_video_with_two_jumps(tmp_path):
     assert aligned == 1.0 and off == 0.0
 
 
-def test_tb_iou_finds_the_music_changing_at_the_cut():
-    # 12 s of a pulsing C major triad, then of a pulsing F# major triad with another timbre
-    seg_a = np.concatenate([tone([midi_hz(p) for p in (60, 64, 67)], 0.5) for _ in range(12)])
-    seg_b = np.concatenate([np.sign(tone([midi_hz(p) for p in (66, 70, 73)], 0.5)) * 0.1
-                            for _ in range(12)])
-    y = np.concatenate([seg_a, seg_b]).astype(np.float32)
-    beats = mr.hear(y, SR).beats_s
-    tb = mr.transition_beats_s(y, SR, beats, 1)
-    assert len(tb) == 1 and abs(tb[0] - 6.0) < 0.1     # the music's own change point
-    assert mr.tb_iou([6.0], y, SR) == 1.0
-    assert mr.tb_iou([3.0], y, SR) == 0.0
-    assert math.isnan(mr.tb_iou([], y, SR))
+# VeM (arXiv:2511.09585, Eqs. 11-12): IoU of two event sets, intersection counted within 0.5 s.
+GRID_120 = np.arange(0.5, 12.1, 0.5)       # 24 beats, 0.5 .. 12.0 s: librosa hears all of them
+GRID_60 = np.arange(1.0, 12.1, 1.0)        # 12 beats, every other beat of GRID_120
+
+
+def test_tolerant_matching_is_a_maximum_one_to_one_matching():
+    # closest pair first (1.45-1.4) would leave 1.0 without a partner; 1.0-1.4 and 1.45-1.9 is 2
+    assert mr.tolerant_matches([1.0, 1.45], [1.4, 1.9], 0.5) == 2
+    assert mr.tolerant_iou([1.0, 1.45], [1.4, 1.9], 0.5) == 1.0
+    # the window is inclusive: exactly 0.5 s apart still counts
+    assert mr.tolerant_matches([1.0], [1.5], 0.5) == 1
+    assert mr.tolerant_matches([1.0], [1.51], 0.5) == 0
+
+
+def test_beat_iou_of_click_tracks_against_a_ground_truth_grid():
+    reference = GRID_120
+    same = mr.hear(clicks(GRID_120, 12.5), SR).beats_s
+    assert len(same) == 24 and np.max(np.abs(same - GRID_120)) < 0.03
+    assert mr.beat_iou(same, reference) == 1.0          # VeM's ground-truth row: 1.000
+    half = mr.hear(clicks(GRID_60, 12.5), SR).beats_s
+    assert len(half) == 12
+    # 12 heard beats each on a reference beat: 12 / (12 + 24 - 12)
+    assert mr.beat_iou(half, reference) == pytest.approx(0.5)
+    # nothing heard: 0 / (0 + 24 - 0)
+    assert mr.beat_iou([], reference) == 0.0
+
+
+def test_tb_iou_compares_the_cuts_with_every_heard_beat():
+    audio = clicks(GRID_120, 12.5)
+    on_beat_cuts = [2.5, 5.0, 7.5, 10.0]
+    # each cut matches one of the 24 heard beats: 4 / (4 + 24 - 4) = 1/6, not 1
+    assert mr.tb_iou(on_beat_cuts, audio, SR) == pytest.approx(4 / 24)
+    # a cut half-way between two beats (0.25 s off) still counts at the 0.5 s threshold
+    assert mr.tb_iou([2.75, 5.25, 7.75, 10.25], audio, SR) == pytest.approx(4 / 24)
+    # at 60 bpm the same cuts face 12 beats: 4 / (4 + 12 - 4) = 1/3
+    assert mr.tb_iou(on_beat_cuts, clicks(GRID_60, 12.5), SR) == pytest.approx(4 / 12)
+    # with given beats: cut 1.0 matches 0.5 or 1.4 (one of them), cut 5.0 nothing: 1 / (2 + 3 - 1)
+    assert mr.tb_iou([1.0, 5.0], None, SR, beats_s=np.array([0.5, 1.4, 3.0])) == pytest.approx(0.25)
+    assert math.isnan(mr.tb_iou([], audio, SR))
+
+
+def test_rhythm_report_uses_the_vem_definitions():
+    rep = mr.rhythm_report(clicks(GRID_120, 12.5), SR, [2.5, 5.0, 7.5, 10.0], GRID_60)
+    assert rep.tb_iou == pytest.approx(4 / 24)
+    assert rep.beat_iou == pytest.approx(12 / 24)   # 24 heard vs 12 reference beats
 
 
 # -- intent ------------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Events heard in rendered audio: beats, onsets and structural change points.
+"""Events heard in rendered audio: beats and onsets.
 
 Every rhythm metric in `eval/` is computed from these, i.e. from what a listener would hear,
 never from the beat grid the engine planned. librosa does the work (beat tracking after
 Ellis 2007, spectral-flux onsets); audio is first reduced to mono at 24 kHz, which keeps the
 frame hop at 256 samples (10.7 ms) so that a 35 ms tolerance is several frames wide.
+VeM's Beat-IoU/TB-IoU use madmom's RNN beat tracker instead (see `metrics_rhythm`); madmom is not
+installed here, so librosa's beats stand in for it.
 """
 
 from __future__ import annotations
@@ -54,39 +56,3 @@ def hear(audio: np.ndarray, sample_rate: int) -> HeardEvents:
                                         units="time")
     return HeardEvents(duration_s, float(np.atleast_1d(tempo)[0]), np.asarray(beats, float),
                        np.asarray(onsets, float), env, ANALYSIS_SR / HOP)
-
-
-def beat_synchronous_novelty(audio: np.ndarray, sample_rate: int, beats_s: np.ndarray,
-                             kernel_beats: int = 4) -> np.ndarray:
-    """Foote checkerboard novelty of beat-synchronous chroma+MFCC, one value per beat.
-
-    High where the music changes character (a new section, a new chord colour, an entry).
-    Used to find the music's own transition points.
-    """
-    y = to_mono_24k(audio, sample_rate)
-    if len(beats_s) < 3:
-        return np.zeros(len(beats_s))
-    chroma = librosa.feature.chroma_stft(y=y, sr=ANALYSIS_SR, hop_length=HOP)
-    mfcc = librosa.feature.mfcc(y=y, sr=ANALYSIS_SR, hop_length=HOP, n_mfcc=13)
-    feats = np.vstack([librosa.util.normalize(chroma, axis=0),
-                       librosa.util.normalize(mfcc[1:], axis=0)])
-    frames = librosa.time_to_frames(beats_s, sr=ANALYSIS_SR, hop_length=HOP)
-    frames = np.clip(frames, 0, feats.shape[1] - 1)
-    # Column j summarises [beat j, beat j+1) (the last: beat n-1 to the end), so a boundary at
-    # the start of column j is beat j itself.
-    bounds = np.append(frames, feats.shape[1])
-    sync = np.stack([feats[:, a:max(b, a + 1)].mean(axis=1) for a, b in zip(bounds[:-1], bounds[1:])],
-                    axis=1)
-    n = sync.shape[1]
-    unit = sync / (np.linalg.norm(sync, axis=0, keepdims=True) + 1e-9)
-    ssm = unit.T @ unit
-    k = kernel_beats
-    novelty = np.zeros(len(beats_s))
-    for i in range(n):
-        lo, hi = max(0, i - k), min(n, i + k)
-        if i - lo < 1 or hi - i < 1:
-            continue
-        past, future = ssm[lo:i, lo:i], ssm[i:hi, i:hi]
-        cross = ssm[lo:i, i:hi]
-        novelty[i] = 0.5 * (past.mean() + future.mean()) - cross.mean()
-    return novelty

@@ -9,22 +9,41 @@ Metrics
 - Cut-to-beat hit rate at 35 ms and 70 ms: the share of cuts with a tracked beat (or, in the
   `onset` variant, a detected onset) within the tolerance. 70 ms is the usual beat-tracking
   tolerance (MIREX F-measure); 35 ms is about one frame at 30 fps.
-- Beat-IoU and TB-IoU with a 0.5 s threshold, after VeM (Tong et al., "Video Echoed in Music:
-  Semantic, Temporal, and Rhythmic Alignment for Video-to-Music Generation", AAAI 2026,
-  arXiv:2511.09585). **The exact formulas could not be retrieved here**: only the paper's
-  abstract was reachable offline, and no public code of VeM was found. What is implemented is
-  our reading, stated so nobody mistakes it for the paper's:
+- Beat-IoU (the paper's "BIoU") and TB-IoU ("TBIoU") of VeM (Tong et al., "Video Echoed in
+  Music: Semantic, Temporal, and Rhythmic Alignment for Video-to-Music Generation", AAAI-26,
+  pp. 25983-25990; arXiv:2511.09585), section "Experiments", "Objective Evaluation Metrics",
+  "Rhythmic Consistency", Eqs. (11) and (12):
 
-      IoU_tol(A, B) = |M| / (|A| + |B| - |M|)
+      BIoU  = |B_gt ∩ B_syn| / |B_gt ∪ B_syn|
+      TBIoU = |T_v ∩ B_m|   / |T_v ∪ B_m|
 
-  where M is a one-to-one matching of events of A to events of B with |a - b| <= tol (greedy,
-  closest pairs first), i.e. a tolerant intersection over union of two event sets.
-  Beat-IoU = IoU_0.5(beats heard in the generated audio, reference beats);
-  TB-IoU   = IoU_0.5(video transition times, the generated music's K strongest transition
-  beats), K = number of video transitions, a "transition beat" being a tracked beat ranked by
-  the Foote novelty of beat-synchronous chroma+MFCC (where the music changes character).
-  0.5 s is also mir_eval's window for structural boundary hits. Numbers from these are **not**
-  comparable with VeM's Table 1 until the definitions are checked against the paper.
+  B_syn: beats detected in the generated music; B_gt: beats detected in the ground-truth
+  soundtrack; T_v: the video's transition (cut) times; B_m: the beat times of the music, i.e.
+  *every* detected beat, not a selection of "transition beats". The intersection is counted
+  "within a threshold"; the paper gives one temporal threshold, 0.5 s, for "both the beat and
+  the transition detectors", read here as the matching window of both metrics. The detectors
+  are those of the paper's method section: an RNN beat tracker (Böck et al. 2016, i.e. madmom)
+  and the frame-level scene-transition detector of its video parsing (named only in its
+  Appendix A, which was not retrievable). VeM's ground-truth soundtracks score BIoU 1.000 and TBIoU 0.559 (Table 1).
+
+  What the paper leaves open, and what is assumed here (so numbers are close to, not
+  guaranteed equal to, VeM's Table 1):
+    * "intersection within a threshold" is read as the size |M| of a maximum one-to-one
+      matching of events with |a - b| <= 0.5 s, and the union as |A| + |B| - |M| (the same
+      counting mir_eval uses for onset and beat F-measures); this keeps the value in [0, 1].
+    * beats are tracked by librosa (Ellis 2007, see `audio_events`), not madmom, which is not
+      installed here; the two trackers can disagree (e.g. on metrical level), which moves both
+      metrics; how much has not been measured.
+    * transitions are the clip's true cut times (the suite writes its clips), not a detector's.
+    * times are compared in seconds, not quantised to the 16 fps grid of VeM's aligner.
+    * TB-IoU is nan for a clip without cuts; two empty sets give 1.0.
+    * `robin-studio eval` has no ground-truth soundtrack, so the suite passes the clip's cuts
+      and visual beats as the reference of `beat_iou`: that number uses the paper's formula
+      but not its reference and is not comparable with VeM's BIoU column.
+  A consequence of the definition worth knowing when reading TB-IoU: it can never exceed
+  min(|T_v|, |B_m|) / max(|T_v|, |B_m|), so music at 120 bpm under a cut every 4 s scores at
+  most 1/8 even when every cut is on a beat; and at 120 bpm every instant lies within 0.25 s of
+  some beat, so the 0.5 s threshold cannot tell an on-beat cut from an off-beat one.
 - AV-Align (Yariv et al., "Diverse and Aligned Audio-to-Video Generation via Text-to-Video
   Model Adaptation", AAAI 2024; code: guyyariv/TempoTokens `av_align.py`), implemented as that
   code does: audio peaks are librosa onsets; video peaks are strict local maxima of the mean
@@ -44,7 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robin_studio.eval.audio_events import HeardEvents, beat_synchronous_novelty, hear
+from robin_studio.eval.audio_events import HeardEvents, hear
 
 HIT_TOLERANCES_S = (0.035, 0.070)
 FLOW_WIDTH = 160   # frames are scaled to this width before optical flow (see the docstring)
@@ -75,22 +94,23 @@ def hit_rate(events_s: np.ndarray, targets_s: np.ndarray, tolerance_s: float) ->
 
 
 def tolerant_matches(a_s: np.ndarray, b_s: np.ndarray, tolerance_s: float) -> int:
-    """Size of a one-to-one matching of A to B within the tolerance, closest pairs first."""
-    a = np.asarray(a_s, float)
-    b = np.asarray(b_s, float)
-    if len(a) == 0 or len(b) == 0:
-        return 0
-    d = np.abs(a[:, None] - b[None, :])
-    ii, jj = np.nonzero(d <= tolerance_s + 1e-9)
-    order = np.argsort(d[ii, jj], kind="stable")
-    used_a: set[int] = set()
-    used_b: set[int] = set()
-    for k in order:
-        i, j = int(ii[k]), int(jj[k])
-        if i not in used_a and j not in used_b:
-            used_a.add(i)
-            used_b.add(j)
-    return len(used_a)
+    """Size of a maximum one-to-one matching of A to B with |a - b| <= tolerance.
+
+    Every event's window has the same width, so a sweep that gives each event of A (in time
+    order) the earliest still-free event of B inside its window is optimal; a closest-pairs-first
+    greedy is not (it can take the one partner a neighbour needed).
+    """
+    a = np.sort(np.asarray(a_s, float))
+    b = np.sort(np.asarray(b_s, float))
+    tol = tolerance_s + 1e-9
+    j = matched = 0
+    for t in a:
+        while j < len(b) and b[j] < t - tol:
+            j += 1            # too early for this event, hence for every later one
+        if j < len(b) and b[j] <= t + tol:
+            matched += 1
+            j += 1
+    return matched
 
 
 def tolerant_iou(a_s: np.ndarray, b_s: np.ndarray, tolerance_s: float) -> float:
@@ -104,37 +124,27 @@ def tolerant_iou(a_s: np.ndarray, b_s: np.ndarray, tolerance_s: float) -> float:
 
 def beat_iou(generated_beats_s: np.ndarray, reference_beats_s: np.ndarray,
              threshold_s: float = VEM_THRESHOLD_S) -> float:
-    """Beat-IoU (our reading of VeM; see the module docstring)."""
+    """VeM's BIoU (Eq. 11): beats of the generated music vs the reference beats, 0.5 s threshold.
+
+    The paper's reference is the beats of the ground-truth soundtrack; see the module docstring
+    for what `robin-studio eval` passes instead.
+    """
     return tolerant_iou(generated_beats_s, reference_beats_s, threshold_s)
-
-
-def transition_beats_s(audio: np.ndarray, sample_rate: int, beats_s: np.ndarray, count: int,
-                       min_gap_beats: int = 2) -> np.ndarray:
-    """The `count` tracked beats where the music changes most (novelty peaks), in time order."""
-    if count <= 0 or len(beats_s) == 0:
-        return np.zeros(0)
-    novelty = beat_synchronous_novelty(audio, sample_rate, beats_s)
-    chosen: list[int] = []
-    for i in np.argsort(-novelty, kind="stable"):
-        if novelty[i] <= 0 and chosen:
-            break
-        if all(abs(int(i) - c) >= min_gap_beats for c in chosen):
-            chosen.append(int(i))
-        if len(chosen) == count:
-            break
-    return np.sort(np.asarray(beats_s, float)[chosen])
 
 
 def tb_iou(transitions_s: np.ndarray, audio: np.ndarray, sample_rate: int,
            beats_s: np.ndarray | None = None, threshold_s: float = VEM_THRESHOLD_S) -> float:
-    """TB-IoU (our reading of VeM; see the module docstring). nan when the clip has no cut."""
+    """VeM's TBIoU (Eq. 12): video transitions vs every beat of the music, 0.5 s threshold.
+
+    `beats_s` are the beats heard in `audio` (tracked here when not given). nan when the clip
+    has no cut.
+    """
     transitions = np.asarray(transitions_s, float)
     if len(transitions) == 0:
         return float("nan")
     if beats_s is None:
         beats_s = hear(audio, sample_rate).beats_s
-    tb = transition_beats_s(audio, sample_rate, beats_s, len(transitions))
-    return tolerant_iou(transitions, tb, threshold_s)
+    return tolerant_iou(transitions, beats_s, threshold_s)
 
 
 # -- AV-Align ----------------------------------------------------------------------------------
@@ -219,9 +229,10 @@ def rhythm_report(audio: np.ndarray, sample_rate: int, cuts_s: np.ndarray,
                   fps: float | None = None) -> RhythmReport:
     """All rhythm metrics for one rendered piece against one clip's events.
 
-    `reference_beats_s` is what Beat-IoU compares against (in `robin-studio eval`: the clip's
-    visual beats and cuts, since there is no ground-truth soundtrack). AV-Align is nan when no
-    flow curve is given.
+    `reference_beats_s` is what Beat-IoU compares against: in VeM, the beats of the ground-truth
+    soundtrack; in `robin-studio eval`, the clip's cuts and visual beats, since there is no
+    ground-truth soundtrack. TB-IoU compares `cuts_s` with every beat heard in `audio`.
+    AV-Align is nan when no flow curve is given.
     """
     heard = hear(audio, sample_rate)
     cuts = np.asarray(cuts_s, float)

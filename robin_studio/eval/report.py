@@ -16,8 +16,8 @@ RHYTHM = [
     ("hit_beat_70ms", "cut-to-beat hit rate, 70 ms", "higher"),
     ("hit_onset_35ms", "cut-to-onset hit rate, 35 ms", "higher"),
     ("hit_onset_70ms", "cut-to-onset hit rate, 70 ms", "higher"),
-    ("beat_iou", "Beat-IoU @0.5 s (our reading, vs cuts+visual beats)", "higher"),
-    ("tb_iou", "TB-IoU @0.5 s (our reading)", "higher"),
+    ("beat_iou", "Beat-IoU @0.5 s (VeM formula, vs cuts+visual beats)", "higher"),
+    ("tb_iou", "TB-IoU @0.5 s (VeM, cuts vs heard beats)", "higher"),
     ("av_align", "AV-Align (TempoTokens)", "higher"),
 ]
 INTENT = [
@@ -210,14 +210,15 @@ each metric is checked on constructed signals with known answers in `tests/test_
 - **Cut-to-beat hit rate**: share of the clip's true cut times (known exactly: the suite writes
   the clips) with a beat tracked by librosa (`beat_track`, 24 kHz, hop 256) in the rendered audio
   within 35 / 70 ms; the onset variant uses librosa onsets instead of beats.
-- **Beat-IoU / TB-IoU (VeM, arXiv:2511.09585, threshold 0.5 s)**: the paper's exact formulas
-  could not be retrieved offline (only its abstract was reachable, and no code of it was found),
-  so these are *our reading*, documented in `metrics_rhythm.py`: a tolerant intersection over
-  union |M| / (|A| + |B| - |M|) with a one-to-one matching within 0.5 s. Beat-IoU compares the
-  beats heard in our audio with the clip's cuts and visual beats (there is no ground-truth
-  soundtrack to compare with, as the paper has); TB-IoU compares the cuts with the music's K
-  strongest "transition beats" (beats ranked by Foote novelty of beat-synchronous chroma+MFCC,
-  K = number of cuts). **Not comparable with VeM's Table 1** until checked against the paper.
+- **Beat-IoU / TB-IoU** (VeM, Tong et al., AAAI-26, arXiv:2511.09585, "Rhythmic Consistency",
+  Eqs. 11-12): an intersection over union of two sets of event times, the intersection counted
+  within 0.5 s. TB-IoU compares the clip's cuts with *every* beat tracked in the rendered audio,
+  as the paper does; Beat-IoU compares the tracked beats with the clip's cuts and visual beats,
+  because there is no ground-truth soundtrack (the paper compares with the ground truth's
+  beats), so that column is not comparable with VeM's BIoU. The paper leaves the counting of
+  the tolerant intersection open: here it is a maximum one-to-one matching within 0.5 s and the
+  union is |A| + |B| - |M|. Beats come from librosa, not the paper's madmom RNN tracker. Details
+  and every remaining assumption: `metrics_rhythm.py`.
 - **AV-Align** (Yariv et al., AAAI 2024; TempoTokens `av_align.py`): librosa onsets vs strict
   local maxima of mean Farneback optical-flow magnitude, matched within ±1 frame, IoU as in that
   code. Frames are scaled to at most 160 px wide before the flow.
@@ -251,7 +252,10 @@ _DEFINITIONS = _DEFINITIONS.splitlines() + [
     "- librosa's detectors are late by a fairly constant amount: about 15 ms on clicks and about "
     "30 ms on SoundFont piano (measured against the physical note starts of a render), so the "
     "35 ms hit rate is pessimistic for every row alike; nothing is subtracted.",
-    "- Beat-IoU at 0.5 s is lenient: at 120 bpm every point lies within 0.25 s of some beat.",
+    "- Beat-IoU and TB-IoU at 0.5 s are lenient: at 120 bpm every point lies within 0.25 s of "
+    "some beat. TB-IoU is also capped by the ratio of cuts to beats (at most 1/8 for a cut every "
+    "4 s under 120 bpm music), so for one clip it rises with slower music (fewer beats) as well "
+    "as with cuts on beats.",
     "- The held-out corpus is arranged by rule from public-domain tunes (see the corpus docs), "
     "so 'near corpus' means near that arranger's habits, not near human production music.",
 ]
