@@ -1,5 +1,6 @@
 """Score <-> MIDI: lossless round trip, tempo map within 1 ms in a DAW, foreign files."""
 
+import math
 from pathlib import Path
 
 import mido
@@ -24,7 +25,7 @@ def _score(offset_s=0.0):
     ], key_tonic=2, key_mode="dorian", beats_per_bar=4)
 
 
-@pytest.mark.parametrize("offset_s", [0.0, 0.42])
+@pytest.mark.parametrize("offset_s", [0.0, 0.42, -1.3, -2.4])
 def test_round_trip_is_lossless(tmp_path, offset_s):
     s = _score(offset_s)
     path = write_midi(s, tmp_path / "x.mid")
@@ -66,6 +67,40 @@ def test_file_lines_up_with_video_within_1ms(offset_s):
         for n, on_tick in zip(sorted(track.notes, key=lambda n: n.start_beat), sorted(ons)):
             worst = max(worst, abs(sec(on_tick) - s.tempo_map.seconds_at(n.start_beat)))
     assert worst < 1e-3
+
+
+@pytest.mark.parametrize("offset_s", [-0.347, -1.3, -2.4])
+def test_a_cut_in_first_bar_starts_the_file_at_the_video_start(offset_s):
+    """Beat 0 before 0 s (the first bar cut in): a plain MIDI reader that puts the file at
+    the video's start hears every note that sounds in the video within 1 ms of its time,
+    notes already ringing at 0 s start at 0 s, notes over before 0 s are not in the file,
+    and a marker shows the first bar line."""
+    s = _score(offset_s)
+    tm = s.tempo_map
+    mid = score_to_midi(s)
+    sec = _seconds_of_ticks(mid)
+    for ti, track in enumerate(s.tracks, start=1):
+        tick, ons = 0, []
+        for m in mid.tracks[ti]:
+            tick += m.time
+            if m.type == "note_on" and m.velocity > 0:
+                ons.append((round(sec(tick), 6), m.note))
+        expected = []
+        for n in track.notes:
+            if tm.seconds_at(n.end_beat) > 1e-3:
+                expected.append((max(0.0, tm.seconds_at(n.start_beat)), n.pitch))
+        assert len(ons) == len(expected)
+        for (got_s, got_p), (want_s, want_p) in zip(sorted(ons), sorted(expected)):
+            assert got_p == want_p and abs(got_s - want_s) < 1e-3
+    heard = [n for t in s.tracks for n in t.notes if tm.seconds_at(n.start_beat) < 0]
+    assert heard, "the example must have notes before 0 s"
+    tick, marks = 0, {}
+    for m in mid.tracks[0]:
+        tick += m.time
+        if m.type == "marker":
+            marks[m.text] = tick
+    first_bar = math.ceil(tm.beat_at(0.0) / 4)
+    assert abs(sec(marks[f"bar {first_bar + 1}"]) - tm.bar_start_s(first_bar)) < 1e-3
 
 
 def test_foreign_file_roles_tempo_and_metre(tmp_path):

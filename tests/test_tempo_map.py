@@ -68,6 +68,19 @@ def test_offset_moves_beat_zero():
     assert tm.beat_at(0.0) == pytest.approx(-1.0)
 
 
+def test_negative_offset_is_a_first_bar_cut_in():
+    """Beat 0 before the video: 0 s falls inside the first bar, the end is unchanged."""
+    tm = TempoMap.constant(85.0, total_beats=8, offset_s=5.3 - 8 * 60 / 85)
+    assert tm.offset_s < 0
+    assert tm.end_s == pytest.approx(5.3)
+    assert tm.bar_at(0.0) == 0 and tm.bar_start_s(1) > 0
+    assert tm.beat_at(0.0) == pytest.approx(-tm.offset_s * 85 / 60)
+    assert tm.seconds_at(tm.beat_at(0.0)) == pytest.approx(0.0, abs=1e-12)
+    assert tm.mean_bpm() == pytest.approx(85.0)
+    back = TempoMap.from_dict(tm.to_dict())
+    assert back == tm and back.offset_s == tm.offset_s
+
+
 def test_round_trip_through_a_dict():
     tm = ramp_map()
     tm.offset_s = 0.0
@@ -105,7 +118,7 @@ def build(spec, offset):
 
 
 @settings(max_examples=150, deadline=None)
-@given(segments, st.floats(0, 5), st.floats(0, 1))
+@given(segments, st.floats(-5, 5), st.floats(0, 1))
 def test_property_conversions_invert_and_increase(spec, offset, frac):
     tm = build(spec, offset)
     total = tm.total_beats

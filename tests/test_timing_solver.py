@@ -30,7 +30,9 @@ def check_solution(sol, cuts, duration_s, lo, hi, *, max_change_ratio=0.08, sect
     assert abs(tm.end_s - duration_s) <= END_TOL_S
     assert abs(tm.total_beats - sol.total_bars * bpb) < 1e-6 and sol.total_bars >= 1
     assert abs(tm.bar_start_s(sol.total_bars) - duration_s) <= END_TOL_S
-    assert 0.0 <= tm.offset_s < duration_s
+    # The music sounds from 0 s: never a late entry; at most the first bar is cut in.
+    assert tm.offset_s <= 1e-9
+    assert tm.bar_start_s(1) > 0.0
     # Time runs forwards.
     times = [tm.seconds_at(b) for b in range(int(round(tm.total_beats)) + 1)]
     assert all(b > a for a, b in zip(times, times[1:]))
@@ -111,9 +113,10 @@ def test_cuts_on_beats_of_97_bpm_starting_off_the_grid():
     assert sol.max_abs_residual_s < TOL_S
 
 
-def test_a_pattern_that_only_fits_if_the_music_enters_late():
+def test_a_pattern_counted_from_after_0s_gets_a_cut_in_first_bar():
     """Cuts on the beats of 135.7 bpm counted from 0.945 s, and the video ends on a bar line
-    of that count: from 0 s no whole number of bars fits, so the music enters late."""
+    of that count: from 0 s no whole number of bars fits, so the first bar is cut in (beat
+    0 before 0 s) instead of the music entering late: it sounds from 0 s."""
     beat_s = 60.0 / 135.7
     rnd = random.Random(15)
     beats = sorted(rnd.sample(range(2, 40), 30))
@@ -122,7 +125,7 @@ def test_a_pattern_that_only_fits_if_the_music_enters_late():
     sol = solve_tempo_map(cuts, duration)
     check_solution(sol, cuts, duration, 70, 140)
     assert sol.max_abs_residual_s < TOL_S
-    assert 0.0 < sol.tempo_map.offset_s <= cuts[0].time_s
+    assert sol.tempo_map.offset_s < 0.0
 
 
 @pytest.mark.parametrize("fps", [25.0, 23.976])
@@ -173,7 +176,6 @@ def test_fixed_tempo_is_obeyed_within_two_percent():
     cuts = [CutMark(rnd.uniform(0, 90), rnd.random()) for _ in range(25)]
     sol = solve_tempo_map(cuts, 90.0, fixed_bpm=92.0)
     check_solution(sol, cuts, 90.0, 92 * 0.98, 92 * 1.02)
-    assert sol.tempo_map.offset_s == 0.0   # long enough to stretch instead of starting late
 
 
 def test_fixed_tempo_on_a_pattern_at_that_tempo_hits_every_cut():
@@ -186,12 +188,14 @@ def test_fixed_tempo_on_a_pattern_at_that_tempo_hits_every_cut():
     assert sol.tempo_map.segments[0].start_bpm == pytest.approx(92.0, rel=1e-6)
 
 
-def test_fixed_tempo_on_a_short_clip_starts_the_music_late_rather_than_break_it():
+def test_fixed_tempo_on_a_short_clip_cuts_the_first_bar_in_rather_than_break_it():
     # 10 s at 92 bpm is 3.83 bars: no whole number of bars fits within 2 % from 0 s.
     sol = solve_tempo_map([], 10.0, fixed_bpm=92.0)
     check_solution(sol, [], 10.0, 92 * 0.98, 92 * 1.02)
-    assert sol.tempo_map.offset_s > 0
-    assert "starts at" in sol.summary
+    tm = sol.tempo_map
+    assert tm.segments[0].start_bpm == pytest.approx(92.0)
+    assert tm.offset_s == pytest.approx(10.0 - 4 * 4 * 60 / 92.0)
+    assert "first bar cut in" in sol.summary
 
 
 def test_no_cuts():

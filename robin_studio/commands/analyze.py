@@ -36,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _time(seconds: float) -> str:
+    # Negative for a first bar that is cut in (it starts before the video).
+    sign, seconds = ("-", -seconds) if seconds < -0.005 else ("", max(0.0, seconds))
     minutes = int(seconds // 60)
-    return f"{minutes}:{seconds - 60 * minutes:05.2f}"
+    return f"{sign}{minutes}:{seconds - 60 * minutes:05.2f}"
 
 
 class _ProgressBar:

@@ -198,7 +198,7 @@ def resolve_wishes(intent: Intent | None, analysis: VideoAnalysis,
 def _bar_mean(curve: np.ndarray, hz: float, a_s: float, b_s: float) -> float:
     if curve.size == 0:
         return 0.5
-    i0 = int(np.floor(a_s * hz))
+    i0 = max(0, int(np.floor(a_s * hz)))   # a first bar cut in starts before 0 s
     i1 = max(i0 + 1, int(np.ceil(b_s * hz)))
     seg = curve[min(i0, curve.size - 1):min(i1, curve.size)]
     return float(seg.mean()) if seg.size else float(curve[-1])

@@ -358,7 +358,8 @@ class _BarWriter:
         tm = score.tempo_map
         self.end_beat = tm.total_beats
         self.final_bar = max(0, score.total_bars - 1)
-        self.release_beat = tm.beat_at(max(tm.offset_s, duration_s - END_RELEASE_S))
+        # (The music sounds from max(0, offset_s): a first bar cut in starts before 0 s.)
+        self.release_beat = tm.beat_at(max(0.0, tm.offset_s, duration_s - END_RELEASE_S))
         self.last_sounding: dict = {}     # the last bar that had notes (as generated)
 
     def bar_notes(self, bar: GeneratedBar, controls: BarControls,
@@ -773,7 +774,7 @@ class RegenerationJob(GenerationJob):
         piece.bars = new_bars
         piece.controls = controls
         piece.audio = audio
-        take = Take(piece.takes.next_id(), r0, r1, tm.bar_start_s(r0), min(dur, tm.bar_start_s(r1)),
+        take = Take(piece.takes.next_id(), r0, r1, max(0.0, tm.bar_start_s(r0)), min(dur, tm.bar_start_s(r1)),
                     self.seed, self.prompt, None)
         take.state = piece._snapshot(audio_patch=(parent, a_n, audio[a_n:hi].copy()))
         piece.takes.add(take)

@@ -53,7 +53,8 @@ def humanise(score: Score, protected_times_s: Iterable[float] = (), seed: int = 
             if shift == 0.0:
                 notes.append(replace(n, velocity=velocity))
                 continue
-            new_start = max(0.0, start_s + shift)
+            # Not before 0 s, unless the note already was (a first bar cut in).
+            new_start = max(min(0.0, start_s), start_s + shift)
             new_end = max(new_start + 0.01, end_s + shift)
             b0 = tm.beat_at(new_start)
             b1 = tm.beat_at(new_end)

@@ -291,8 +291,13 @@ def _voices(score: Score, channels: list[int], sample_rate: int) -> list[_Voice]
         for n in track.notes:
             if not (0 <= n.pitch <= 127) or n.velocity <= 0 or n.duration_beats <= 0:
                 continue
-            on = _grid(tm.seconds_at(n.start_beat) * sample_rate)
-            off = max(on + BLOCK, _grid(tm.seconds_at(n.end_beat) * sample_rate))
+            # A first bar cut in (tempo map offset_s < 0) has notes before 0 s: those that
+            # ring on into the picture start at 0 s, those that end before it never sound.
+            end_s = tm.seconds_at(n.end_beat)
+            if end_s <= 0.0:
+                continue
+            on = _grid(max(0.0, tm.seconds_at(n.start_beat)) * sample_rate)
+            off = max(on + BLOCK, _grid(end_s * sample_rate))
             voices.append(_Voice(on, off, ch, int(n.pitch), int(min(127, n.velocity))))
     return voices
 

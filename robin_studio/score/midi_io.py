@@ -3,7 +3,13 @@
 Writing: one conductor track (tempo map, metre, key) and one track per score track. Tempo
 ramps become stepped tempo events on a fine grid whose step durations are solved from the
 tempo map itself, so every event in the file sounds within 1 ms of where the score says (a
-DAW then lines the file up with the video). A lead-in bar absorbs a non-zero `offset_s`.
+DAW then lines the file up with the video). A lead-in bar absorbs a positive `offset_s`.
+A negative one (the first bar cut in: beat 0 before the video starts) makes the file start
+at the tick of the beat that sounds at 0 s, so a DAW that puts the file at the video's
+start hears every note in time; notes that start before 0 s start at the file's start, as
+the synthesizer plays them, and those that end before it are left out (both are kept
+exactly in the track's text meta event). The DAW's own bar grid then starts mid-bar; a
+marker names the first bar line.
 The exact score (tempo map, roles, mix settings) is also stored in text meta events, so
 reading our own files back is lossless for everything a Score holds (note times are on a
 960-per-beat tick grid).
@@ -51,24 +57,26 @@ _KEY_TO_PC = {
 def _tempo_events(tm: TempoMap, end_beat: float, lead_ticks: int) -> list[tuple[int, int]]:
     """(tick, microseconds per beat) so that the file's clock follows `tm` within 1 ms.
 
-    Breakpoints are every segment boundary (rounded to ticks) plus a fine grid inside
-    ramps. Each interval's tempo is solved from the exact time at its end minus the time
-    already written, so rounding never accumulates."""
+    File tick = beat tick + `lead_ticks`; a negative `lead_ticks` means the file starts at
+    beat tick -lead_ticks, which sounds at 0 s. Breakpoints are every segment boundary
+    (rounded to ticks) plus a fine grid inside ramps. Each interval's tempo is solved from
+    the exact time at its end minus the time already written, so rounding never
+    accumulates (and a file that starts mid-beat is exact from its first breakpoint on)."""
     tpb = TICKS_PER_BEAT
-    end_tick = max(1, int(math.ceil(end_beat * tpb)))
-    marks = {0, end_tick}
+    start = max(0, -lead_ticks)
+    end_tick = max(start + 1, int(math.ceil(end_beat * tpb)))
+    marks = {start, end_tick}
+    if start:
+        marks.add(int(math.ceil(start / tpb)) * tpb)   # the first whole beat in the file
     for seg in tm.segments:
         a = int(round(seg.start_beat * tpb))
         b = int(round(seg.end_beat * tpb))
-        if a < end_tick:
-            marks.add(a)
-        if b < end_tick:
-            marks.add(b)
+        marks.update(m for m in (a, b) if start < m < end_tick)
         if abs(seg.end_bpm - seg.start_bpm) > 1e-9:
-            marks.update(range(a, min(b, end_tick), RAMP_STEP_TICKS))
-    marks = sorted(m for m in marks if m <= end_tick)
+            marks.update(m for m in range(a, min(b, end_tick), RAMP_STEP_TICKS) if m > start)
+    marks = sorted(m for m in marks if start <= m <= end_tick)
     events: list[tuple[int, int]] = []
-    written_s = tm.seconds_at(0.0)
+    written_s = 0.0 if start else tm.seconds_at(0.0)
     for k0, k1 in zip(marks[:-1], marks[1:]):
         exact_end = tm.seconds_at(k1 / tpb)
         us = max(1, min(0xFFFFFF, int(round((exact_end - written_s) * 1e6 * tpb / (k1 - k0)))))
@@ -112,6 +120,8 @@ def score_to_midi(score: Score) -> mido.MidiFile:
     lead_ticks = 0
     if tm.offset_s > 1e-6:
         lead_ticks = max(1, score.beats_per_bar) * tpb
+    elif tm.offset_s < -1e-6:
+        lead_ticks = -max(0, int(round(tm.beat_at(0.0) * tpb)))
     last_note = max((n.end_beat for t in score.tracks for n in t.notes), default=0.0)
     end_beat = max(tm.total_beats, last_note, 1.0)
 
@@ -126,7 +136,12 @@ def score_to_midi(score: Score) -> mido.MidiFile:
     num, den = score.time_signature
     conductor.append((0, 2, mido.MetaMessage("time_signature", numerator=int(num), denominator=int(den))))
     conductor.append((0, 3, mido.MetaMessage("key_signature", key=_key_signature(score.key_tonic, score.key_mode))))
-    if lead_ticks:
+    if lead_ticks < 0:
+        bpb_ticks = max(1, score.beats_per_bar) * tpb
+        first_bar = -(lead_ticks // bpb_ticks)          # the first bar line in the file
+        conductor.append((first_bar * bpb_ticks + lead_ticks, 0,
+                          mido.MetaMessage("marker", text=f"bar {first_bar + 1}")))
+    elif lead_ticks:
         us = int(round(tm.offset_s * 1e6 / (lead_ticks / tpb)))
         conductor.append((0, 4, mido.MetaMessage("set_tempo", tempo=max(1, min(0xFFFFFF, us)))))
         conductor.append((lead_ticks, 0, mido.MetaMessage("marker", text="beat 0")))
@@ -139,19 +154,27 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         info = {"role": track.role.value, "program": track.program, "name": track.name,
                 "gain_db": track.gain_db, "pan": track.pan}
         evs.append((0, 0, mido.MetaMessage("track_name", name=track.name or track.role.value)))
-        evs.append((0, 1, mido.MetaMessage("text", text=_TRACK_TAG + json.dumps(info))))
         evs.append((0, 2, mido.Message("program_change", channel=chan, program=int(track.program) & 127)))
         evs.append((0, 3, mido.Message("control_change", channel=chan, control=7, value=_gain_to_cc7(track.gain_db))))
         pan_cc = int(max(0, min(127, round(64 + 63.5 * track.pan))))
         evs.append((0, 4, mido.Message("control_change", channel=chan, control=10, value=pan_cc)))
+        pre_roll = []      # notes that start before the file (exactly, for our own reader)
         for n in track.notes:
             on = lead_ticks + int(round(n.start_beat * tpb))
             off = max(on + 1, lead_ticks + int(round(n.end_beat * tpb)))
+            if on < 0:
+                pre_roll.append([n.start_beat, n.duration_beats, n.pitch, n.velocity])
+                if off <= 0:
+                    continue                  # over before the video starts: never heard
+                on = 0
             vel = int(max(1, min(127, n.velocity)))
             pitch = int(max(0, min(127, n.pitch)))
             # At one tick, note-offs go before note-ons so repeated pitches re-strike.
             evs.append((on, 20, mido.Message("note_on", channel=chan, note=pitch, velocity=vel)))
             evs.append((off, 10, mido.Message("note_off", channel=chan, note=pitch, velocity=0)))
+        if pre_roll:
+            info["pre_roll"] = pre_roll
+        evs.append((0, 1, mido.MetaMessage("text", text=_TRACK_TAG + json.dumps(info))))
         mid.tracks.append(_to_track(evs))
     return mid
 
@@ -349,6 +372,8 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
         # Our own file: one score track per MIDI track, exactly as written (even if empty).
         for ti, info in track_infos.items():
             notes = sorted(n for (gti, _, _), ns in groups.items() if gti == ti for n in ns)
+            if info.get("pre_roll"):
+                notes = _restore_pre_roll(notes, info["pre_roll"], tpb, lead_ticks)
             keyed.append((ti, Track(role=Role(info.get("role", "harmony")),
                                     program=int(info.get("program", 0)), notes=notes,
                                     name=str(info.get("name", "")),
@@ -389,9 +414,25 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
     return Score(tempo_map=tm, tracks=tracks, key_tonic=tonic, key_mode=mode,
                  beats_per_bar=beats_per_bar, time_signature=(int(num), int(den)),
                  meta={"source": source, "warnings": warnings, "midi_type": mid.type,
-                       "time_signatures": [(max(0.0, (t - lead_ticks) / tpb), n_, d_) for t, n_, d_ in distinct]
+                       "time_signatures": [(0.0 if t <= 0 else max(0.0, (t - lead_ticks) / tpb), n_, d_)
+                                           for t, n_, d_ in distinct]
                        or [(0.0, 4, 4)],
                        "tempo_changes": len(tempos)})
+
+
+def _restore_pre_roll(notes: list[Note], pre_roll: list, tpb: int, lead: int) -> list[Note]:
+    """Our own file that starts mid-piece: the notes that start before it, exactly as the
+    score had them, instead of their audible parts written at the file's start."""
+    out = list(notes)
+    for start, dur, pitch, vel in pre_roll:
+        off = lead + int(round((start + dur) * tpb))
+        if off > 0:
+            written = _note(0, off, int(max(0, min(127, pitch))), int(max(1, min(127, vel))),
+                            tpb, lead)
+            if written in out:
+                out.remove(written)
+        out.append(Note(float(start), float(dur), int(pitch), int(vel)))
+    return sorted(out)
 
 
 def _note(on: int, off: int, pitch: int, vel: int, tpb: int, lead: int) -> Note:

@@ -2,7 +2,10 @@
 
 A tempo map is a list of segments laid end to end in beats. Within a segment the tempo
 either holds or ramps linearly (in beats) from `start_bpm` to `end_bpm`, which is how a
-musician writes an accelerando. Beat 0 is at `offset_s` seconds (usually 0).
+musician writes an accelerando. Beat 0 is at `offset_s` seconds: usually 0; negative when
+the first bar is cut in (an anacrusis: the music is already playing when the video starts,
+so it sounds from 0 s); positive for music that enters late. Beats before 0 and times
+before `offset_s` convert too (the first segment's tempo extends backwards).
 Everything else in the project asks this class; nobody multiplies by 60/bpm themselves.
 """
 

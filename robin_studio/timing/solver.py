@@ -13,7 +13,11 @@ and that changes tempo only where a musician would accept it:
 
 Real cut times are whole frames: given `frame_s`, a beat within half a frame of a cut
 counts as on it, and the tempo is bent less to chase what the picture cannot show.
-The music starts at 0 s unless a pattern only fits with a later entry (`offset_s`).
+The music always sounds from 0 s: it starts on a bar line at 0 s, or, when the pattern
+(or an asked tempo on a clip that is no whole number of bars long) needs another phase,
+with its first bar cut in (an anacrusis: beat 0 before 0 s, `TempoMap.offset_s` < 0).
+The solver never makes the music enter late: any grid that starts after 0 s is the same
+grid as one that starts a bar earlier, before 0 s, which sounds from the first frame.
 
 How it works. Reference tempi come from how well the intervals between cuts fit whole
 beats and bars, compared with chance (vectorised over a log-tempo grid, the best ones
@@ -27,12 +31,12 @@ every plan closes on a whole bar with a constant segment or a ramp that starts a
 running tempo. The cheapest plan wins: weighted residuals (with a step across the 10 ms
 within which a cut reads as on the beat), bar lines missed by strong cuts and sections,
 and the size and number of tempo changes. Plans that never change tempo always compete
-too, and the best plan of each lineage (music from 0 s or entering later; which beat of
-the bar the first cut landed on) survives pruning, because those choices pay off only at
-later strong cuts and at the end; at most half the beam may be plans whose last knot
-allows no more tempo change. If nothing can close (a video shorter than a bar, or a
-fixed tempo that no whole number of bars fits), the music starts a little after 0 s
-(`TempoMap.offset_s`).
+too, and the best plan of each lineage (a bar line at 0 s, or a cut-in first bar at one
+of the phases that fit the first moments or the end; which beat of the bar the first cut
+landed on) survives pruning, because those choices pay off only at later strong cuts and
+at the end; at most half the beam may be plans whose last knot allows no more tempo
+change. If nothing closes, a constant tempo is used, with the first bar cut in if no
+whole number of bars fits.
 
 All seconds<->beats conversions of the *result* go through `TempoMap`; the solver itself
 only works with segment tempi (beats per minute between two exact points).
@@ -62,7 +66,7 @@ _WEAK_BAR_BONUS_S = 0.002    # tie-break: cuts on bar lines read better even whe
 _JUMP_COST = (0.020, 1.0)    # (fixed, per unit of |log ratio|) at strong cuts / sections
 _NUDGE_COST = (0.040, 2.0)   # the same at ordinary cuts
 _RAMP_COST = (0.015, 1.0)
-_OFFSET_COST = (0.60, 0.5)   # (fixed, per second) for starting the music after 0 s
+_CUTIN_COST = 0.05           # the first bar cut in (beat 0 before 0 s): a start mid-bar
 _STEP, _STEP_FROM_S, _STEP_SLOPE = 0.6, 0.004, 1.0 / 0.008   # see _miss_np
 _STEP_TO_S, _STEP_RATE = _STEP_FROM_S + 1.0 / _STEP_SLOPE, _STEP * _STEP_SLOPE
 _DRIFT_FREE, _DRIFT_COST = 0.05, 1.0   # wandering from the main tempo: free, then per log
@@ -72,6 +76,8 @@ _SECTION_CUT_EXTRA_WEIGHT = 1.0  # a cut that starts a section matters more than
 _SECTION_BAR_MISS_S = 0.20     # sections start on bar lines, more than strong cuts do
 _SECTION_SNAP_S = 0.08       # a cut this close to a section start is that boundary
 _BEAM_WIDTH = 20
+_PHASE_FIT_BARS = 8        # a cut-in start's phase fits the moments of this many bars
+_PHASE_STEPS = 96           # phases tried per beat (about 6 ms apart at 100 bpm)
 _PER_KNOT = 5
 _TKEY_RES = 100            # plans whose last tempi differ by less than 1/this (log) merge
 _N_REFERENCES = 1
@@ -334,6 +340,46 @@ def _pending_cost(pts: _Points, pending: range, t0: float, b0: int, tempo: float
     return c
 
 
+def _cutin_phases(pts: _Points, duration_s: float, T: float, bpb: int) -> list[float]:
+    """Where beat 0 of a cut-in first bar can sit (in (-bar, 0) seconds) at tempo T.
+
+    Which beat of the bar sounds first decides where the bar lines fall, so there is one
+    start per beat of the bar, each at the phase that best fits the first moments (those
+    of the first _PHASE_FIT_BARS bars at T: later ones are reached through tempo changes
+    anyway), and one more that puts the end of the video on a bar line at exactly T (a
+    fixed tempo on a clip that is no whole number of bars long)."""
+    beat, bar = 60.0 / T, bpb * 60.0 / T
+    out = []
+    if pts.t:
+        t = np.asarray(pts.t)
+        k = max(3, int(np.searchsorted(t, _PHASE_FIT_BARS * bar)))
+        t, w = t[:k], np.asarray(pts.weight[:k])
+        slack = np.asarray(pts.slack[:k])
+
+        def cost(o: np.ndarray) -> np.ndarray:
+            """Weighted misses of the moments if beat 0 sits at each phase `o`."""
+            x = (t[:, None] - o[None, :]) / beat
+            e1 = np.abs(x - np.rint(x)) * beat
+            e4 = np.abs(x / bpb - np.rint(x / bpb)) * bar
+            m = np.minimum(_miss_np(e1, pts.step_from_s) + slack[:, None],
+                           _miss_np(e4, pts.step_from_s))
+            return (w[:, None] * m).sum(axis=0)
+
+        step = beat / _PHASE_STEPS
+        o = np.arange(bpb * _PHASE_STEPS) * step
+        c = cost(o)
+        for k in range(bpb):
+            i = k * _PHASE_STEPS + int(np.argmin(c[k * _PHASE_STEPS:(k + 1) * _PHASE_STEPS]))
+            fine = o[i] + np.linspace(-step, step, 33)     # refined: 0.4 ms apart at 100 bpm
+            out.append(float(fine[int(np.argmin(cost(fine)))]) - bar)
+    out.append(duration_s - math.ceil(duration_s / bar - 1e-9) * bar)
+    kept: list[float] = []
+    for p in out:
+        if -bar + 1e-3 < p < -1e-3 and all(abs(p - q) > 1e-3 for q in kept):
+            kept.append(p)
+    return kept
+
+
 def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
             bpb: int, max_change_ratio: float):
     """Beam search around reference tempo T; returns (cost, linked knots, end) or None.
@@ -344,18 +390,12 @@ def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
     beam: list[tuple] = []
     ref_key = -int(math.log(T) * _TKEY_RES + 0.5)
     beam.append((0.0, 0.0, -1, 0.0, 0, None, T, 0, None, ref_key, T, 0))
-    if n:
-        # Music that enters a whole number of beats before the first moment instead of at
-        # 0 s: only worth it when the start cannot be bent into place. Which beat of the
-        # bar it enters on decides where the bar lines fall, so each is a start of its own.
-        t1, beat = pts.t[0], 60.0 / T
-        o_min = t1 - math.floor(t1 / beat + 1e-9) * beat
-        for k in range(bpb):
-            o = o_min + k * beat
-            if 1e-3 < o <= t1 + 1e-9:
-                cost = _OFFSET_COST[0] + _OFFSET_COST[1] * o
-                beam.append((cost, cost, -1, o, 0, None, T, 0, ("offset", o), ref_key, T,
-                             -len(beam)))
+    # Anacruses: beat 0 before 0 s, the first bar cut in, so the music sounds from 0 s
+    # whatever phase the pattern needs. (A late entry is never needed: any grid that
+    # starts at o > 0 is the same grid as one that starts a bar earlier, before 0 s.)
+    for o in _cutin_phases(pts, duration_s, T, bpb):
+        beam.append((_CUTIN_COST, _CUTIN_COST, -1, o, 0, None, T, 0, ("offset", o),
+                     ref_key, T, -len(beam)))
     starts = list(beam)
     ts, ws, ratios, slack = pts.t, pts.weight, pts.jump_ratio, pts.slack
     log_ratio = [math.log1p(r) for r in ratios]
@@ -606,24 +646,22 @@ def _unlink(knots) -> list:
 
 # -- fallbacks, map building, report ------------------------------------------------------
 def _fallback(duration_s: float, lo: float, hi: float, target: float, bpb: int):
-    """Constant tempo in [lo, hi] closest to `target`; the music starts late if it must."""
-    bar_s = lambda T: 60.0 * bpb / T  # noqa: E731
-    n_hi = math.floor(duration_s / bar_s(hi) + 1e-9)
-    if n_hi < 1:
-        # Shorter than one bar at the fastest allowed tempo: one bar, faster than asked.
-        tempo = 60.0 * bpb / duration_s
-        return tempo, 0.0, bpb
+    """(tempo, offset_s, beats): a constant tempo in [lo, hi]. A whole number of bars from
+    0 s if one fits (the tempo closest to `target`); else `target` with the first bar cut
+    in (offset_s < 0), so that the music still sounds from 0 s and ends on a bar line."""
     best = None
+    n_hi = math.floor(duration_s * hi / (60.0 * bpb) + 1e-9)
     for n in range(max(1, n_hi - 2), n_hi + 1):
         exact = 60.0 * bpb * n / duration_s
-        for tempo in {min(max(exact, lo), hi), min(max(target, lo), hi)}:
-            offset = duration_s - n * bar_s(tempo)
-            if offset < -1e-9:
-                continue
-            cost = offset + 5.0 * abs(math.log(tempo / target))
-            if best is None or cost < best[0]:
-                best = (cost, tempo, max(0.0, offset), n * bpb)
-    return best[1], best[2], best[3]
+        if lo * (1 - 1e-9) <= exact <= hi * (1 + 1e-9) and (
+                best is None or abs(math.log(exact / target)) < abs(math.log(best[0] / target))):
+            best = (exact, 0.0, n * bpb)
+    if best is not None:
+        return best
+    tempo = min(max(target, lo), hi)
+    bar_s = 60.0 * bpb / tempo
+    n = max(1, math.ceil(duration_s / bar_s - 1e-9))
+    return tempo, duration_s - n * bar_s, n * bpb
 
 
 def _build_map(offset: float, knots: list, end: tuple, bpb: int) -> TempoMap:
@@ -634,7 +672,27 @@ def _build_map(offset: float, knots: list, end: tuple, bpb: int) -> TempoMap:
         b_prev = b
     _, B, t_start, t_end = end
     _append(segs, b_prev, B, t_start, t_end)
-    return TempoMap(segs, bpb, offset)
+    return _drop_bars_before_zero(TempoMap(segs, bpb, offset))
+
+
+def _drop_bars_before_zero(tm: TempoMap) -> TempoMap:
+    """The same map without whole bars that end at or before 0 s (a cut-in plan whose
+    first segment sped up can put its second bar line before the video starts)."""
+    bpb = tm.beats_per_bar
+    drop = 0
+    while drop + bpb < tm.total_beats - 1e-9 and tm.seconds_at(drop + bpb) <= 1e-9:
+        drop += bpb
+    if not drop:
+        return tm
+    segs = []
+    for seg in tm.segments:
+        if seg.end_beat <= drop + 1e-9:
+            continue
+        cut = max(0.0, drop - seg.start_beat)
+        start_bpm = seg.bpm_at(cut)
+        segs.append(TempoSegment(max(0.0, seg.start_beat - drop), seg.length_beats - cut,
+                                 start_bpm, seg.end_bpm))
+    return TempoMap(segs, bpb, tm.seconds_at(drop))
 
 
 def _append(segs: list[TempoSegment], b0: int, b1: int, t_start: float, t_end: float) -> None:
@@ -671,7 +729,9 @@ def solve_tempo_map(cuts: Sequence[CutMark], duration_s: float, *,
     stays in `bpm_range` (or within 2 % of `fixed_bpm`), jumps only at strong cuts or
     `section_starts_s` (by at most `max_change_ratio`) or by an inaudible nudge of at most
     `nudge_ratio` at other cuts (0 forbids those; fewer cuts are then hit), may ramp over
-    the last stretch, and the last bar line falls exactly at `duration_s`.
+    the last stretch, and the last bar line falls exactly at `duration_s`. The music
+    sounds from 0 s: beat 0 is at 0 s or, with the first bar cut in, before it
+    (`tempo_map.offset_s` <= 0, and bar 1 starts after 0 s).
 
     `frame_s` (one frame of the video, 1/fps): cut times are whole frames, so a beat
     within half a frame of a cut counts as on it; the solver then bends the tempo less
@@ -758,6 +818,12 @@ def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi:
                      + (f" ({small} under {WEAK_CHANGE_RATIO:.0%})" if small else ""))
     if tm.offset_s > 0:
         parts.append(f"music starts at {tm.offset_s:.2f} s")
+    elif tm.offset_s < 0:
+        if tm.total_bars <= 1:
+            parts.append("the video is shorter than a bar: the music comes in "
+                         f"{-tm.offset_s:.2f} s into it")
+        else:
+            parts.append(f"first bar cut in (it starts {-tm.offset_s:.2f} s before the video)")
     if min(bpms) < lo * (1 - 1e-6) or max(bpms) > hi * (1 + 1e-6):
         parts.append(f"outside the asked {lo:.0f}-{hi:.0f} bpm: the video is shorter than a bar")
     return TempoSolution(tm, beats, residuals, tm.total_bars, ", ".join(parts), on_bar, jumps)
