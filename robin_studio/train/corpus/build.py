@@ -315,6 +315,7 @@ def _run_jobs(jobs: list[tuple], target_s: float, workers: int,
         import sys
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         pool = ctx.Pool(workers)
+    finished = False
     try:
         for k in range(0, len(jobs), batch):
             chunk = jobs[k:k + batch]
@@ -329,9 +330,17 @@ def _run_jobs(jobs: list[tuple], target_s: float, workers: int,
                 progress("arrange", min(1.0, total / target_s) if target_s > 0 else 1.0)
             if total >= target_s and k + batch >= must:
                 break
+        finished = True
     finally:
         if pool is not None:
-            pool.terminate()
+            if finished:
+                # Pool.terminate() can wait forever on the task queue's lock while an idle
+                # worker holds it (seen here: a build hung after "arrange 100%"). close()
+                # lets the workers finish the one chunk in flight and exit on their own.
+                pool.close()
+            else:
+                pool.terminate()
+            pool.join()
     return records
 
 
