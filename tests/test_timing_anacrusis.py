@@ -82,8 +82,9 @@ def test_synth_starts_notes_from_before_0s_at_0s_and_drops_those_over_before(syn
     over = Score(tm, [Track(Role.HARMONY, 0, [Note(0.0, 1.0, 60, 100), Note(4.0, 1.0, 64, 100)])])
     audio = render_score(over, synth=synth, tail_s=0.5)
     first = int(np.argmax(np.abs(audio).max(axis=1) > 1e-4))
-    # The note that ended at -0.49 s is not heard at all; the next one is, on time.
-    assert abs(first / SR - tm.seconds_at(4.0)) < 0.005
+    # The note that ended at -0.49 s is not heard at all; the next one is, on time (the
+    # synthesizer may start a note a little early so that a slow attack sounds on time).
+    assert tm.seconds_at(4.0) - 0.1 < first / SR < tm.seconds_at(4.0) + 0.005
 
 
 def _analysis(duration_s: float, cuts=()) -> VideoAnalysis:

@@ -6,8 +6,11 @@ bar lines and the others on beats, that ends exactly on a bar line at the end of
 and that changes tempo only where a musician would accept it:
 
 - a jump of at most `max_change_ratio` at a strong cut or a section boundary;
-- an inaudible nudge (at most `nudge_ratio`, 2 % by default; 0 forbids it) at an ordinary
-  cut, the way a film composer's click track hits its sync points;
+- between cuts, a smooth ramp (linear in beats, as `TempoSegment` plays it) from the
+  running tempo by at most `nudge_ratio` (2 % by default; 0 forbids it): over the whole
+  stretch to the next cut it lands, or, if that is not enough, over its first whole beats
+  and then held. The tempo never jumps at an ordinary cut; this is how a film composer's
+  click track bends, inaudibly, to hit its sync points;
 - a smooth ramp (ritardando/accelerando) over the last stretch, so the final bar line
   can meet the end of the video without disturbing the cuts before it.
 
@@ -19,24 +22,27 @@ with its first bar cut in (an anacrusis: beat 0 before 0 s, `TempoMap.offset_s` 
 The solver never makes the music enter late: any grid that starts after 0 s is the same
 grid as one that starts a bar earlier, before 0 s, which sounds from the first frame.
 
-How it works. Reference tempi come from how well the intervals between cuts fit whole
-beats and bars, compared with chance (vectorised over a log-tempo grid, the best ones
-refined on a finer grid). For each reference a beam search walks the cuts in time order. A partial
-plan knows its last tempo change (a knot: a time and a whole beat) and the cuts it passed
-since. At each cut a plan either passes it (scored later by its distance to the nearest
-beat of the segment) or lands it on a nearby whole beat or bar line: the segment since the
-last knot then takes exactly the tempo that puts the cut there, if that tempo stays in
-range, within 15 % of the reference, and makes an allowed jump. At the end of the video
-every plan closes on a whole bar with a constant segment or a ramp that starts at the
-running tempo. The cheapest plan wins: weighted residuals (with a step across the 10 ms
-within which a cut reads as on the beat), bar lines missed by strong cuts and sections,
-and the size and number of tempo changes. Plans that never change tempo always compete
-too, and the best plan of each lineage (a bar line at 0 s, or a cut-in first bar at one
-of the phases that fit the first moments or the end; which beat of the bar the first cut
-landed on) survives pruning, because those choices pay off only at later strong cuts and
-at the end; at most half the beam may be plans whose last knot allows no more tempo
-change. If nothing closes, a constant tempo is used, with the first bar cut in if no
-whole number of bars fits.
+How it works. Reference tempi come from how well the intervals between cuts (and from
+0 s to each cut) fit whole beats and bars, compared with chance
+(vectorised over a log-tempo grid, the best ones refined on a finer grid). For each
+reference a beam search walks the cuts in time order. A partial plan knows its last knot
+(a time, a whole beat, the tempo running there) and the cuts it passed since. At each
+cut a plan either passes it (scored later by its distance to the nearest beat of the
+segment) or lands it on a nearby whole beat or bar line: the segment since the last knot
+then takes exactly the mean tempo that puts the cut there, if it stays in range and
+within 15 % of the reference: by a ramp from the running tempo (bounded by
+`nudge_ratio`) or, at a strong cut or section start, by an allowed jump. At the end of
+the video every plan closes on a whole bar with a constant segment or a ramp that starts
+at the running tempo. The cheapest plan wins: weighted residuals (with a step across the
+10 ms within which a cut reads as on the beat), bar lines missed by strong cuts and
+sections, the size and number of jumps and ramps, and wandering more than 5 % from the
+main tempo. Plans that never change tempo always compete too, and the best plan of each
+lineage (a bar line at 0 s, or a cut-in first bar at one of the phases that fit the
+first moments or the end; which beat of the bar the first cut landed on) survives
+pruning, because those choices pay off only at later strong cuts and at the end; at most
+half the beam may be plans whose last knot allows no more tempo change. If nothing
+closes, a constant tempo is used, with the first bar cut in if no whole number of bars
+fits.
 
 All seconds<->beats conversions of the *result* go through `TempoMap`; the solver itself
 only works with segment tempi (beats per minute between two exact points).
@@ -57,19 +63,19 @@ from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S, align_cuts
 
 STRONG_CUT = 0.6             # strength at which a cut should land on a bar line
-WEAK_CHANGE_RATIO = 0.02     # largest tempo nudge at an ordinary cut
+WEAK_CHANGE_RATIO = 0.02     # largest tempo ramp between two cuts (no jump at ordinary cuts)
 FIXED_BPM_TOLERANCE = 0.02   # a tempo asked for in the prompt is kept within 2 %
 
 # Costs are in "weighted seconds of residual", so they can be compared with misses.
 _BAR_MISS_S = 0.10           # a strong cut on a beat instead of a bar line
 _WEAK_BAR_BONUS_S = 0.002    # tie-break: cuts on bar lines read better even when weak
-_JUMP_COST = (0.020, 1.0)    # (fixed, per unit of |log ratio|) at strong cuts / sections
-_NUDGE_COST = (0.040, 2.0)   # the same at ordinary cuts
+_JUMP_COST = (0.040, 1.0)    # (fixed, per unit of |log ratio|) at strong cuts / sections
+_NUDGE_COST = (0.040, 2.0)   # the same for a ramp between cuts (the tempo it ends at)
 _RAMP_COST = (0.015, 1.0)
 _CUTIN_COST = 0.05           # the first bar cut in (beat 0 before 0 s): a start mid-bar
 _STEP, _STEP_FROM_S, _STEP_SLOPE = 0.6, 0.004, 1.0 / 0.008   # see _miss_np
 _STEP_TO_S, _STEP_RATE = _STEP_FROM_S + 1.0 / _STEP_SLOPE, _STEP * _STEP_SLOPE
-_DRIFT_FREE, _DRIFT_COST = 0.05, 1.0   # wandering from the main tempo: free, then per log
+_DRIFT_FREE, _DRIFT_COST = 0.05, 6.0   # wandering from the main tempo: free, then per log
 _DRIFT_MAX = 1.15            # and never further than this factor
 _SECTION_WEIGHT = 0.5          # a section start with no cut at it
 _SECTION_CUT_EXTRA_WEIGHT = 1.0  # a cut that starts a section matters more than others
@@ -89,6 +95,7 @@ _REF_FINE_POINTS = 41
 _REF_GRID_STEP = 0.001     # log-tempo step of the reference search (0.1 %)
 _MIN_SEGMENT_S = 0.2
 _PASS_EPS = 1e-4
+_RAMP_COUNTED = 1e-4        # a ramp by less than 0.01 % is a steady tempo (rounding)
 _RAMP_RATIO = 1.5           # a final ramp may change tempo this many times a jump
 _rank = itemgetter(0)
 
@@ -113,7 +120,8 @@ class TempoSolution:
     total_bars: int
     summary: str                  # one line for people: tempo, bars, how many cuts hit
     cut_on_bar: list[bool] = field(default_factory=list)   # assigned beat is a bar line
-    tempo_changes: int = 0        # jumps between segments (a final ramp is not counted)
+    tempo_changes: int = 0        # jumps between segments (at strong cuts, section starts)
+    tempo_ramps: int = 0          # smooth ramps between cuts (a final ramp is not counted)
 
     @property
     def max_abs_residual_s(self) -> float:
@@ -133,9 +141,10 @@ class _Points:
     t: list[float]
     weight: list[float]
     bar_pref: list[bool]
-    jump_ratio: list[float]        # largest tempo jump allowed at this moment
+    jump_ratio: list[float]        # largest tempo jump allowed at this moment (0 at a cut)
     jump_cost: list[tuple[float, float]]
     slack: list[float]             # cost (in seconds of residual) of a beat that is no bar line
+    ramp_ratio: float = 0.0        # largest tempo change of a ramp between two moments
     step_from_s: float = 0.0       # the miss step (see _miss_np) starts here...
     step_to_s: float = 0.0         # ...and is complete here
     arrays: tuple | None = None    # (t, weight, slack) as numpy arrays, made when needed
@@ -166,7 +175,8 @@ def _build_points(cuts: Sequence[CutMark], duration_s: float, section_starts_s: 
             merged.setdefault(int(round(s * 1000)), [float(s), -1.0, 1.0])
     # Cut times are whole frames: a beat within half a frame of a cut is as good as on it.
     step_from = max(_STEP_FROM_S, 0.5 * frame_s) if frame_s and frame_s > 0 else _STEP_FROM_S
-    pts = _Points([], [], [], [], [], [], step_from, step_from + 1.0 / _STEP_SLOPE)
+    pts = _Points([], [], [], [], [], [], min(max_change_ratio, nudge_ratio), step_from,
+                  step_from + 1.0 / _STEP_SLOPE)
     for k in sorted(merged):
         t, strength, section = merged[k]
         strong = strength >= STRONG_CUT
@@ -176,12 +186,9 @@ def _build_points(cuts: Sequence[CutMark], duration_s: float, section_starts_s: 
         pts.bar_pref.append(strong or section > 0)
         pts.slack.append(_SECTION_BAR_MISS_S if section > 0 else
                          _BAR_MISS_S if strong else _WEAK_BAR_BONUS_S)
-        if strong or section > 0:
-            pts.jump_ratio.append(max_change_ratio)
-            pts.jump_cost.append(_JUMP_COST)
-        else:
-            pts.jump_ratio.append(min(max_change_ratio, nudge_ratio))
-            pts.jump_cost.append(_NUDGE_COST)
+        # An ordinary cut changes nothing in the tempo (the segments after it may ramp).
+        pts.jump_ratio.append(max_change_ratio if strong or section > 0 else 0.0)
+        pts.jump_cost.append(_JUMP_COST)
     return pts
 
 
@@ -340,6 +347,84 @@ def _pending_cost(pts: _Points, pending: range, t0: float, b0: int, tempo: float
     return c
 
 
+def _ramp_log_ratio(a: float) -> float:
+    """log(end/start) of a ramp, linear in beats, whose mean tempo is `a` times its start.
+
+    The mean tempo of such a ramp (beats over seconds) is the logarithmic mean of its end
+    tempi, so with v = log(end/start): expm1(v)/v = a. A quadratic start (the series to
+    v**2) and one Newton step are exact to ~1e-12 for the few per cent used here."""
+    if abs(a - 1.0) < 1e-12:
+        return 0.0
+    v = 3.0 * (math.sqrt(0.25 + (2.0 / 3.0) * (a - 1.0)) - 0.5) if a > 0.625 else math.log(a)
+    for _ in range(2):
+        if abs(v) < 1e-9:
+            return v
+        ev = math.expm1(v)
+        f = ev / v - a
+        df = ((ev + 1.0) * v - ev) / (v * v)
+        v -= f / df
+    return v
+
+
+def _ramp_hold(t_start: float, beats: int, seconds: float, v_max: float) -> tuple[float, int]:
+    """(log(end/start), m): a ramp over the first m whole beats from t_start to t_end, then
+    t_end held, that lasts `seconds` over `beats` beats, with |log(t_end/t_start)| at
+    most |v_max| and the ramp as long as that allows; (0.0, 0) if none does.
+
+    Time of the segment at tempo ratio e**v: 60/t_start * g(v), with
+    g(v) = m * v / expm1(v) + (beats - m) * exp(-v) (ramp, then hold)."""
+    target = seconds * t_start / 60.0
+    c = v_max / math.expm1(v_max)           # the ramp part, per beat, at the bound
+    h = math.exp(-v_max)                    # the held part, per beat
+    if abs(c - h) < 1e-15:
+        return 0.0, 0
+    m = math.floor((target - beats * h) / (c - h) + 1e-9)
+    if m < 1 or m >= beats:
+        return 0.0, 0                        # not even a one-beat ramp lands it (or a full one does)
+    v = v_max
+    for _ in range(4):                       # Newton on g(v) = target (g decreases in v)
+        ev = math.expm1(v)
+        e = math.exp(-v)
+        g = m * v / ev + (beats - m) * e - target
+        dg = m * (ev - v * (ev + 1.0)) / (ev * ev) - (beats - m) * e
+        v -= g / dg
+    if not (0.0 < v / v_max <= 1.0 + 1e-9):
+        return 0.0, 0
+    return v, m
+
+
+def _ramp_pending_scalar(pts: _Points, pending: range, t0: float, b0: int, t_start: float,
+                         t_end: float, m: int, bpb: int) -> float:
+    """_pending_cost for a segment that ramps from t_start to t_end over its first `m`
+    beats and then holds t_end (scalar: the search's few pending moments at a time)."""
+    k = (t_end - t_start) / m                      # bpm per beat, as TempoSegment
+    kk = k / 60.0
+    ramp_s = 60.0 / k * math.log(t_end / t_start)
+    ts, ws, slack = pts.t, pts.weight, pts.slack
+    floor, expm1 = math.floor, math.expm1
+    step_from, step_to = pts.step_from_s, pts.step_to_s
+    c = 0.0
+    for j in pending:
+        secs = ts[j] - t0
+        if secs < ramp_s:
+            into = t_start * expm1(kk * secs) / k
+            spb = 60.0 / (t_start + k * into)
+        else:
+            into = m + (secs - ramp_s) * t_end / 60.0
+            spb = 60.0 / t_end
+        x = b0 + into
+        e1 = abs(x - floor(x + 0.5)) * spb
+        q = x / bpb
+        e4 = abs(q - floor(q + 0.5)) * bpb * spb
+        if e1 > step_from:
+            e1 += _STEP if e1 > step_to else (e1 - step_from) * _STEP_RATE
+        if e4 > step_from:
+            e4 += _STEP if e4 > step_to else (e4 - step_from) * _STEP_RATE
+        e1 += slack[j]
+        c += ws[j] * (e4 if e4 < e1 else e1)
+    return c
+
+
 def _cutin_phases(pts: _Points, duration_s: float, T: float, bpb: int) -> list[float]:
     """Where beat 0 of a cut-in first bar can sit (in (-bar, 0) seconds) at tempo T.
 
@@ -399,7 +484,14 @@ def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
     starts = list(beam)
     ts, ws, ratios, slack = pts.t, pts.weight, pts.jump_ratio, pts.slack
     log_ratio = [math.log1p(r) for r in ratios]
-    frozen = [r <= 0.0 for r in ratios]
+    # (a_dn, a_up): how far a segment's mean tempo may move from the running one, by a
+    # jump or by a ramp (which, held once it is done, moves it almost as far as it goes).
+    rr = pts.ramp_ratio
+    log_rr = math.log1p(rr)
+    a_up = [1.0 + max(r, rr) for r in ratios]
+    a_dn = a_up
+    rfixed, rslope = _NUDGE_COST
+    frozen = [r <= 0.0 and rr <= 0.0 for r in ratios]
     step_from, step_to = pts.step_from_s, pts.step_to_s
     jump_costs = pts.jump_cost
     floor, log = math.floor, math.log
@@ -439,9 +531,12 @@ def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
                 ref_lo, ref_hi = max(lo, ref / _DRIFT_MAX), min(hi, ref * _DRIFT_MAX)
                 log_ref = log(ref)
             if t_prev is not None:
-                r = 1.0 + ratios[idx0]
-                t_lo = t_prev / r if t_prev / r > ref_lo else ref_lo
-                t_hi = t_prev * r if t_prev * r < ref_hi else ref_hi
+                t_lo = t_prev / a_dn[idx0]
+                t_hi = t_prev * a_up[idx0]
+                if t_lo < ref_lo:
+                    t_lo = ref_lo
+                if t_hi > ref_hi:
+                    t_hi = ref_hi
                 log_prev = log(t_prev)
                 n_near = 2
             else:
@@ -467,34 +562,61 @@ def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
                         if first <= bb <= last and not (lo_b <= bb < lo_b + n_near):
                             cands.append(bb)
             for b in cands:
-                tempo = 60.0 * (b - b0) / dt
+                tempo = 60.0 * (b - b0) / dt      # the mean tempo that lands the cut on b
                 lt = log(tempo)
-                cost = cost0
-                if t_prev is not None:
+                # The ways to play the segment: (start tempo, end tempo, beats the ramp
+                # from one to the other takes, cost). The first segment takes any tempo;
+                # later ones continue the running tempo, ramp from it (by at most
+                # ramp_ratio: over the whole segment if that is enough, else as long as
+                # it can and then hold), or, at a strong cut or a section start, jump.
+                n_b = b - b0
+                if t_prev is None:
+                    ways = ((tempo, tempo, 0, 0.0),)
+                else:
                     d = lt - log_prev
+                    ad = d if d >= 0.0 else -d
+                    if ad <= 1e-9:
+                        ways = ((t_prev, t_prev, 0, 0.0),)
+                    else:
+                        ways = []
+                        if ad <= log_ratio[idx0] + 1e-12:
+                            fixed, slope = jump_costs[idx0]
+                            ways.append((tempo, tempo, 0, fixed + slope * ad))
+                        if rr > 0.0 and ad <= log_rr:
+                            if ad <= 0.5 * log_rr + 1e-3:
+                                v, m = _ramp_log_ratio(tempo / t_prev), n_b
+                            else:
+                                v, m = None, 0
+                            if v is None or (v if v >= 0.0 else -v) > log_rr + 1e-12:
+                                v, m = _ramp_hold(t_prev, n_b, dt, log_rr if d > 0 else -log_rr)
+                            if m:
+                                te = t_prev * math.exp(v)
+                                if ref_lo <= te <= ref_hi:
+                                    ways.append((t_prev, te, m, rfixed + rslope * (v if v >= 0.0
+                                                                                  else -v)))
+                for t_s, t_e, m, c in ways:
+                    cost = cost0 + c
+                    if p_first < j:
+                        if not m:
+                            cost += _pending_cost(pts, range(p_first, j), t0, b0, t_s, bpb)
+                        else:
+                            cost += _ramp_pending_scalar(pts, range(p_first, j), t0, b0, t_s,
+                                                         t_e, m, bpb)
+                    if b % bpb:
+                        cost += miss_j          # (this moment aimed at a bar line and got a beat)
+                    le = lt if t_e == tempo else log(t_e)
+                    d = le - log_ref
                     if d < 0.0:
                         d = -d
-                    if d > 1e-9:
-                        if d > log_ratio[idx0] + 1e-12:
-                            continue
-                        fixed, slope = jump_costs[idx0]
-                        cost += fixed + slope * d
-                if p_first < j:
-                    cost += _pending_cost(pts, range(p_first, j), t0, b0, tempo, bpb)
-                if b % bpb:
-                    cost += miss_j          # (this moment aimed at a bar line and got a beat)
-                d = lt - log_ref
-                if d < 0.0:
-                    d = -d
-                if d > _DRIFT_FREE:
-                    cost += _DRIFT_COST * (d - _DRIFT_FREE)
-                tk = int(lt * _TKEY_RES + 0.5)
-                key = (j, b, tk, 0)
-                old = nxt.get(key)
-                if old is None or cost < old[0]:
-                    nxt[key] = (cost, cost, j, tj, b, tempo, tempo, j + 1, (tj, b, tempo, knots), tk,
-                                p_ref, origin if t_prev is not None or origin < 0
-                                else b % bpb)
+                    if d > _DRIFT_FREE:
+                        cost += _DRIFT_COST * (d - _DRIFT_FREE)
+                    tk = int(le * _TKEY_RES + 0.5)
+                    key = (j, b, tk, 0)
+                    old = nxt.get(key)
+                    if old is None or cost < old[0]:
+                        nxt[key] = (cost, cost, j, tj, b, t_e, t_e, j + 1,
+                                    (tj, b, t_s, t_e, m, knots), tk, p_ref,
+                                    origin if t_prev is not None or origin < 0 else b % bpb)
         # After the last moment every plan is closed and judged on its real cost.
         if j == n - 1:
             beam = list(nxt.values())
@@ -520,7 +642,7 @@ def _prune(plans, frozen: list[bool]) -> list[tuple]:
     such plans crowd out the ones that land cuts. A later entry of the music pays its cost
     up front and earns it back cut by cut, and which beats of the pattern are bar lines
     pays off only at strong cuts and at the end: hence one survivor per lineage. A plan
-    whose last knot allows no tempo change (an ordinary cut when nudges are off) can land
+    whose last knot allows no tempo change (an ordinary cut when ramps are off) can land
     nothing off its grid any more; it looks good now and loses later: hence the quota."""
     ordered = sorted(plans, key=_rank)
     out, per_knot, origins = [], {}, set()
@@ -638,8 +760,8 @@ def _unlink(knots) -> list:
         if knots[0] == "offset":
             offset = knots[1]
             break
-        out.append(knots[:3])
-        knots = knots[3]
+        out.append(knots[:5])
+        knots = knots[5]
     out.reverse()
     return [("offset", offset)] + out
 
@@ -667,8 +789,12 @@ def _fallback(duration_s: float, lo: float, hi: float, target: float, bpb: int):
 def _build_map(offset: float, knots: list, end: tuple, bpb: int) -> TempoMap:
     segs: list[TempoSegment] = []
     b_prev = 0
-    for (t, b, tempo) in knots:
-        _append(segs, b_prev, b, tempo, tempo)
+    for (t, b, t_start, t_end, m) in knots:
+        if m and b_prev + m < b:             # a ramp over the first m beats, then held
+            _append(segs, b_prev, b_prev + m, t_start, t_end)
+            _append(segs, b_prev + m, b, t_end, t_end)
+        else:
+            _append(segs, b_prev, b, t_start, t_end)
         b_prev = b
     _, B, t_start, t_end = end
     _append(segs, b_prev, B, t_start, t_end)
@@ -727,9 +853,10 @@ def solve_tempo_map(cuts: Sequence[CutMark], duration_s: float, *,
 
     Strong cuts (strength >= STRONG_CUT) aim for bar lines, the others for beats. Tempo
     stays in `bpm_range` (or within 2 % of `fixed_bpm`), jumps only at strong cuts or
-    `section_starts_s` (by at most `max_change_ratio`) or by an inaudible nudge of at most
-    `nudge_ratio` at other cuts (0 forbids those; fewer cuts are then hit), may ramp over
-    the last stretch, and the last bar line falls exactly at `duration_s`. The music
+    `section_starts_s` (by at most `max_change_ratio`), elsewhere changes only by smooth
+    ramps of at most `nudge_ratio` between two cuts (0 forbids those; fewer cuts are then
+    hit), may ramp over the last stretch, and the last bar line falls exactly at
+    `duration_s`. The music
     sounds from 0 s: beat 0 is at 0 s or, with the first bar cut in, before it
     (`tempo_map.offset_s` <= 0, and bar 1 starts after 0 s).
 
@@ -789,6 +916,7 @@ def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi:
     residuals = [a.residual_s for a in aligned]
     on_bar = [a.beat % bpb == 0 for a in aligned]
     jumps = _count_jumps(tm)
+    ramps = sum(abs(math.log(s.end_bpm / s.start_bpm)) > _RAMP_COUNTED for s in tm.segments[:-1])
     bpms = [s.start_bpm for s in tm.segments] + [s.end_bpm for s in tm.segments]
     if max(bpms) - min(bpms) < 0.05:
         tempo_txt = f"{tm.segments[0].start_bpm:.1f} bpm"
@@ -813,9 +941,11 @@ def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi:
         parts.append("ritardando to the end" if last.end_bpm < last.start_bpm
                      else "accelerando to the end")
     if jumps:
-        small = _count_jumps(tm, below=WEAK_CHANGE_RATIO)
-        parts.append(f"{jumps} tempo change{'s' if jumps > 1 else ''}"
-                     + (f" ({small} under {WEAK_CHANGE_RATIO:.0%})" if small else ""))
+        parts.append(f"{jumps} tempo change{'s' if jumps > 1 else ''} at strong cuts or sections")
+    if ramps:
+        biggest = max(abs(math.log(s.end_bpm / s.start_bpm)) for s in tm.segments[:-1])
+        parts.append(f"{ramps} gentle ramp{'s' if ramps > 1 else ''} between cuts "
+                     f"(at most {math.expm1(biggest):.1%})")
     if tm.offset_s > 0:
         parts.append(f"music starts at {tm.offset_s:.2f} s")
     elif tm.offset_s < 0:
@@ -826,4 +956,5 @@ def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi:
             parts.append(f"first bar cut in (it starts {-tm.offset_s:.2f} s before the video)")
     if min(bpms) < lo * (1 - 1e-6) or max(bpms) > hi * (1 + 1e-6):
         parts.append(f"outside the asked {lo:.0f}-{hi:.0f} bpm: the video is shorter than a bar")
-    return TempoSolution(tm, beats, residuals, tm.total_bars, ", ".join(parts), on_bar, jumps)
+    return TempoSolution(tm, beats, residuals, tm.total_bars, ", ".join(parts), on_bar, jumps,
+                         ramps)
