@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from robin_studio.generate.conditions import typical_accents
 from robin_studio.intent.types import Intent
 from robin_studio.model.interface import BarGenerator, BarStream, GeneratedBar
 from robin_studio.score.controls import BarControls
@@ -40,8 +41,10 @@ PROMPT_EXTRA_KEYS = ("mute_roles",)
 def neutral_controls(c: BarControls) -> BarControls:
     """The bar's controls with everything the video said removed."""
     extra = {k: v for k, v in (c.extra or {}).items() if k in PROMPT_EXTRA_KEYS}
+    # The accents a band plays at middle energy, as the engine gives bars without events.
+    accents = tuple(float(a) for a in typical_accents(0.5, len(c.accents)))
     return BarControls(bar_index=c.bar_index, energy=0.5, density=0.5, section_start=False,
-                       section_end=False, accents=(0.0, 0.0, 0.0, 0.0), bars_to_end=c.bars_to_end,
+                       section_end=False, accents=accents, bars_to_end=c.bars_to_end,
                        section_id=0, extra=extra)
 
 
