@@ -15,6 +15,7 @@ import pytest
 
 from robin_studio.analysis.types import Section, Shot, Transition, VideoAnalysis
 from robin_studio.errors import CancelledError, ModelFileError
+from robin_studio.generate import sound
 from robin_studio.generate.baseline import NaiveLoopGenerator
 from robin_studio.generate.engine import SAMPLE_RATE, GenerationSettings, Scorer
 from robin_studio.score.theory import scale_pitch_classes
@@ -66,6 +67,11 @@ def piece_and_chunks(scorer, analysis):
 def all_notes(piece):
     return {t.role: list(t.notes) for t in piece.score.tracks}
 
+
+
+def region_edge_s(tm, r0: int) -> float:
+    """Where a region's audio may begin: its first bar line less the synth's attack lead."""
+    return tm.bar_start_s(r0) - sound.ATTACK_LOOKAHEAD_S
 
 def test_chunks_in_order_cover_the_whole_clip(piece_and_chunks, analysis):
     piece, chunks, _ = piece_and_chunks
@@ -229,7 +235,7 @@ def test_regenerate_changes_only_the_region(scorer, analysis):
         assert outside_new == outside_old
         changed |= [n for n in old if b0 <= n.start_beat < b1] != [n for n in new if b0 <= n.start_beat < b1]
     assert changed, "the region did not change"
-    a = round(tm.bar_start_s(r0) * SAMPLE_RATE)
+    a = round(region_edge_s(tm, r0) * SAMPLE_RATE)
     w = round((tm.bar_start_s(r1) + 1.5) * SAMPLE_RATE)
     assert np.array_equal(piece.audio[:a], before_audio[:a])
     assert np.array_equal(piece.audio[w:], before_audio[w:])
@@ -271,7 +277,7 @@ def test_regenerate_with_a_new_prompt_and_the_final_bar(scorer, analysis):
     assert job.bar_end == piece.score.total_bars
     drums = piece.score.track(Role.DRUMS).notes
     assert not [n for n in drums if n.start_beat >= r0 * 4]
-    a = round(tm.bar_start_s(r0) * SAMPLE_RATE)
+    a = round(region_edge_s(tm, r0) * SAMPLE_RATE)
     assert np.array_equal(piece.audio[:a], before[:a])
     assert piece.audio.shape == before.shape
     assert np.abs(piece.audio[-int(0.01 * SAMPLE_RATE):]).max() < 0.02
@@ -361,7 +367,7 @@ def test_regions_late_in_a_long_piece_restart_the_chain_close_to_them(scorer):
     piece = scorer.generate(long, "warm piano and strings", seed=11).result()
     tm = piece.tempo_map
     r0 = tm.bar_at(30.0)
-    a = round(tm.bar_start_s(r0) * SAMPLE_RATE)
+    a = round(region_edge_s(tm, r0) * SAMPLE_RATE)
     k0 = max(k for k, e in enumerate(piece.chunk_ends) if e <= a - REGION_LEAD_S * SAMPLE_RATE) + 1
     assert k0 > 0
     restarted = _remaster(piece, sound.render_full(piece.score, a / SAMPLE_RATE), a, first_chunk=k0)

@@ -19,6 +19,11 @@ built from the picture (`generate.conditions`), the arrangement fixes the tracks
 (`generate.arrange`), and a `BarGenerator` writes bar after bar. Every few bars the new notes
 are handed to the streaming synthesizer and a `Chunk` comes out.
 
+Attack lead: the synthesizer starts slow-attack notes (strings, pads) up to
+`sound.ATTACK_LOOKAHEAD_S` before their beat so they are heard on it. A streamed chunk's
+audio therefore ends that long before the next chunk's first bar line (whose notes are not
+written yet), and a region's audio starts that long before its first bar line.
+
 Regeneration keeps everything outside the region bit-identical, in notes and in audio:
   - notes: only notes that start inside the region's bars are replaced; the new bars'
     notes are clipped at the region's end, so nothing new sounds after it except releases;
@@ -555,7 +560,7 @@ class GenerationJob:
                 by_role = {Role(r): ns for r, ns in chunk_notes.items()}
                 renderer.update_score(replace(score, tracks=[
                     replace(t, notes=sorted(by_role.get(t.role, []))) for t in score.tracks]))
-                end_s = dur if b1 >= n_bars else tm.bar_start_s(b1)
+                end_s = dur if b1 >= n_bars else _audio_edge_s(tm, b1)
                 end_n = total_n if b1 >= n_bars else min(total_n, _n_samples(end_s))
                 raw = np.asarray(renderer.render_until(end_n / SAMPLE_RATE), dtype=np.float32).reshape(-1, 2)
                 raw = _fit_length(raw, max(0, end_n - rendered_n))
@@ -585,6 +590,11 @@ class GenerationJob:
         takes.add(Take(0, 0, n_bars, 0.0, dur, self.seed, self.prompt, piece._snapshot(), "original"))
         self._report(1.0, "done")
         self._piece = piece
+
+
+def _audio_edge_s(tm, bar: int) -> float:
+    """Where audio belonging to `bar` onwards may begin: its bar line less the attack lead."""
+    return max(0.0, tm.bar_start_s(bar) - sound.ATTACK_LOOKAHEAD_S)
 
 
 def _reference_gain_db(score: Score, arrangement: Arrangement, soundfont) -> float | None:
@@ -721,8 +731,9 @@ class RegenerationJob(GenerationJob):
         for t in new_score.tracks:
             t.notes.sort()
 
-        # Audio: re-render up to the end of the tail window, splice at the region start.
-        a_s = tm.bar_start_s(r0) if r0 > 0 else 0.0
+        # Audio: re-render up to the end of the tail window, splice where the region's first
+        # notes may start to sound (their attack lead before its first bar line).
+        a_s = _audio_edge_s(tm, r0) if r0 > 0 else 0.0
         a_n = _n_samples(a_s)
         total_n = piece.audio.shape[0]
         w_s = dur if r1 >= n_bars else min(dur, tm.bar_start_s(r1) + REGION_TAIL_S)
@@ -761,8 +772,8 @@ class RegenerationJob(GenerationJob):
         self._report(0.9, "rendering")
 
         for k, (c0, c1, notes_out) in enumerate(chunks_notes):
-            s = a_n if k == 0 else _n_samples(tm.bar_start_s(c0))
-            e = hi if k == len(chunks_notes) - 1 else _n_samples(tm.bar_start_s(c1))
+            s = a_n if k == 0 else _n_samples(_audio_edge_s(tm, c0))
+            e = hi if k == len(chunks_notes) - 1 else _n_samples(_audio_edge_s(tm, c1))
             part = audio[s:e]
             self.timings_s.append(time.perf_counter() - t0)
             yield Chunk(k, c0, c1, s / SAMPLE_RATE, e / SAMPLE_RATE, part, _spectrogram(part),

@@ -19,7 +19,13 @@ import numpy as np
 
 from robin_studio.score.types import Score
 
+from robin_studio.render.synth import MAX_ATTACK_LEAD_S
+
 SAMPLE_RATE = 48_000
+# The synthesizer starts slow-attack notes up to this early (render.synth's attack
+# compensation), so a bar's notes may sound this long before its bar line: streamed audio
+# stops this far short of the next bar line until that bar's notes are known.
+ATTACK_LOOKAHEAD_S = MAX_ATTACK_LEAD_S
 
 
 def make_renderer(score: Score, soundfont=None):
