@@ -13,6 +13,7 @@ from robin_studio.errors import RobinError
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.timing.solver import (
     FIXED_BPM_TOLERANCE,
+    STRONG_CUT,
     WEAK_CHANGE_RATIO,
     CutMark,
     solve_tempo_map,
@@ -337,3 +338,33 @@ def test_property_cuts_on_a_grid_are_hit(bpm, n_bars, data, nudge):
     sol = solve_tempo_map(cuts, total * beat_s, nudge_ratio=nudge)
     check_solution(sol, cuts, total * beat_s, 70, 140, nudge_ratio=nudge)
     assert sol.max_abs_residual_s < TOL_S, sol.summary
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.floats(72.0, 138.0), st.sampled_from([4, 4, 3]), st.integers(2, 60),
+       st.floats(0.0, 1.0), st.booleans(), st.data())
+def test_property_strong_cuts_on_bar_lines_where_the_pattern_allows(bpm, bpb, n_bars, phase,
+                                                                     from_zero, data):
+    """Strong cuts a whole number of bars apart and ordinary cuts a whole number of beats
+    apart at a tempo in range, the video ending on a bar line of that pattern, which may
+    start anywhere in a bar at 0 s: every strong cut on a bar line and every cut on a beat,
+    within 10 ms."""
+    beat_s = 60.0 / bpm
+    bar_s = bpb * beat_s
+    origin = 0.0 if from_zero else -phase * bar_s       # where the pattern's bar 0 is
+    duration = origin + n_bars * bar_s
+    bars = [k for k in range(1, n_bars) if 0.05 < origin + k * bar_s < duration - 0.05]
+    beats = [k for k in range(1, n_bars * bpb) if 0.05 < origin + k * beat_s < duration - 0.05]
+    strong = data.draw(st.lists(st.sampled_from(bars), max_size=15, unique=True)) if bars else []
+    weak = data.draw(st.lists(st.sampled_from(beats), max_size=20, unique=True)) if beats else []
+    cuts = ([CutMark(origin + k * bar_s, data.draw(st.floats(STRONG_CUT, 1.0))) for k in strong]
+            + [CutMark(origin + k * beat_s, data.draw(st.floats(0.0, STRONG_CUT - 0.01)))
+               for k in weak if k % bpb or k // bpb not in strong])
+    cuts.sort(key=lambda c: c.time_s)
+    sol = solve_tempo_map(cuts, duration, beats_per_bar=bpb)
+    check_solution(sol, cuts, duration, 70, 140)
+    off_beat = [(c.time_s, r) for c, r in zip(cuts, sol.residuals_s) if abs(r) > TOL_S]
+    off_bar = [c.time_s for c, r, on_bar in zip(cuts, sol.residuals_s, sol.cut_on_bar)
+               if c.is_strong and not (on_bar and abs(r) <= TOL_S)]
+    assert not off_beat and not off_bar, (sol.summary, off_beat, off_bar, bpm, bpb, origin,
+                                          duration, [(c.time_s, c.strength) for c in cuts])

@@ -23,7 +23,7 @@ The solver never makes the music enter late: any grid that starts after 0 s is t
 grid as one that starts a bar earlier, before 0 s, which sounds from the first frame.
 
 How it works. Reference tempi come from how well the intervals between cuts (and from
-0 s to each cut) fit whole beats and bars, compared with chance
+each cut to the end, always a bar line) fit whole beats and bars, compared with chance
 (vectorised over a log-tempo grid, the best ones refined on a finer grid). For each
 reference a beam search walks the cuts in time order. A partial plan knows its last knot
 (a time, a whole beat, the tempo running there) and the cuts it passed since. At each
@@ -69,7 +69,7 @@ FIXED_BPM_TOLERANCE = 0.02   # a tempo asked for in the prompt is kept within 2 
 # Costs are in "weighted seconds of residual", so they can be compared with misses.
 _BAR_MISS_S = 0.10           # a strong cut on a beat instead of a bar line
 _WEAK_BAR_BONUS_S = 0.002    # tie-break: cuts on bar lines read better even when weak
-_JUMP_COST = (0.040, 1.0)    # (fixed, per unit of |log ratio|) at strong cuts / sections
+_JUMP_COST = (0.030, 1.0)    # (fixed, per unit of |log ratio|) at strong cuts / sections
 _NUDGE_COST = (0.040, 2.0)   # the same for a ramp between cuts (the tempo it ends at)
 _RAMP_COST = (0.015, 1.0)
 _CUTIN_COST = 0.05           # the first bar cut in (beat 0 before 0 s): a start mid-bar
@@ -90,6 +90,7 @@ _N_REFERENCES = 1
 _REF_CENTRE_PULL = 0.05
 _REF_SEPARATION = 0.04      # reference tempi at least this far apart (log)
 _REF_LAGS = (1, 2, 0)
+_REF_START_WEIGHT = 0.1        # 0 s as a moment of the reference fit (see _reference_tempos)
 _REF_REFINED = 4             # coarse candidates refined on a fine grid
 _REF_FINE_POINTS = 41
 _REF_GRID_STEP = 0.001     # log-tempo step of the reference search (0.1 %)
@@ -212,7 +213,8 @@ def _reference_tempos(pts: _Points, duration_s: float, lo: float, hi: float, bpb
     if hi <= lo * 1.0005:
         return [0.5 * (lo + hi)]
     t = np.array([0.0] + pts.t + [duration_s])
-    w = np.array([1.0] + pts.weight + [2.0])
+    # (0 s counts a little: music may start on a bar line there, or cut its first bar in.)
+    w = np.array([_REF_START_WEIGHT] + pts.weight + [2.0])
     bar = np.array([True] + pts.bar_pref + [True])
     centre = math.sqrt(lo * hi)
     sf = pts.step_from_s
@@ -230,8 +232,9 @@ def _reference_tempos(pts: _Points, duration_s: float, lo: float, hi: float, bpb
         chance_bar = np.minimum(m4u, m1u + _BAR_MISS_S).mean(axis=0)
         chance_beat = np.minimum(m4u, m1u + _WEAK_BAR_BONUS_S).mean(axis=0)
         beats_per_s = (grid / 60.0).astype(dtype)
-        # Intervals between neighbours (lags 1, 2), and every moment's distance from the
-        # start (lag 0): the latter favours one steady tempo from 0 s that ends on a bar.
+        # Intervals between neighbours (lags 1, 2), and every moment's distance to the end
+        # (lag 0), which is always a bar line: the latter favours one steady tempo that ends
+        # on a bar. (Not from 0 s: beat 0 may be before it, with the first bar cut in.)
         for lag in _REF_LAGS:
             if len(t) <= max(lag, 1):
                 break
@@ -240,7 +243,7 @@ def _reference_tempos(pts: _Points, duration_s: float, lo: float, hi: float, bpb
                 ww = np.minimum(w[lag:], w[:-lag]) / lag
                 both_bar = bar[lag:] & bar[:-lag]
             else:
-                dt, ww, both_bar = t[1:], 0.5 * w[1:], bar[1:]
+                dt, ww, both_bar = t[-1] - t[1:-1], 0.5 * w[1:-1], bar[1:-1]
             x = np.outer(dt.astype(dtype), beats_per_s)     # interval in beats
             # Forgive the error half a grid step makes over the interval, so the exact
             # tempo is not missed for falling between two grid points.
