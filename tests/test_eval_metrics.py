@@ -172,6 +172,29 @@ def test_a_c_major_scale_is_heard_in_c_major():
     assert mi.estimate_key_from_chroma(h)[:2] == (9, "minor")
 
 
+def test_brass_chords_are_heard_in_their_key():
+    """Rich overtones must not outvote the notes: a I-IV-V-I in C major (and in G) on synth
+    brass over a cello bass is heard in that key (the STFT power chroma used before heard the
+    C major one as E minor)."""
+    from robin_studio.render.synth import render_score
+    from robin_studio.score.tempo_map import TempoMap
+    from robin_studio.score.types import Note, Role, Score, Track
+
+    def cadence(tonic: int, third: int, sixth: int) -> np.ndarray:
+        chords = [(0, third, 7), (5, 9 if third == 4 else 8, 12), (7, 11, 14), (0, third, 7)]
+        harm, bass = [], []
+        for k in range(3):
+            for i, ch in enumerate(chords):
+                b = 4.0 * (4 * k + i)
+                harm += [Note(b, 3.8, 60 + tonic + p, 90) for p in ch]
+                bass.append(Note(b, 3.8, 36 + tonic + ch[0], 90))
+        sc = Score(TempoMap.constant(120.0, 48), [Track(Role.HARMONY, 61, harm), Track(Role.BASS, 42, bass)])
+        return render_score(sc, tail_s=0.5)
+
+    assert mi.estimate_key_audio(cadence(0, 4, 9), 48000)[:2] == (0, "major")
+    assert mi.estimate_key_audio(cadence(7, 4, 9), 48000)[:2] == (7, "major")
+
+
 def _score(tracks, bars=4, bpm=120):
     return Score(TempoMap.constant(bpm, bars * 4), tracks)
 

@@ -225,15 +225,23 @@ def _corpus_reference_compute(quick: bool, embedding, log) -> tuple[dict[str, fl
 
     rng = np.random.default_rng(0)
     pick = rng.choice(len(examples), size=min(len(examples), 6 if quick else 24), replace=False)
-    rows, embs = [], []
+    rows, embs, key_hits = [], [], []
     for i in pick:
         ex = examples[int(i)]
         rows.append(mm.score_metrics(ex.score))
         end_s = min(ex.score.duration_s, 60.0)
         audio = sound.master(sound.render_full(ex.score, end_s), sound.SAMPLE_RATE)
         embs.append(embedding.embed(audio, sound.SAMPLE_RATE))
+        if ex.style != "original":   # arranged pieces carry the key they were arranged in
+            tonic, mode, _ = mi.estimate_key_audio(audio, sound.SAMPLE_RATE)
+            key_hits.append((tonic == ex.key_tonic and mode == ex.key_mode, mode == ex.key_mode))
     log(f"corpus reference: {len(pick)} held-out examples rendered")
     means = {k: float(np.nanmean([r[k] for r in rows])) for k in rows[0]}
+    if key_hits:
+        # Calibration of the audio key finder the intent table relies on.
+        means["key_finder_key_accuracy"] = float(np.mean([k for k, _ in key_hits]))
+        means["key_finder_mode_accuracy"] = float(np.mean([m for _, m in key_hits]))
+        means["key_finder_n"] = float(len(key_hits))
     e = [x for x in embs if len(x)]
     return means, (np.vstack(e) if e else np.zeros((0, 1))), f"{len(pick)} pieces of the held-out test split"
 
