@@ -155,14 +155,22 @@ def test_report_puts_systems_side_by_side_and_cached_rows_round_trip(tmp_path):
                          {"hit_beat_70ms": 0.75, "tempo_error": float("nan")}),
                 PieceRow("naive-loop", "c", "en-explicit", 0, 10.0, 0.5, {"hit_beat_70ms": 0.25})]
     res.diversity = {"model": 0.4, "naive-loop": 0.03}
+    res.longform = {"model": {"bars": 193.0, "recurrence": 0.67, "melody_recurrence": 0.25,
+                              "scene_coherence": 0.16},
+                    "naive-loop": {"bars": 193.0, "recurrence": 0.99, "melody_recurrence": 0.99,
+                                   "scene_coherence": 0.0}}
     out = write_report(res, tmp_path / "EVAL.md")
     text = out.read_text()
     assert "| metric | better | model | naive-loop |" in text
+    assert "## Long form: a 10-minute video" in text
+    assert "| long-range recurrence, all pitched parts | structured, not 1 | 0.670 | 0.990 |" in text
+    assert "| bars |  | 193 | 193 |" in text
     row = next(line for line in text.splitlines() if line.startswith("| cut-to-beat hit rate, 70 ms"))
     assert "0.750 | 0.250" in row
     assert "The trained model did not run" not in text
     _save_cached(tmp_path / "r.json", res.rows[:1], 0.4, {"flux_ratio": 1.0, "chroma_ratio": float("nan")},
-                 [np.ones((2, 3))])
-    rows, div, seams, emb = _load_cached(tmp_path / "r.json")
+                 [np.ones((2, 3))], res.longform["model"])
+    rows, div, seams, emb, lf = _load_cached(tmp_path / "r.json")
+    assert lf == res.longform["model"]
     assert rows[0].metrics["hit_beat_70ms"] == 0.75 and math.isnan(rows[0].metrics["tempo_error"])
     assert div == 0.4 and math.isnan(seams["chroma_ratio"]) and emb[0].shape == (2, 3)

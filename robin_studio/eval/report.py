@@ -184,6 +184,24 @@ def write_report(res: EvalResults, out_path: Path) -> Path:
     L += _table(res, MUSIC, with_corpus=True)
     if "music.png" in plots:
         L += ["", "![music](eval/music.png)"]
+    if res.longform:
+        names_lf = [s.name for s in res.systems if s.name in res.longform]
+        L += ["", "## Long form: a 10-minute video", "",
+              "A constructed 10-minute storyboard (cuts every 4-9 s, a section per scene, scenes "
+              "coming back in the order beach, car chase, beach, church, car chase, beach, valley, "
+              "...), scored with the prompt \"cinematic orchestral score\" (`eval/longform.py`). "
+              "Recurrence: share of bars from bar 32 on that restate (note-set Jaccard >= 0.5) a "
+              "bar at least 32 bars earlier, beyond the planner's 31-bar memory. Scene coherence: "
+              "similarity of non-adjacent sections showing the same scene minus that of sections "
+              "showing different ones (above 0: the music comes back when the picture does).", "",
+              "| measure | better | " + " | ".join(names_lf) + " |",
+              "|---|---|" + "---:|" * len(names_lf)]
+        for key, label, better in (("recurrence", "long-range recurrence, all pitched parts", "structured, not 1"),
+                                   ("melody_recurrence", "long-range recurrence, melody", "structured, not 1"),
+                                   ("scene_coherence", "scene coherence", "higher"),
+                                   ("bars", "bars", "")):
+            L.append(f"| {label} | {better} | " + " | ".join(
+                _fmt(res.longform[n].get(key), 0 if key == "bars" else 3) for n in names_lf) + " |")
     L += ["", "## Distribution, diversity, seams", "",
           "| measure | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
     L.append(f"| {res.fd_name} to held-out corpus renders (lower = closer) | "
@@ -224,8 +242,10 @@ each metric is checked on constructed signals with known answers in `tests/test_
   because there is no ground-truth soundtrack (the paper compares with the ground truth's
   beats), so that column is not comparable with VeM's BIoU. The paper leaves the counting of
   the tolerant intersection open: here it is a maximum one-to-one matching within 0.5 s and the
-  union is |A| + |B| - |M|. Beats come from librosa, not the paper's madmom RNN tracker. Details
-  and every remaining assumption: `metrics_rhythm.py`.
+  union is |A| + |B| - |M|. Beats for these two come from the paper's tracker, madmom's RNN
+  (`RNNBeatProcessor` + `DBNBeatTrackingProcessor`, 100 fps), when the optional extra `vem` is
+  installed, else from librosa; a note at the end says which one this run used. Details and
+  every remaining assumption: `metrics_rhythm.py`.
 - **AV-Align** (Yariv et al., AAAI 2024; TempoTokens `av_align.py`): librosa onsets vs strict
   local maxima of mean Farneback optical-flow magnitude, matched within ±1 frame, IoU as in that
   code. Frames are scaled to at most 160 px wide before the flow.

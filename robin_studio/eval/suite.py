@@ -21,9 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from robin_studio.eval import longform
 from robin_studio.eval import metrics_intent as mi
 from robin_studio.eval import metrics_music as mm
 from robin_studio.eval import metrics_rhythm as mr
+from robin_studio.eval.audio_events import vem_beat_tracker
 from robin_studio.eval.baselines import System, systems as default_systems
 from robin_studio.eval.clips import EvalClip, suite_clips
 
@@ -117,6 +119,7 @@ class EvalResults:
     fd_name: str = "FD-mel"
     corpus: dict[str, float] = field(default_factory=dict)
     corpus_note: str = ""
+    longform: dict[str, dict[str, float]] = field(default_factory=dict)   # full suite only
     wall_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     revision: str = ""
@@ -254,9 +257,13 @@ def _code_version() -> str:
     here = Path(__file__).resolve().parent
     h = hashlib.sha1()
     for name in ("clips.py", "baselines.py", "audio_events.py", "metrics_rhythm.py",
-                 "metrics_intent.py", "metrics_music.py"):
+                 "metrics_intent.py", "metrics_music.py", "longform.py"):
         h.update((here / name).read_bytes())
     h.update(inspect.getsource(piece_metrics).encode())
+    # Beat-IoU/TB-IoU count madmom's beats when it is installed, librosa's otherwise: results
+    # of one tracker are never read back for the other
+    h.update((here / "madmom_beats.py").read_bytes())
+    h.update(vem_beat_tracker().encode())
     # ...and the whole engine the systems run through (analysis, timing, arrangement, synth):
     # results made by an older engine are never mixed with new ones.
     package = here.parent
@@ -287,15 +294,15 @@ def _load_cached(path: Path):
         d = json.loads(path.read_text())
         rows = [PieceRow(**r) for r in d["rows"]]
         emb = [np.asarray(e, float) for e in d["embeddings"]]
-        return rows, d["diversity"], d["seams"], emb
+        return rows, d["diversity"], d["seams"], emb, d.get("longform", {})
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-def _save_cached(path: Path, rows, diversity, seams, emb) -> None:
+def _save_cached(path: Path, rows, diversity, seams, emb, longform: dict | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     d = {"rows": [r.__dict__ for r in rows], "diversity": diversity, "seams": seams,
-         "embeddings": [np.asarray(e).tolist() for e in emb]}
+         "embeddings": [np.asarray(e).tolist() for e in emb], "longform": longform or {}}
     path.write_text(json.dumps(d, allow_nan=True))
 
 
@@ -365,7 +372,9 @@ def run_suite(quick: bool = True, workdir: Path | None = None, models_dir: Path 
         cache_file = workdir / "results" / f"{s.name}-{_system_key(s, plan, models_dir)}.json"
         cached = _load_cached(cache_file) if reuse else None
         if cached is not None:
-            rows, res.diversity[s.name], res.seams[s.name], embeddings[s.name] = cached
+            rows, res.diversity[s.name], res.seams[s.name], embeddings[s.name], lf = cached
+            if lf:
+                res.longform[s.name] = lf
             res.rows += rows
             log(f"{s.name}: {len(rows)} pieces read back from {cache_file}")
             res.notes.append(f"{s.name}: rows computed by an earlier `robin-studio eval` process "
@@ -420,9 +429,18 @@ def run_suite(quick: bool = True, workdir: Path | None = None, models_dir: Path 
             log(res.notes[-1])
             res.diversity.setdefault(s.name, float("nan"))
             res.seams.setdefault(s.name, {"flux_ratio": float("nan"), "chroma_ratio": float("nan")})
+        if not quick:
+            # A 10-minute storyboard whose scenes recur: themes that come back, or wandering?
+            t = time.perf_counter()
+            try:
+                res.longform[s.name] = longform.measure(scorer)
+                log(f"{s.name}: 10-minute piece measured in {time.perf_counter() - t:.1f} s")
+            except Exception as err:   # reported; the other tables stand
+                res.notes.append(f"{s.name}: long-form run failed: {type(err).__name__}: {err}")
+                log(res.notes[-1])
         if len(res.rows) - n_before == len(cases) and not math.isnan(res.diversity[s.name]):
             _save_cached(cache_file, res.rows[n_before:], res.diversity[s.name], res.seams[s.name],
-                         embeddings[s.name])
+                         embeddings[s.name], res.longform.get(s.name))
 
     corpus_means, corpus_emb, res.corpus_note = _corpus_reference(quick, embedding, log, workdir)
     res.corpus = corpus_means
@@ -431,5 +449,8 @@ def run_suite(quick: bool = True, workdir: Path | None = None, models_dir: Path 
         mine = np.vstack(e) if e else np.zeros((0, 1))
         res.fd_windows[s.name] = len(mine)
         res.fd[s.name] = mm.frechet_distance(mine, corpus_emb) if len(corpus_emb) else float("nan")
+    tracker_note = mr.vem_tracker_note([r.metrics for r in res.rows])
+    if tracker_note:
+        res.notes.append(tracker_note)
     res.wall_s = time.perf_counter() - t_start
     return res
