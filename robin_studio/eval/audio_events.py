@@ -4,8 +4,10 @@ Every rhythm metric in `eval/` is computed from these, i.e. from what a listener
 never from the beat grid the engine planned. librosa does the work (beat tracking after
 Ellis 2007, spectral-flux onsets); audio is first reduced to mono at 24 kHz, which keeps the
 frame hop at 256 samples (10.7 ms) so that a 35 ms tolerance is several frames wide.
-VeM's Beat-IoU/TB-IoU use madmom's RNN beat tracker instead (see `metrics_rhythm`); madmom is not
-installed here, so librosa's beats stand in for it.
+VeM's Beat-IoU/TB-IoU are defined with madmom's RNN beat tracker (Böck et al. 2016). `vem_beats`
+gives those two metrics madmom's beats when the optional `vem` extra is installed (see
+`madmom_beats`) and librosa's otherwise, and says which one it used; everything else here, the
+cut-to-beat hit rates included, stays on librosa.
 """
 
 from __future__ import annotations
@@ -15,8 +17,13 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
+from robin_studio.eval import madmom_beats
+
 ANALYSIS_SR = 24000
 HOP = 256
+LIBROSA = "librosa"
+MADMOM = "madmom"
+LIBROSA_TRACKER = f"librosa {librosa.__version__} beat_track (Ellis 2007; 24 kHz, hop 256)"
 
 
 def to_mono_24k(audio: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -56,3 +63,28 @@ def hear(audio: np.ndarray, sample_rate: int) -> HeardEvents:
                                         units="time")
     return HeardEvents(duration_s, float(np.atleast_1d(tempo)[0]), np.asarray(beats, float),
                        np.asarray(onsets, float), env, ANALYSIS_SR / HOP)
+
+
+def madmom_beats_s(audio: np.ndarray, sample_rate: int) -> np.ndarray | None:
+    """Beats tracked by madmom's RNNBeatProcessor + DBNBeatTrackingProcessor(fps=100), the
+    detector of VeM's metrics; None when madmom is not importable."""
+    return madmom_beats.beat_times_s(audio, sample_rate)
+
+
+def vem_beat_tracker() -> str:
+    """Which tracker `vem_beats` uses in this process, with its version (for reports)."""
+    return madmom_beats.tracker_name() or LIBROSA_TRACKER
+
+
+def vem_beats(audio: np.ndarray, sample_rate: int,
+              heard: HeardEvents | None = None) -> tuple[np.ndarray, str]:
+    """(beat times, `MADMOM` or `LIBROSA`): the beats VeM's Beat-IoU/TB-IoU count.
+
+    madmom's RNN tracker when it imports, as in the paper; else librosa's beats (from `heard`
+    when given, so the audio is not analysed twice).
+    """
+    beats = madmom_beats_s(audio, sample_rate)
+    if beats is not None:
+        return beats, MADMOM
+    heard = heard or hear(audio, sample_rate)
+    return heard.beats_s, LIBROSA

