@@ -51,3 +51,20 @@ def test_caption_budget_prefers_shared_captions_and_full_descriptions():
     assert sum(t.startswith("full") for t in kept) == 5       # then full descriptions
     known = select(exs, max_texts=0, known={"short 3"})
     assert known[3] == ["short 3"] and not any(known[i] for i in range(10) if i != 3)
+
+
+def test_model_card_says_how_to_rebuild_the_corpus_and_retrain():
+    from robin_studio.train.corpus.build import DEFAULT_GROUPS
+    from robin_studio.train.model_card import _reproduce_commands
+
+    report = {"settings": {"seed": 0, "threads": 1, "max_train_examples": None, "tiny": False},
+              "vae": {"steps": 1200}, "generator": {"steps": 3400},
+              "data": {"corpus_manifest": {"seed": 0, "options": {
+                  "hours": 100, "allow_noncommercial": False, "without": ["openmsx"],
+                  "groups": list(DEFAULT_GROUPS)}}}}
+    build, train = _reproduce_commands(report)
+    assert build == "robin-studio corpus build --hours 100 --seed 0 --commercial-only --without openmsx"
+    assert train == ("robin-studio train --seed 0 --threads 1 --vae-steps 1200 --gen-steps 3400 "
+                     "--budget-minutes 600")
+    report["settings"]["tiny"] = True
+    assert _reproduce_commands(report) == []

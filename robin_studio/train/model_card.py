@@ -71,11 +71,15 @@ def render(report: dict) -> str:
         "Licences of the training examples: " + ", ".join(f"`{x}`" for x in data["licences"]) + ".",
         f"Examples from non-commercial sources: {data['noncommercial_examples']}. "
         + ("**The weights saw material licensed for non-commercial use only (e.g. the Essen "
-           "folk song collection); rebuild the corpus with `--no-noncommercial` and retrain "
+           "folk song collection); rebuild the corpus with `--commercial-only` and retrain "
            "for commercial use.**" if data["noncommercial_examples"] else
            "No non-commercial material was used."),
         "",
     ]
+    command = _reproduce_commands(report)
+    if command:
+        lines += ["To reproduce these weights (same corpus, seed and step counts; the time depends "
+                  "on the machine):", "", "```", *command, "```", ""]
     if any("GPL-2.0" in x for x in data["licences"]):
         lines += ["Some examples come from GPL-2.0-only MIDI files (Debian `openttd-openmsx`). The weights "
                   "ship as part of Robin Studio under GPL-3.0-or-later; if they count as derived from "
@@ -138,6 +142,34 @@ def render(report: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _reproduce_commands(report: dict) -> list[str]:
+    """The `corpus build` and `train` command lines that made these weights."""
+    corpus = report.get("data", {}).get("corpus_manifest", {}) or {}
+    opts = corpus.get("options") or {}
+    settings = report.get("settings", {})
+    if not opts or settings.get("tiny"):
+        return []
+    build = ["robin-studio corpus build", f"--hours {opts.get('hours', 100):g}",
+             f"--seed {corpus.get('seed', 0)}"]
+    if not opts.get("allow_noncommercial", True):
+        build.append("--commercial-only")
+    if opts.get("without"):
+        build.append("--without " + ",".join(opts["without"]))
+    from robin_studio.train.corpus.build import DEFAULT_GROUPS
+    if opts.get("groups") and list(opts["groups"]) != list(DEFAULT_GROUPS):
+        build.append("--groups " + ",".join(opts["groups"]))
+    train = ["robin-studio train", f"--seed {settings.get('seed', 0)}",
+             f"--threads {settings.get('threads', 1)}"]
+    if settings.get("max_train_examples"):
+        train.append(f"--max-examples {settings['max_train_examples']}")
+    vae_steps = report.get("vae", {}).get("steps")
+    gen_steps = report.get("generator", {}).get("steps")
+    if vae_steps and gen_steps:
+        train += [f"--vae-steps {vae_steps}", f"--gen-steps {gen_steps}",
+                  "--budget-minutes 600"]
+    return [" ".join(build), " ".join(train)]
 
 
 def write_card(models_dir: Path | str) -> Path:
