@@ -398,6 +398,24 @@ def test_an_empty_bar_from_the_generator_is_not_left_silent(scorer, analysis):
 
     piece = Scorer(generator=Gappy()).generate(analysis, "", seed=0).result()
     assert any(piece.bars[3].notes.values())
+    # a generator that opens with rests (nothing to vamp on yet) gets the tonic held softly
+    class LateStart(NaiveLoopGenerator):
+        def start(self, *a, **k):
+            stream = super().start(*a, **k)
+            inner = stream.next_bar
+
+            def next_bar(controls, right_context=None):
+                bar = inner(controls, right_context)
+                if bar.bar_index < 2:
+                    bar.notes = {}
+                return bar
+            stream.next_bar = next_bar
+            return stream
+
+    late = Scorer(generator=LateStart()).generate(analysis, "in D minor", seed=0).result()
+    for b in late.bars[:2]:
+        held = [n for ns in b.notes.values() for n in ns]
+        assert held and {n.pitch % 12 for n in held} <= {2, 5, 9}      # the D minor triad
     # ...but silence that was asked for stays silent
     quiet = Scorer(generator=Gappy()).generate(analysis, "no music for the first 4 seconds", seed=0).result()
     assert not any(quiet.bars[0].notes.values())
@@ -430,3 +448,15 @@ def test_a_cancelled_regeneration_leaves_the_piece_as_it_was(scorer, analysis):
     with pytest.raises(CancelledError):
         job.result()
     assert np.array_equal(piece.audio, audio) and all_notes(piece) == notes and len(piece.takes) == 1
+
+
+def test_the_final_chord_is_the_tonic_triad_in_every_part():
+    from robin_studio.generate.arrange import build_arrangement
+    from robin_studio.intent.parse import parse_prompt
+
+    for text, triad in (("in D minor", {2, 5, 9}), ("in E major", {4, 8, 11}), ("in Bb major", {10, 2, 5})):
+        arr = build_arrangement(parse_prompt(text + ", piano, strings, pad", embed=False), seed=0)
+        ending = arr.ending_bar(4.0, 4.0)
+        for role, notes in ending.items():
+            if role != Role.DRUMS:
+                assert {n.pitch % 12 for n in notes} <= triad, (text, role)

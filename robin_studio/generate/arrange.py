@@ -174,7 +174,9 @@ class Arrangement:
             else:
                 lo, hi = VOICE_RANGES[role]
                 base = 60 if role == Role.HARMONY else 55
-                out[role] = [Note(0.0, dur, fit_to_range(base + pc, lo, hi), velocity - 8)
+                # Each chord tone at or just above the base (base + pc would transpose the
+                # chord by the base's own pitch class: G3 + a D minor triad gave A minor).
+                out[role] = [Note(0.0, dur, fit_to_range(base + (pc - base) % 12, lo, hi), velocity - 8)
                              for pc in triad]
         return out
 

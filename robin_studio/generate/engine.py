@@ -379,6 +379,13 @@ class _BarWriter:
             playing = [r for r in self.arrangement.tracks if r.value not in muted]
             if playing and controls.energy > 0.05 and self.last_sounding:
                 notes = self.arrangement.apply_bar(self.last_sounding, controls)
+            elif playing and controls.energy > 0.05:
+                # Nothing has sounded yet (the model opened with rests): hold the tonic chord
+                # softly, as a player sustains the key until the tune comes in.
+                held = self.arrangement.ending_bar(self.score.beats_per_bar, self.score.beats_per_bar,
+                                                   velocity=int(45 + 35 * controls.energy))
+                notes = self.arrangement.apply_bar(
+                    {r: ns for r, ns in held.items() if r not in (Role.DRUMS, Role.MELODY)}, controls)
         bpb = self.score.beats_per_bar
         b0 = bar.bar_index * bpb
         if bar.bar_index == self.final_bar:
