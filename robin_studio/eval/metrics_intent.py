@@ -61,16 +61,15 @@ def estimate_key_from_chroma(chroma_mean: np.ndarray) -> tuple[int, str, float]:
 
 
 def _hpss_stft(audio: np.ndarray, sample_rate: int):
-    """One STFT and one median-filter HPSS shared by key finding and the drums check: the
-    harmonic part with margin 1 (everything not clearly percussive), the percussive part with
-    margin 2 (only clearly percussive energy)."""
+    """(STFT, percussive part) for the drums check: median-filter HPSS with margin 2 on the
+    percussive side (only clearly percussive energy counts)."""
     y = to_mono_24k(audio, sample_rate)
     stft = librosa.stft(y, n_fft=2048, hop_length=HOP * 2)
-    harm, perc = librosa.decompose.hpss(stft, margin=(1.0, 2.0))
-    return stft, harm, perc
+    _, perc = librosa.decompose.hpss(stft, margin=(1.0, 2.0))
+    return stft, perc
 
 
-def estimate_key_audio(audio: np.ndarray, sample_rate: int, _hpss=None) -> tuple[int, str, float]:
+def estimate_key_audio(audio: np.ndarray, sample_rate: int) -> tuple[int, str, float]:
     """Key by Krumhansl-Kessler on the mean constant-Q chroma of the whole signal.
 
     Chosen by measurement on audio whose key is known (73 held-out corpus pieces rendered
@@ -78,8 +77,7 @@ def estimate_key_audio(audio: np.ndarray, sample_rate: int, _hpss=None) -> tuple
     mode in 92 %; the STFT power chroma of the HPSS harmonic part used before, 66 % and 85 %
     (its 11.7 Hz bins blur bass notes, and squaring lets a brass section's overtones, a
     C chord's E and G partials, outvote the notes: C major brass was heard as E minor).
-    The suite reports this calibration on its own held-out renders. `_hpss` is unused (kept
-    so callers that share one HPSS for the drums check need not change)."""
+    The suite reports this calibration on its own held-out renders."""
     y = to_mono_24k(audio, sample_rate)
     if float(np.max(np.abs(y), initial=0.0)) < 1e-6:
         return estimate_key_from_chroma(np.zeros(12))
@@ -92,9 +90,9 @@ def mode_correct(estimated_mode: str, asked_mode: str) -> bool:
 
 
 # -- instruments -----------------------------------------------------------------------------
-def percussive_energy_ratio(audio: np.ndarray, sample_rate: int, _hpss=None) -> float:
+def percussive_energy_ratio(audio: np.ndarray, sample_rate: int) -> float:
     """Share of signal energy in librosa's percussive component (HPSS, margin 2). ~0 for a pad."""
-    stft, _, perc = _hpss if _hpss is not None else _hpss_stft(audio, sample_rate)
+    stft, perc = _hpss_stft(audio, sample_rate)
     total = float(np.sum(np.abs(stft) ** 2))
     if total < 1e-9:
         return 0.0
@@ -144,10 +142,10 @@ class InstrumentCheck:
 
 
 def check_instruments(score: Score, audio: np.ndarray, sample_rate: int,
-                      wanted: list[str], unwanted: list[str], _hpss=None) -> InstrumentCheck:
+                      wanted: list[str], unwanted: list[str]) -> InstrumentCheck:
     present = {name: score_has_instrument(score, name) for name in wanted}
     absent = {name: not score_has_instrument(score, name) for name in unwanted}
-    ratio = percussive_energy_ratio(audio, sample_rate, _hpss)
+    ratio = percussive_energy_ratio(audio, sample_rate)
     drums_ok: bool | None = None
     if "drums" in unwanted:
         drums_ok = ratio < DRUMS_AUDIBLE_RATIO

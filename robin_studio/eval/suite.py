@@ -167,13 +167,12 @@ def piece_metrics(piece, clip: EvalClip, prompt: PromptCase, flow: tuple[np.ndar
     if prompt.tempo_bpm:
         m["tempo_error"] = mi.tempo_error(rh.heard_tempo_bpm, prompt.tempo_bpm)
         m["tempo_error_octave"] = mi.tempo_error_octave(rh.heard_tempo_bpm, prompt.tempo_bpm)
-    hpss = mi._hpss_stft(audio, sr) if (prompt.key_mode or prompt.wanted or prompt.unwanted) else None
     if prompt.key_mode:
-        tonic, mode, _ = mi.estimate_key_audio(audio, sr, hpss)
+        tonic, mode, _ = mi.estimate_key_audio(audio, sr)
         m["mode_correct"] = float(mode == prompt.key_mode)
         m["key_correct"] = float(mode == prompt.key_mode and tonic == prompt.key_tonic)
     if prompt.wanted or prompt.unwanted:
-        chk = mi.check_instruments(piece.score, audio, sr, list(prompt.wanted), list(prompt.unwanted), hpss)
+        chk = mi.check_instruments(piece.score, audio, sr, list(prompt.wanted), list(prompt.unwanted))
         m["instrument_presence"] = chk.presence_rate if prompt.wanted else nan
         m["negation_kept"] = chk.negation_rate if prompt.unwanted else nan
         m["drums_audio_ratio"] = chk.drums_audio_ratio
