@@ -63,6 +63,12 @@ def user_midi_dir() -> Path:
     return data_dir() / "corpus_midi"
 
 
+def _allowed(srcs: list[src_mod.SourceFile], allow_noncommercial: bool,
+             without: tuple[str, ...] | list[str]) -> list[src_mod.SourceFile]:
+    """The sources a build may use: non-commercial ones only if allowed, no group in `without`."""
+    return [s for s in srcs if (allow_noncommercial or not s.noncommercial) and s.group not in without]
+
+
 def collect_sources(groups: tuple[str, ...] | list[str] | None, allow_noncommercial: bool,
                     include_user: bool = True, max_files: int | None = None,
                     without: tuple[str, ...] | list[str] = ()) -> list[src_mod.SourceFile]:
@@ -70,10 +76,7 @@ def collect_sources(groups: tuple[str, ...] | list[str] | None, allow_noncommerc
     srcs += src_mod.music21_sources(list(groups) if groups is not None else list(DEFAULT_GROUPS))
     if include_user and user_midi_dir().is_dir():
         srcs += user_sources()
-    if not allow_noncommercial:
-        srcs = [s for s in srcs if not s.noncommercial]
-    if without:
-        srcs = [s for s in srcs if s.group not in without]
+    srcs = _allowed(srcs, allow_noncommercial, without)
     if max_files is not None:
         # Keep a spread over groups rather than the first group only.
         by_group: dict[str, list] = defaultdict(list)
@@ -356,8 +359,7 @@ def build(out_dir: Path, *, hours: float = 100.0, seed: int = 0, allow_noncommer
     t0 = time.time()
     enough_s = None
     if sources is not None:
-        srcs = [s for s in sources if (allow_noncommercial or not s.noncommercial)
-                and s.group not in without]
+        srcs = _allowed(sources, allow_noncommercial, without)
     else:
         srcs = interleave_groups(collect_sources(groups, allow_noncommercial, include_user,
                                                  max_files, without))
