@@ -64,11 +64,10 @@ def render(report: dict) -> str:
         f"{data['train_hours']} hours), {data['valid_pieces']} held-out pieces "
         f"({data['valid_bars']:,} bars); splits are by source piece."
         + ((f" The training pieces are a seeded random subset of the {corpus['hours']:.0f}-hour corpus "
-            f"({corpus.get('examples_per_split', {}).get('train', '?')} training examples), built by "
-            "`robin-studio corpus build`; the licence tables below describe the whole corpus."
+            f"({corpus.get('examples_per_split', {}).get('train', '?')} training examples), built by"
             if data["train_pieces"] < corpus.get("examples_per_split", {}).get("train", 0) else
-            f" They are the whole training split of the {corpus['hours']:.0f}-hour corpus built by "
-            "`robin-studio corpus build`; the licence tables below describe the whole corpus.")
+            f" They are the whole training split of the {corpus['hours']:.0f}-hour corpus built by")
+           + " `robin-studio corpus build`; the licence tables below describe the whole corpus."
            if corpus.get("hours") else ""),
         "",
         "Licences of the training examples: " + ", ".join(f"`{x}`" for x in data["licences"]) + ".",
