@@ -196,8 +196,8 @@ def _build_points(cuts: Sequence[CutMark], duration_s: float, section_starts_s: 
 def _miss_np(e: np.ndarray, step_from_s: float = _STEP_FROM_S) -> np.ndarray:
     """Cost of moments `e` seconds off their beats: linear, plus a step across the ~10 ms
     (or half a frame) within which a cut still reads as on the beat, so that hitting it
-    wins over nicer-looking alternatives such as a bar line 15 ms away. (The search's hot
-    loops inline the same formula.)"""
+    wins over nicer-looking alternatives such as a bar line 15 ms away. (`_passed_miss` is
+    the scalar form for passed moments; the search's landing loop inlines it.)"""
     r = (e - step_from_s) * _STEP_RATE
     np.maximum(r, 0.0, out=r)
     np.minimum(r, _STEP, out=r)
@@ -332,22 +332,28 @@ def _pending_cost(pts: _Points, pending: range, t0: float, b0: int, tempo: float
     spb = 60.0 / tempo
     inv = tempo / 60.0
     ts, ws, slack = pts.t, pts.weight, pts.slack
-    bar_s = bpb * spb
-    floor = math.floor
     step_from, step_to = pts.step_from_s, pts.step_to_s
     c = 0.0
     for j in pending:
-        x = b0 + (ts[j] - t0) * inv
-        e1 = abs(x - floor(x + 0.5)) * spb
-        q = x / bpb
-        e4 = abs(q - floor(q + 0.5)) * bar_s
-        if e1 > step_from:
-            e1 += _STEP if e1 > step_to else (e1 - step_from) * _STEP_RATE
-        if e4 > step_from:
-            e4 += _STEP if e4 > step_to else (e4 - step_from) * _STEP_RATE
-        e1 += slack[j]
-        c += ws[j] * (e4 if e4 < e1 else e1)
+        c += ws[j] * _passed_miss(b0 + (ts[j] - t0) * inv, spb, bpb, slack[j], step_from, step_to)
     return c
+
+
+def _passed_miss(x: float, spb: float, bpb: int, slack: float, step_from: float,
+                 step_to: float) -> float:
+    """Unweighted cost of a passed moment at beat position `x` (`spb` seconds a beat there):
+    its distance to the nearest beat (plus `slack` if it wanted a bar line) or to the nearest
+    bar line, whichever is cheaper, each with the miss step of `_miss_np`."""
+    floor = math.floor
+    e1 = abs(x - floor(x + 0.5)) * spb
+    q = x / bpb
+    e4 = abs(q - floor(q + 0.5)) * bpb * spb
+    if e1 > step_from:
+        e1 += _STEP if e1 > step_to else (e1 - step_from) * _STEP_RATE
+    if e4 > step_from:
+        e4 += _STEP if e4 > step_to else (e4 - step_from) * _STEP_RATE
+    e1 += slack
+    return e4 if e4 < e1 else e1
 
 
 def _ramp_log_ratio(a: float) -> float:
@@ -404,7 +410,7 @@ def _ramp_pending_scalar(pts: _Points, pending: range, t0: float, b0: int, t_sta
     kk = k / 60.0
     ramp_s = 60.0 / k * math.log(t_end / t_start)
     ts, ws, slack = pts.t, pts.weight, pts.slack
-    floor, expm1 = math.floor, math.expm1
+    expm1 = math.expm1
     step_from, step_to = pts.step_from_s, pts.step_to_s
     c = 0.0
     for j in pending:
@@ -415,16 +421,7 @@ def _ramp_pending_scalar(pts: _Points, pending: range, t0: float, b0: int, t_sta
         else:
             into = m + (secs - ramp_s) * t_end / 60.0
             spb = 60.0 / t_end
-        x = b0 + into
-        e1 = abs(x - floor(x + 0.5)) * spb
-        q = x / bpb
-        e4 = abs(q - floor(q + 0.5)) * bpb * spb
-        if e1 > step_from:
-            e1 += _STEP if e1 > step_to else (e1 - step_from) * _STEP_RATE
-        if e4 > step_from:
-            e4 += _STEP if e4 > step_to else (e4 - step_from) * _STEP_RATE
-        e1 += slack[j]
-        c += ws[j] * (e4 if e4 < e1 else e1)
+        c += ws[j] * _passed_miss(b0 + into, spb, bpb, slack[j], step_from, step_to)
     return c
 
 
