@@ -186,7 +186,8 @@ def test_vem_beats_fall_back_to_librosa_without_madmom(librosa_only):
     assert ae.vem_beat_tracker().startswith("librosa")
 
 
-def test_the_report_note_names_the_tracker_the_rows_used():
+def test_the_report_note_names_the_tracker_the_rows_used(librosa_only):
+    # madmom hidden, as in CI: rows made with madmom (read back from a cache) still say madmom
     assert "madmom" in mr.vem_tracker_note([{"vem_beats_madmom": 1.0}] * 2).split("pieces")[0]
     librosa_note = mr.vem_tracker_note([{"vem_beats_madmom": 0.0}, {"hit_beat_70ms": 1.0}])
     assert librosa_note.split(" in all ")[0].endswith(ae.LIBROSA_TRACKER) and "in all 1 pieces" in librosa_note

@@ -36,8 +36,8 @@ Metrics
       is installed; without it librosa's tracker (Ellis 2007) stands in. The two can disagree
       (metrical level; madmom's DBN also puts a beat or two beyond the first and last heard
       beat, which librosa does not), which moves both metrics. `RhythmReport.vem_beats_madmom`
-      records which one made a row (1.0 madmom, 0.0 librosa) and `audio_events.vem_beat_tracker()`
-      names it for the report. The cut-to-beat hit rates stay on librosa's beats either way.
+      records which one made a row (1.0 madmom, 0.0 librosa) and `vem_tracker_note` names it
+      for the report from the rows (rows read back where madmom is missing stay madmom's). The cut-to-beat hit rates stay on librosa's beats either way.
     * transitions are the clip's true cut times (the suite writes its clips), not a detector's.
     * times are compared in seconds, not quantised to the 16 fps grid of VeM's aligner.
     * TB-IoU is nan for a clip without cuts; two empty sets give 1.0.
@@ -70,8 +70,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robin_studio.eval.audio_events import (LIBROSA_TRACKER, MADMOM, HeardEvents, hear, vem_beat_tracker,
-                                            vem_beats)
+from robin_studio.eval import madmom_beats
+from robin_studio.eval.audio_events import LIBROSA_TRACKER, MADMOM, HeardEvents, hear, vem_beats
 
 HIT_TOLERANCES_S = (0.035, 0.070)
 FLOW_WIDTH = 160   # frames are scaled to this width before optical flow (see the docstring)
@@ -271,7 +271,11 @@ def vem_tracker_note(rows: list[dict[str, float]]) -> str:
         return ""
     head = "Beat-IoU and TB-IoU counted the beats of "
     if n and n_mm == n:
-        return (f"{head}{vem_beat_tracker()}, VeM's detector, in all {n} pieces (cut-to-beat hit "
+        # The rows may have been read back from a run with madmom in a process without it:
+        # name madmom from the rows, its version only when this process can tell.
+        tracker = madmom_beats.tracker_name() or (
+            f"madmom's RNNBeatProcessor + DBNBeatTrackingProcessor(fps={madmom_beats.MADMOM_FPS})")
+        return (f"{head}{tracker}, VeM's detector, in all {n} pieces (cut-to-beat hit "
                 f"rates: librosa).")
     if n_mm == 0:
         return (f"{head}{LIBROSA_TRACKER} in all {n} pieces, not VeM's madmom RNN tracker (not "
