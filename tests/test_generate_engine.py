@@ -9,6 +9,7 @@ expected answers are exact; the real synthesizer and mastering chain run underne
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -19,7 +20,7 @@ from robin_studio.generate import sound
 from robin_studio.generate.baseline import NaiveLoopGenerator
 from robin_studio.generate.engine import SAMPLE_RATE, GenerationSettings, Scorer
 from robin_studio.score.theory import scale_pitch_classes
-from robin_studio.score.types import Role
+from robin_studio.score.types import Note, Role
 
 DUR = 16.0
 CUTS = (4.0, 9.5)
@@ -454,3 +455,45 @@ def test_the_final_chord_is_the_tonic_triad_in_every_part():
         for role, notes in ending.items():
             if role != Role.DRUMS:
                 assert {n.pitch % 12 for n in notes} <= triad, (text, role)
+
+
+class _HeldChords(NaiveLoopGenerator):
+    """Every bar one held tonic triad (harmony) over a held root (bass): no beat is played."""
+
+    def start(self, *a, **k):
+        stream = super().start(*a, **k)
+        inner = stream.next_bar
+
+        def next_bar(controls, right_context=None):
+            bar = inner(controls, right_context)
+            bar.notes = {Role.HARMONY: [Note(0.0, 4.0, p, 70) for p in (57, 60, 64)],
+                         Role.BASS: [Note(0.0, 4.0, 45, 70)]}
+            return bar
+        stream.next_bar = next_bar
+        return stream
+
+
+def _beats_played(piece) -> set[int]:
+    return {round(n.start_beat) for t in piece.score.tracks if t.role != Role.TEXTURE
+            for n in t.notes if abs(n.start_beat - round(n.start_beat)) <= 0.125}
+
+
+def test_an_asked_tempo_is_heard_even_over_held_chords(analysis):
+    from robin_studio.eval.metrics_intent import heard_tempo_bpm, tempo_error_octave
+
+    scorer = Scorer(generator=_HeldChords())
+    asked = scorer.generate(analysis, "calm guitar in A minor, 80 bpm, no drums", seed=0).result()
+    tm = asked.tempo_map
+    last_bar_beat = (tm.total_bars - 1) * tm.beats_per_bar
+    first = max(0, math.ceil(tm.beat_at(0.0)))
+    # Every beat before the final chord is played by some part...
+    assert set(range(first, last_bar_beat)) <= _beats_played(asked)
+    # ...so librosa hears the asked tempo (or its double/half) within 2 %.
+    heard = heard_tempo_bpm(asked.audio, asked.sample_rate)
+    assert tempo_error_octave(heard, 80) <= 0.02, heard
+    # Without an asked tempo the held chords are left alone: bar lines (and cut hits) only.
+    free = scorer.generate(analysis, "calm guitar in A minor, no drums", seed=0).result()
+    harmony = free.score.track(Role.HARMONY).notes
+    bpb = free.tempo_map.beats_per_bar
+    on_bar_lines = sum(abs(n.start_beat / bpb - round(n.start_beat / bpb)) < 0.01 for n in harmony)
+    assert on_bar_lines >= 0.7 * len(harmony)

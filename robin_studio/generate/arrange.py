@@ -8,6 +8,9 @@ controls hold exactly whatever the generator wrote.
 - Each generated bar passes `apply_bar`: notes of absent or muted roles are dropped,
   out-of-scale pitches are snapped into the asked mode (natural minor plus its leading
   tone), wishes scale velocities.
+- An asked tempo is heard: when the prompt names one, every beat gets an onset (held notes of
+  the harmony, else the bass, are re-struck softly on beats nobody plays), so quiet music of
+  held chords does not leave the listener, or librosa, guessing the tempo.
 - The ending: the final bar is rewritten as a held tonic chord that rings out before the
   video ends (a cadence, never a note cut off).
 """
@@ -24,6 +27,12 @@ from robin_studio.score.theory import DRUM_KEYS, SCALES, VOICE_RANGES, fit_to_ra
 from robin_studio.score.types import ROLES, Note, Role, Track
 
 from robin_studio.generate.conditions import HIT_WEIGHT, HITS_KEY, MUTE_KEY, VELOCITY_KEY
+
+# An asked tempo's pulse (`Arrangement.pulse`): a note starting this close to a beat plays it;
+# a re-struck held note keeps this share of its velocity (and at least the minimum).
+PULSE_SLACK_BEATS = 0.125
+PULSE_VELOCITY_RATIO = 0.8
+PULSE_MIN_VELOCITY = 40
 
 # Alternatives per role when the palette's choice is banned, best first.
 FALLBACK_PROGRAMS: dict[Role, tuple[int, ...]] = {
@@ -63,6 +72,7 @@ class Arrangement:
     snap_mode: bool = False                      # the prompt asked for a mode: enforce it
     banned: frozenset[int] = field(default_factory=frozenset)
     asked_roles: frozenset[Role] = field(default_factory=frozenset)   # play asked instruments
+    keep_pulse: bool = False                     # the prompt asked for a tempo: make it heard
 
     @property
     def roles(self) -> set[Role]:
@@ -139,6 +149,45 @@ class Arrangement:
                 for role in struck or [r for r in roles if r != Role.MELODY]:
                     out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100))
         return out
+
+    def pulse(self, notes: dict[Role, list[Note]], beats_per_bar: int,
+              controls: BarControls | None = None) -> dict[Role, list[Note]]:
+        """When the prompt asked for a tempo, every beat of the bar is played: a beat on
+        which no part starts a note gets a soft re-strike of what the harmony (else the
+        bass) holds there. A creator who asked for 80 bpm must hear 80 bpm; a tranquil bar of
+        held chords has no beat to hear, and librosa then named tempi off by up to 13 %."""
+        if not self.keep_pulse:
+            return notes
+        muted = set((controls.extra or {}).get(MUTE_KEY, ())) if controls is not None else set()
+        starts = [n.start_beat for r, ns in notes.items() if r != Role.TEXTURE for n in ns]
+        silent = [b for b in range(beats_per_bar)
+                  if not any(abs(s - b) <= PULSE_SLACK_BEATS for s in starts)]
+        if not silent:
+            return notes
+        roles = [r for r in (Role.HARMONY, Role.BASS) if r in self.tracks and r.value not in muted]
+        # A struck sound (guitar, piano) marks a beat best; a bowed one only when nothing is.
+        roles.sort(key=lambda r: not _is_struck(self.tracks[r].program))
+        out = {r: list(ns) for r, ns in notes.items()}
+        for b in silent:
+            for role in roles:
+                held = [n for n in out.get(role, []) if n.start_beat < b < n.end_beat]
+                if held:
+                    vel = max(PULSE_MIN_VELOCITY, int(PULSE_VELOCITY_RATIO * max(n.velocity for n in held)))
+                    out[role] = self._split_at(out[role], float(b), vel)
+                    break
+        return out
+
+    @staticmethod
+    def _split_at(notes: list[Note], at: float, velocity: int) -> list[Note]:
+        """Notes sounding across `at` end there and start again, softer, for the rest."""
+        out = []
+        for n in notes:
+            if n.start_beat < at < n.end_beat:
+                out.append(Note(n.start_beat, at - n.start_beat, n.pitch, n.velocity))
+                out.append(Note(at, n.end_beat - at, n.pitch, min(n.velocity, velocity)))
+            else:
+                out.append(n)
+        return sorted(out)
 
     def _restrike(self, notes: list[Note], at: float, role: Role, velocity: int) -> list[Note]:
         # A note just after the hit would blur it into a flam: it goes.
@@ -247,4 +296,5 @@ def build_arrangement(intent: Intent, seed: int, *, style: str | None = None,
         tracks[role] = Track(role=role, program=int(program), name=role.value, gain_db=gain, pan=pan)
     return Arrangement(tonic=tonic, mode=mode, style=style, tracks=tracks,
                        snap_mode=intent.key_mode in ("major", "minor"), banned=banned,
-                       asked_roles=frozenset(r for r in claimed if r in tracks))
+                       asked_roles=frozenset(r for r in claimed if r in tracks),
+                       keep_pulse=bool(intent.tempo_bpm))

@@ -393,6 +393,8 @@ class _BarWriter:
             ending = self.arrangement.ending_bar(bpb, ring)
             muted = set(controls.extra.get("mute_roles", ())) if controls.extra else set()
             notes = {r: ns for r, ns in ending.items() if r.value not in muted}
+        else:
+            notes = self.arrangement.pulse(notes, bpb, controls)
         notes = self.arrangement.hit_points(notes, controls)
         limit = min(self.release_beat if bar.bar_index == self.final_bar else self.end_beat,
                     clip_end_beat if clip_end_beat is not None else math.inf)
@@ -519,6 +521,8 @@ class GenerationJob:
                                         roles_on=settings.roles_on or None, key=key)
         if settings.key_mode in ("major", "minor"):
             arrangement.snap_mode = True
+        if settings.tempo_bpm:
+            arrangement.keep_pulse = True
         controls = build_controls(analysis, tm, intent)
         score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
                       key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar)
