@@ -119,6 +119,9 @@ def test_quick_eval_writes_a_report_with_numbers_and_plots(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| cut-to-beat hit rate, 70 ms"))
     value = float(row.rstrip(" |").split("|")[-1])
     assert 0.0 <= value <= 1.0 and not math.isnan(value)
+    assert "librosa's lateness, measured in this run" in text
+    row = next(line for line in text.splitlines() if "librosa's lateness removed" in line)
+    assert 0.0 <= float(row.rstrip(" |").split("|")[-1]) <= 1.0
     for png in ("rhythm.png", "hits_per_clip.png", "music.png"):
         assert (out.parent / "eval" / png).stat().st_size > 5000
 

@@ -56,6 +56,33 @@ def test_clicks_on_cuts_hit_every_cut_and_shifted_clicks_hit_none():
     assert late.hit_onset_70ms == 0.0
 
 
+def test_calibrated_hit_rate_takes_the_detector_lateness_off_and_nothing_else():
+    late = clicks(BEATS + 0.05, 12.5)
+    raw = mr.rhythm_report(late, SR, CUTS, reference_beats_s=BEATS)
+    assert raw.hit_beat_35ms == 0.0 and raw.hit_beat_35ms_calibrated == 0.0   # no latency given
+    known = mr.rhythm_report(late, SR, CUTS, reference_beats_s=BEATS, beat_latency_s=0.05)
+    assert known.hit_beat_35ms_calibrated == 1.0 and known.hit_beat_35ms == 0.0
+    wrong = mr.rhythm_report(clicks(BEATS + 0.15, 12.5), SR, CUTS, reference_beats_s=BEATS,
+                             beat_latency_s=0.05)
+    assert wrong.hit_beat_35ms_calibrated == 0.0
+
+
+def test_librosa_hears_a_groove_written_on_the_beat_late_and_the_calibration_undoes_it():
+    from robin_studio.eval import detector_latency
+    from robin_studio.generate import sound
+
+    lat = detector_latency.measure()
+    assert lat.n_beats > 100
+    assert 0.005 <= lat.beat_s <= 0.045 and 0.0 <= lat.onset_s <= lat.beat_s
+    # The groove's own beats, used as cuts: as heard, many miss at 35 ms; calibrated, all hit.
+    score = detector_latency._groove(110.0)
+    audio = sound.master(sound.render_full(score, score.tempo_map.end_s), sound.SAMPLE_RATE)
+    cuts = np.arange(4, detector_latency.GROOVE_BEATS - 4, 3) * 60.0 / 110.0
+    rep = mr.rhythm_report(audio, sound.SAMPLE_RATE, cuts, reference_beats_s=cuts,
+                           beat_latency_s=lat.beat_s)
+    assert rep.hit_beat_35ms_calibrated == 1.0
+
+
 def test_hit_rate_tolerance_edges():
     assert mr.hit_rate([1.0, 2.0], [1.03], 0.035) == 1.0
     assert mr.hit_rate([1.0, 2.0], [1.05], 0.035) == 0.0

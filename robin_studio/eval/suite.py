@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robin_studio.eval import longform
+from robin_studio.eval import detector_latency, longform
 from robin_studio.eval import metrics_intent as mi
 from robin_studio.eval import metrics_music as mm
 from robin_studio.eval import metrics_rhythm as mr
@@ -120,6 +120,7 @@ class EvalResults:
     corpus: dict[str, float] = field(default_factory=dict)
     corpus_note: str = ""
     longform: dict[str, dict[str, float]] = field(default_factory=dict)   # full suite only
+    latency: dict[str, float] = field(default_factory=dict)   # librosa's lateness (detector_latency)
     wall_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     revision: str = ""
@@ -154,12 +155,14 @@ def machine_description() -> str:
 
 
 def piece_metrics(piece, clip: EvalClip, prompt: PromptCase, flow: tuple[np.ndarray, float],
-                  analysis) -> dict[str, float]:
-    """Every per-piece metric of one generated piece."""
+                  analysis, beat_latency_s: float = 0.0) -> dict[str, float]:
+    """Every per-piece metric of one generated piece (`beat_latency_s`: librosa's lateness,
+    from `detector_latency.measure`, for the calibrated hit rate)."""
     audio, sr = piece.audio, piece.sample_rate
     ref_beats = np.unique(np.round(np.concatenate(
         [np.asarray(clip.cuts_s, float), np.asarray(analysis.visual_beats_s or [], float)]), 3))
-    rh = mr.rhythm_report(audio, sr, np.asarray(clip.cuts_s), ref_beats, flow_curve=flow[0], fps=flow[1])
+    rh = mr.rhythm_report(audio, sr, np.asarray(clip.cuts_s), ref_beats, flow_curve=flow[0], fps=flow[1],
+                          beat_latency_s=beat_latency_s)
     m: dict[str, float] = rh.as_dict()
     m.update(mm.score_metrics(piece.score))
     # intent
@@ -255,7 +258,7 @@ def _code_version() -> str:
 
     here = Path(__file__).resolve().parent
     h = hashlib.sha1()
-    for name in ("clips.py", "baselines.py", "audio_events.py", "metrics_rhythm.py",
+    for name in ("clips.py", "baselines.py", "audio_events.py", "detector_latency.py", "metrics_rhythm.py",
                  "metrics_intent.py", "metrics_music.py", "longform.py"):
         h.update((here / name).read_bytes())
     h.update(inspect.getsource(piece_metrics).encode())
@@ -363,6 +366,10 @@ def run_suite(quick: bool = True, workdir: Path | None = None, models_dir: Path 
         from robin_studio.errors import RobinError
         raise RobinError("No evaluation clip could be analysed.", "; ".join(res.notes))
     cases, seam_case, seeds = plan_cases(clips, quick)
+    latency = detector_latency.measure()
+    res.latency = latency.as_dict()
+    log(f"librosa's lateness on an on-the-beat groove: beats {latency.beat_s * 1000:.0f} ms, "
+        f"onsets {latency.onset_s * 1000:.0f} ms")
 
     embeddings: dict[str, list[np.ndarray]] = {s.name: [] for s in systems}
     first = cases[0]
@@ -395,7 +402,8 @@ def run_suite(quick: bool = True, workdir: Path | None = None, models_dir: Path 
                 continue
             gen_s = time.perf_counter() - t
             row = PieceRow(s.name, clip.name, prompt.name, case.seed, piece.duration_s, gen_s,
-                           piece_metrics(piece, clip, prompt, flows[clip.name], analyses[clip.name]))
+                           piece_metrics(piece, clip, prompt, flows[clip.name], analyses[clip.name],
+                                         latency.beat_s))
             res.rows.append(row)
             embeddings[s.name].append(embedding.embed(piece.audio, piece.sample_rate))
             if case in (first, seam_case):
