@@ -33,6 +33,7 @@ from robin_studio.generate.conditions import HIT_WEIGHT, HITS_KEY, MUTE_KEY, VEL
 PULSE_SLACK_BEATS = 0.125
 PULSE_VELOCITY_RATIO = 0.8
 PULSE_MIN_VELOCITY = 40
+PULSE_HIT_CLEARANCE_BEATS = 0.5   # no re-strike this close to an off-beat cut hit
 
 # Alternatives per role when the palette's choice is banned, best first.
 FALLBACK_PROGRAMS: dict[Role, tuple[int, ...]] = {
@@ -158,10 +159,15 @@ class Arrangement:
         held chords has no beat to hear, and librosa then named tempi off by up to 13 %."""
         if not self.keep_pulse:
             return notes
-        muted = set((controls.extra or {}).get(MUTE_KEY, ())) if controls is not None else set()
+        extra = (controls.extra or {}) if controls is not None else {}
+        muted = set(extra.get(MUTE_KEY, ()))
         starts = [n.start_beat for r, ns in notes.items() if r != Role.TEXTURE for n in ns]
+        # A cut the tempo could not put on a beat is hit where it falls; the beats around
+        # it are left clear, as a composer clears a hit point, so it reads as the accent.
+        off_grid = [float(at) for at, _ in extra.get(HITS_KEY, ()) if abs(at - round(at)) > 1e-6]
         silent = [b for b in range(beats_per_bar)
-                  if not any(abs(s - b) <= PULSE_SLACK_BEATS for s in starts)]
+                  if not any(abs(s - b) <= PULSE_SLACK_BEATS for s in starts)
+                  and not any(abs(h - b) < PULSE_HIT_CLEARANCE_BEATS for h in off_grid)]
         if not silent:
             return notes
         roles = [r for r in (Role.HARMONY, Role.BASS) if r in self.tracks and r.value not in muted]
