@@ -259,3 +259,15 @@ def test_saved_project_replays_to_the_same_music(qtbot, tmp_path, clip, scorer):
     np.testing.assert_array_equal(w2.piece.audio, want)
     assert w2.prompt_panel.text() == "gentle folk guitar" and w2.prompt_panel.seed.value() == 5
     assert w2.prompt_panel.chips["folk"].isChecked() and not w2.prompt_panel.instruments["drums"].isChecked()
+
+
+def test_an_asked_tempo_that_misses_cuts_is_explained_in_the_status_bar(qtbot, tmp_path, clip, scorer):
+    w = make_window(qtbot, tmp_path, scorer)
+    open_and_analyse(qtbot, w, clip)
+    # 80 bpm: beats every 0.75 s cannot hold both cuts (2.4 s and 5.2 s are 3.73 beats apart)
+    w.prompt_panel.prompt.setPlainText("calm guitar, 80 bpm")
+    qtbot.mouseClick(w.prompt_panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, w)
+    assert not w.dialogs
+    assert "At 80 bpm" in w.status_label.text() and "of 2 cuts fall on a beat" in w.status_label.text()
+    assert w.status_label.toolTip() == w.piece.tempo_advice

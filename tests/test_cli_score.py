@@ -99,3 +99,14 @@ def test_existing_output_is_not_replaced_without_overwrite(scored, tmp_path):
     proc = run_cli("score", str(SAMPLE), "-o", str(out), "-q")
     assert proc.returncode == 2 and "--overwrite" in proc.stderr
     assert out.read_bytes() == before
+
+
+def test_an_asked_tempo_that_misses_cuts_says_so(tmp_path):
+    from fixtures.build import spliced_cached
+
+    clip = spliced_cached().path
+    proc = run_cli("score", str(clip), "--prompt", "calm guitar, 80 bpm", "--baseline",
+                   "-o", str(tmp_path / "o.mp4"), "-q")
+    assert proc.returncode == 0, proc.stderr
+    note = next(line for line in proc.stdout.splitlines() if line.startswith("note: At 80 bpm"))
+    assert "cuts fall on a beat" in note and "accent exactly where they fall" in note

@@ -508,3 +508,20 @@ def test_an_asked_tempo_is_heard_even_over_held_chords(analysis):
     bpb = free.tempo_map.beats_per_bar
     on_bar_lines = sum(abs(n.start_beat / bpb - round(n.start_beat / bpb)) < 0.01 for n in harmony)
     assert on_bar_lines >= 0.7 * len(harmony)
+
+
+def test_an_asked_tempo_says_what_it_costs_the_cuts(scorer, analysis):
+    from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S
+
+    def landed(piece) -> int:
+        tol = max(ON_BEAT_TOLERANCE_S, 0.5 / analysis.fps) + 1e-9
+        return sum(abs(r) <= tol for r in piece.tempo_solution.residuals_s)
+
+    asked = scorer.generate(analysis, "calm guitar, 80 bpm", seed=0).result()
+    free = scorer.generate(analysis, "calm guitar", seed=0).result()
+    assert free.tempo_advice == ""                       # nothing asked, nothing to explain
+    n = len(CUTS)
+    assert landed(asked) < n and landed(free) > landed(asked)
+    assert asked.tempo_advice.startswith(f"At 80 bpm, {landed(asked)} of {n} cuts fall on a beat")
+    # the alternative it offers is the one the engine really makes without the tempo
+    assert f"{landed(free)} of {n} on beats, at about {free.tempo_map.mean_bpm():.0f} bpm" in asked.tempo_advice

@@ -60,6 +60,7 @@ class PieceInfo:
     tempo_map: Any
     take_id: int
     n_takes: int
+    tempo_advice: str = ""
 
 
 @dataclass
@@ -103,7 +104,8 @@ def to_engine_settings(panel, seed: int):
 
 def _info(piece_id: int, piece) -> PieceInfo:
     return PieceInfo(piece_id, piece.audio, int(piece.sample_rate), piece.score.tempo_map,
-                     int(piece.takes.current_take.take_id), len(piece.takes))
+                     int(piece.takes.current_take.take_id), len(piece.takes),
+                     getattr(piece, "tempo_advice", ""))
 
 
 def _error_payload(err: BaseException) -> tuple:
@@ -273,6 +275,7 @@ class RemotePiece:
         self.tempo_map = info.tempo_map
         self.take_id = info.take_id
         self.n_takes = info.n_takes
+        self.tempo_advice = info.tempo_advice
         self._remember(info.take_id, info.audio)
 
     def _remember(self, take_id: int, audio) -> None:

@@ -818,7 +818,11 @@ class MainWindow(QtWidgets.QMainWindow):
                               after, self._apply_music, take, (a, b))
         self.undo_stack.push(cmd)   # redo() applies `after`
         self.dirty = True
-        self.set_status(f"{cmd.text()}: done. Play it, select a region to regenerate, or export.")
+        # An asked tempo that leaves cuts off the beat says so (and what a free tempo gives).
+        advice = getattr(piece, "tempo_advice", "") if self._gen_kind == "generate" else ""
+        self.set_status(f"{cmd.text()}: done. "
+                        + (advice or "Play it, select a region to regenerate, or export."))
+        self.status_label.setToolTip(advice or "What Robin Studio is doing")
 
     def _gen_errored(self, err) -> None:
         if not self._from_current(self._gen_worker):

@@ -119,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     understood = describe_intent(piece.intent)
     if understood:
         print(f"understood: {understood}")
+    if piece.tempo_advice:
+        print(f"note: {piece.tempo_advice}")
     tm = piece.tempo_map
     print(f"{video.name}: {analysis.duration_s:.1f} s, {len(analysis.shots)} shots, "
           f"{tm.total_bars} bars at about {tm.mean_bpm():.0f} bpm in {_key(piece)}, "

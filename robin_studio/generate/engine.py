@@ -126,6 +126,7 @@ class Piece:
     chunk_gains_db: list[float | None] = field(default_factory=list)  # live master gain per chunk
                                                  # (None: measured from the chunk, the first)
     generator_name: str = ""
+    tempo_advice: str = ""       # when an asked tempo leaves cuts off the beat (`tempo_advice`)
 
     @property
     def tempo_map(self):
@@ -327,6 +328,41 @@ def _solve_tempo(analysis: VideoAnalysis, intent: Intent, settings: GenerationSe
 
 
 _TEMPO_CACHE: dict[tuple, object] = {}
+
+
+def tempo_advice(analysis: VideoAnalysis, intent: Intent, settings: GenerationSettings,
+                 solution) -> str:
+    """What an asked tempo costs the picture, in a sentence for the creator ("" if nothing).
+
+    A fixed tempo cannot bend to irregular cuts: most fall between beats (they still get an
+    accent exactly where they fall). The creator can only choose knowingly if told how many,
+    and what the same clip gives with the tempo left free to follow the picture.
+    """
+    asked = settings.tempo_bpm or intent.tempo_bpm
+    residuals = list(solution.residuals_s)
+    if not asked or not residuals:
+        return ""
+    tol = _landing_tolerance_s(analysis)
+    landed = sum(abs(r) <= tol for r in residuals)
+    if landed == len(residuals):
+        return ""
+    n = len(residuals)
+    text = (f"At {float(asked):g} bpm, {landed} of {n} cut{'s' if n != 1 else ''} fall on a beat; "
+            f"the others get an accent exactly where they fall.")
+    free = _solve_tempo(analysis, replace(intent, tempo_bpm=None), replace(settings, tempo_bpm=None))
+    free_landed = sum(abs(r) <= tol for r in free.residuals_s)
+    if free_landed > landed:
+        text += (f" Leave the tempo out and the music follows the picture: {free_landed} of {n} "
+                 f"on beats, at about {free.tempo_map.mean_bpm():.0f} bpm.")
+    return text
+
+
+def _landing_tolerance_s(analysis: VideoAnalysis) -> float:
+    # The solver's own aim: 10 ms, or half a frame (a cut cannot be placed more finely).
+    from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S
+
+    frame = _frame_s(analysis)
+    return max(ON_BEAT_TOLERANCE_S, 0.5 * frame) + 1e-9 if frame else ON_BEAT_TOLERANCE_S
 
 
 def _frame_s(analysis: VideoAnalysis) -> float | None:
@@ -597,7 +633,8 @@ class GenerationJob:
                       audio=audio_full, sample_rate=SAMPLE_RATE, bars=bars, controls=controls,
                       takes=takes, arrangement=arrangement, seed=self.seed,
                       generator_name=self.scorer.generator_name, chunk_ends=bounds,
-                      chunk_gains_db=gains_db)
+                      chunk_gains_db=gains_db,
+                      tempo_advice=tempo_advice(analysis, intent, settings, solution))
         takes.add(Take(0, 0, n_bars, 0.0, dur, self.seed, self.prompt, piece._snapshot(), "original"))
         self._report(1.0, "done")
         self._piece = piece
