@@ -34,6 +34,7 @@ PULSE_SLACK_BEATS = 0.125
 PULSE_VELOCITY_RATIO = 0.8
 PULSE_MIN_VELOCITY = 40
 PULSE_HIT_CLEARANCE_BEATS = 0.5   # no re-strike this close to an off-beat cut hit
+PLUCKED_BASS_PROGRAMS = (45, 32, 33)   # pizzicato strings, acoustic bass, finger bass
 
 # Alternatives per role when the palette's choice is banned, best first.
 FALLBACK_PROGRAMS: dict[Role, tuple[int, ...]] = {
@@ -161,7 +162,16 @@ class Arrangement:
             return notes
         extra = (controls.extra or {}) if controls is not None else {}
         muted = set(extra.get(MUTE_KEY, ()))
-        starts = [n.start_beat for r, ns in notes.items() if r != Role.TEXTURE for n in ns]
+        roles = [r for r in (Role.HARMONY, Role.BASS) if r in self.tracks and r.value not in muted]
+        # A struck sound (guitar, piano) marks a beat best; a bowed one only when nothing is.
+        roles.sort(key=lambda r: not _is_struck(self.tracks[r].program))
+        # Bowed and blown notes swell in too slowly to be heard as the beat: where a struck
+        # part can mark it, only drums and struck parts count as playing a beat.
+        struck_here = bool(roles) and _is_struck(self.tracks[roles[0]].program)
+        starts = [n.start_beat for r, ns in notes.items() if r != Role.TEXTURE
+                  and (not struck_here or r == Role.DRUMS
+                       or (r in self.tracks and _is_struck(self.tracks[r].program)))
+                  for n in ns]
         # A cut the tempo could not put on a beat is hit where it falls; the beats around
         # it are left clear, as a composer clears a hit point, so it reads as the accent.
         off_grid = [float(at) for at, _ in extra.get(HITS_KEY, ()) if abs(at - round(at)) > 1e-6]
@@ -170,9 +180,6 @@ class Arrangement:
                   and not any(abs(h - b) < PULSE_HIT_CLEARANCE_BEATS for h in off_grid)]
         if not silent:
             return notes
-        roles = [r for r in (Role.HARMONY, Role.BASS) if r in self.tracks and r.value not in muted]
-        # A struck sound (guitar, piano) marks a beat best; a bowed one only when nothing is.
-        roles.sort(key=lambda r: not _is_struck(self.tracks[r].program))
         out = {r: list(ns) for r, ns in notes.items()}
         for b in silent:
             for role in roles:
@@ -182,6 +189,21 @@ class Arrangement:
                     out[role] = self._split_at(out[role], float(b), vel)
                     break
         return out
+
+    def enable_pulse(self) -> None:
+        """Make an asked tempo heard (`pulse`). With no drums and only bowed or blown
+        accompaniment, the bass (unless the prompt chose its instrument) turns pizzicato or
+        plucked, as an orchestrator gives a slow string texture a pizzicato bass to walk the
+        beat: re-struck bowed notes swell in too slowly to carry it."""
+        self.keep_pulse = True
+        bass = self.tracks.get(Role.BASS)
+        if (Role.DRUMS in self.tracks or bass is None or Role.BASS in self.asked_roles
+                or any(_is_struck(t.program) for r, t in self.tracks.items()
+                       if r in (Role.HARMONY, Role.BASS))):
+            return
+        program = next((p for p in PLUCKED_BASS_PROGRAMS if p not in self.banned), None)
+        if program is not None:
+            self.tracks[Role.BASS] = replace(bass, program=program)
 
     @staticmethod
     def _split_at(notes: list[Note], at: float, velocity: int) -> list[Note]:
@@ -300,7 +322,9 @@ def build_arrangement(intent: Intent, seed: int, *, style: str | None = None,
             if program is None:
                 continue
         tracks[role] = Track(role=role, program=int(program), name=role.value, gain_db=gain, pan=pan)
-    return Arrangement(tonic=tonic, mode=mode, style=style, tracks=tracks,
-                       snap_mode=intent.key_mode in ("major", "minor"), banned=banned,
-                       asked_roles=frozenset(r for r in claimed if r in tracks),
-                       keep_pulse=bool(intent.tempo_bpm))
+    arrangement = Arrangement(tonic=tonic, mode=mode, style=style, tracks=tracks,
+                              snap_mode=intent.key_mode in ("major", "minor"), banned=banned,
+                              asked_roles=frozenset(r for r in claimed if r in tracks))
+    if intent.tempo_bpm:
+        arrangement.enable_pulse()
+    return arrangement
