@@ -526,17 +526,3 @@ def test_an_asked_tempo_says_what_it_costs_the_cuts(scorer, analysis):
     # the alternative it offers is the one the engine really makes without the tempo
     assert f"{landed(free)} of {n} on beats, at about {free.tempo_map.mean_bpm():.0f} bpm" in asked.tempo_advice
 
-
-def test_an_asked_tempo_without_drums_or_struck_parts_gets_a_plucked_bass():
-    from robin_studio.generate.arrange import PLUCKED_BASS_PROGRAMS, build_arrangement
-    from robin_studio.intent.parse import parse_prompt
-
-    def bass(text: str) -> int:
-        return build_arrangement(parse_prompt(text, embed=False), seed=0).tracks[Role.BASS].program
-
-    # strings and a bowed bass cannot carry a beat: the bass is plucked (pizzicato)
-    assert bass("slow strings and brass, 92 bpm, no drums") in PLUCKED_BASS_PROGRAMS
-    # ...but not without an asked tempo, not when drums play, not when the bass was chosen
-    assert bass("slow strings and brass, no drums") not in PLUCKED_BASS_PROGRAMS
-    assert bass("slow strings and brass, 92 bpm") == bass("slow strings and brass")
-    assert bass("slow strings, brass and a cello, 92 bpm, no drums") == 42

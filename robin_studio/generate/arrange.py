@@ -34,7 +34,6 @@ PULSE_SLACK_BEATS = 0.125
 PULSE_VELOCITY_RATIO = 0.8
 PULSE_MIN_VELOCITY = 40
 PULSE_HIT_CLEARANCE_BEATS = 0.5   # no re-strike this close to an off-beat cut hit
-PLUCKED_BASS_PROGRAMS = (45, 32, 33)   # pizzicato strings, acoustic bass, finger bass
 
 # Alternatives per role when the palette's choice is banned, best first.
 FALLBACK_PROGRAMS: dict[Role, tuple[int, ...]] = {
@@ -190,21 +189,6 @@ class Arrangement:
                     break
         return out
 
-    def enable_pulse(self) -> None:
-        """Make an asked tempo heard (`pulse`). With no drums and only bowed or blown
-        accompaniment, the bass (unless the prompt chose its instrument) turns pizzicato or
-        plucked, as an orchestrator gives a slow string texture a pizzicato bass to walk the
-        beat: re-struck bowed notes swell in too slowly to carry it."""
-        self.keep_pulse = True
-        bass = self.tracks.get(Role.BASS)
-        if (Role.DRUMS in self.tracks or bass is None or Role.BASS in self.asked_roles
-                or any(_is_struck(t.program) for r, t in self.tracks.items()
-                       if r in (Role.HARMONY, Role.BASS))):
-            return
-        program = next((p for p in PLUCKED_BASS_PROGRAMS if p not in self.banned), None)
-        if program is not None:
-            self.tracks[Role.BASS] = replace(bass, program=program)
-
     @staticmethod
     def _split_at(notes: list[Note], at: float, velocity: int) -> list[Note]:
         """Notes sounding across `at` end there and start again, softer, for the rest."""
@@ -325,6 +309,5 @@ def build_arrangement(intent: Intent, seed: int, *, style: str | None = None,
     arrangement = Arrangement(tonic=tonic, mode=mode, style=style, tracks=tracks,
                               snap_mode=intent.key_mode in ("major", "minor"), banned=banned,
                               asked_roles=frozenset(r for r in claimed if r in tracks))
-    if intent.tempo_bpm:
-        arrangement.enable_pulse()
+    arrangement.keep_pulse = bool(intent.tempo_bpm)
     return arrangement

@@ -558,7 +558,7 @@ class GenerationJob:
         if settings.key_mode in ("major", "minor"):
             arrangement.snap_mode = True
         if settings.tempo_bpm:
-            arrangement.enable_pulse()
+            arrangement.keep_pulse = True
         controls = build_controls(analysis, tm, intent)
         score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
                       key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar)
