@@ -526,3 +526,32 @@ def test_an_asked_tempo_says_what_it_costs_the_cuts(scorer, analysis):
     # the alternative it offers is the one the engine really makes without the tempo
     assert f"{landed(free)} of {n} on beats, at about {free.tempo_map.mean_bpm():.0f} bpm" in asked.tempo_advice
 
+
+
+def test_under_bowed_harmony_a_struck_tune_instrument_plays_the_asked_beat(analysis):
+    from robin_studio.eval.metrics_intent import heard_tempo_bpm, tempo_error_octave
+    from robin_studio.generate.arrange import LEFT_HAND_RANGE
+
+    piece = Scorer(generator=_HeldChords()).generate(
+        analysis, "warm piano and strings, 92 bpm, in D minor, no drums", seed=0).result()
+    tracks = {t.role: t for t in piece.score.tracks}
+    assert tracks[Role.MELODY].program == 0 and tracks[Role.HARMONY].program in range(40, 52)
+    tm = piece.tempo_map
+    off_grid = [tm.beat_at(c) for c in CUTS if abs(tm.beat_at(c) - round(tm.beat_at(c))) > 0.05]
+    first = max(0, math.ceil(tm.beat_at(0.0)))
+    wanted = {b for b in range(first, (tm.total_bars - 1) * tm.beats_per_bar)
+              if not any(abs(b - h) < 0.5 for h in off_grid)}
+    lo, hi = LEFT_HAND_RANGE
+    # the piano's soft chords: on every beat, below the tune, tones of the strings' chord
+    left = [n for n in tracks[Role.MELODY].notes if lo <= n.pitch <= hi]
+    assert wanted <= {round(n.start_beat) for n in left if abs(n.start_beat - round(n.start_beat)) < 0.13}
+    assert {n.pitch % 12 for n in left} <= {n.pitch % 12 for n in tracks[Role.HARMONY].notes}
+    # soft: only the hit points (cuts, section starts) re-strike them loud
+    assert sum(n.velocity < 70 for n in left) >= 0.8 * len(left)
+    heard = heard_tempo_bpm(piece.audio, piece.sample_rate)
+    assert tempo_error_octave(heard, 92) <= 0.02, heard
+    # with drums playing the beat, the tune is left alone
+    drums = Scorer(generator=_HeldChords()).generate(
+        analysis, "warm piano and strings, 92 bpm, in D minor", seed=0).result()
+    assert not drums.score.track(Role.MELODY).notes or all(
+        n.pitch > hi for n in drums.score.track(Role.MELODY).notes)

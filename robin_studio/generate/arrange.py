@@ -9,8 +9,9 @@ controls hold exactly whatever the generator wrote.
   out-of-scale pitches are snapped into the asked mode (natural minor plus its leading
   tone), wishes scale velocities.
 - An asked tempo is heard: when the prompt names one, every beat gets an onset (held notes of
-  the harmony, else the bass, are re-struck softly on beats nobody plays), so quiet music of
-  held chords does not leave the listener, or librosa, guessing the tempo.
+  the harmony, else the bass, are re-struck softly on beats nobody plays; under bowed or blown
+  harmony a struck tune instrument adds soft chords on the beat), so quiet music of held
+  chords does not leave the listener, or librosa, guessing the tempo.
 - The ending: the final bar is rewritten as a held tonic chord that rings out before the
   video ends (a cadence, never a note cut off).
 """
@@ -34,6 +35,8 @@ PULSE_SLACK_BEATS = 0.125
 PULSE_VELOCITY_RATIO = 0.8
 PULSE_MIN_VELOCITY = 40
 PULSE_HIT_CLEARANCE_BEATS = 0.5   # no re-strike this close to an off-beat cut hit
+PULSE_LEFT_HAND_RATIO = 0.6       # a struck tune's soft chords on the beat, under bowed harmony
+LEFT_HAND_RANGE = (48, 64)        # C3-E4: below a tune, above the bass
 
 # Alternatives per role when the palette's choice is banned, best first.
 FALLBACK_PROGRAMS: dict[Role, tuple[int, ...]] = {
@@ -153,22 +156,33 @@ class Arrangement:
 
     def pulse(self, notes: dict[Role, list[Note]], beats_per_bar: int,
               controls: BarControls | None = None) -> dict[Role, list[Note]]:
-        """When the prompt asked for a tempo, every beat of the bar is played: a beat on
-        which no part starts a note gets a soft re-strike of what the harmony (else the
-        bass) holds there. A creator who asked for 80 bpm must hear 80 bpm; a tranquil bar of
-        held chords has no beat to hear, and librosa then named tempi off by up to 13 %."""
+        """When the prompt asked for a tempo, every beat of the bar is played. A creator who
+        asked for 80 bpm must hear 80 bpm; a tranquil bar of held chords has no beat to hear,
+        and librosa then named tempi off by up to 13 %.
+
+        A beat on which no part starts a note gets a soft re-strike of what the harmony (else
+        the bass) holds there. When neither of those is struck (bowed strings, brass) but the
+        tune is (piano, guitar), that instrument plays the harmony's chord softly on the beat
+        in a lower register, as a pianist's left hand under a string section does."""
         if not self.keep_pulse:
             return notes
         extra = (controls.extra or {}) if controls is not None else {}
         muted = set(extra.get(MUTE_KEY, ()))
-        roles = [r for r in (Role.HARMONY, Role.BASS) if r in self.tracks and r.value not in muted]
+
+        def playing(role: Role) -> bool:
+            return role in self.tracks and role.value not in muted
+
+        roles = [r for r in (Role.HARMONY, Role.BASS) if playing(r)]
         # A struck sound (guitar, piano) marks a beat best; a bowed one only when nothing is.
         roles.sort(key=lambda r: not _is_struck(self.tracks[r].program))
+        accompaniment_struck = bool(roles) and _is_struck(self.tracks[roles[0]].program)
+        left_hand = (not accompaniment_struck and Role.DRUMS not in self.tracks
+                     and playing(Role.MELODY) and _is_struck(self.tracks[Role.MELODY].program))
         # Bowed and blown notes swell in too slowly to be heard as the beat: where a struck
         # part can mark it, only drums and struck parts count as playing a beat.
-        struck_here = bool(roles) and _is_struck(self.tracks[roles[0]].program)
+        struck_only = accompaniment_struck or left_hand
         starts = [n.start_beat for r, ns in notes.items() if r != Role.TEXTURE
-                  and (not struck_here or r == Role.DRUMS
+                  and (not struck_only or r == Role.DRUMS
                        or (r in self.tracks and _is_struck(self.tracks[r].program)))
                   for n in ns]
         # A cut the tempo could not put on a beat is hit where it falls; the beats around
@@ -181,6 +195,17 @@ class Arrangement:
             return notes
         out = {r: list(ns) for r, ns in notes.items()}
         for b in silent:
+            if left_hand:
+                chord = [n for n in out.get(Role.HARMONY, []) if n.start_beat - 1e-6 <= b < n.end_beat]
+                if chord:
+                    vel = max(PULSE_MIN_VELOCITY,
+                              int(PULSE_LEFT_HAND_RATIO * sum(n.velocity for n in chord) / len(chord)))
+                    lo, hi = LEFT_HAND_RANGE
+                    tones = sorted({lo + (n.pitch - lo) % 12 if n.pitch < lo or n.pitch > hi else n.pitch
+                                    for n in chord})
+                    out.setdefault(Role.MELODY, []).extend(Note(float(b), 0.9, p, vel) for p in tones)
+                    out[Role.MELODY].sort()
+                    continue
             for role in roles:
                 held = [n for n in out.get(role, []) if n.start_beat < b < n.end_beat]
                 if held:
