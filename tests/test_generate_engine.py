@@ -527,7 +527,6 @@ def test_an_asked_tempo_says_what_it_costs_the_cuts(scorer, analysis):
     assert f"{landed(free)} of {n} on beats, at about {free.tempo_map.mean_bpm():.0f} bpm" in asked.tempo_advice
 
 
-
 def test_under_bowed_harmony_a_struck_tune_instrument_plays_the_asked_beat(analysis):
     from robin_studio.eval.metrics_intent import heard_tempo_bpm, tempo_error_octave
     from robin_studio.generate.arrange import LEFT_HAND_RANGE
