@@ -236,9 +236,10 @@ def write_report(res: EvalResults, out_path: Path) -> Path:
     L.append("| windows embedded | " + " | ".join(str(res.fd_windows.get(s, 0)) for s in names) + " |")
     L.append("| diversity across seeds (0 = identical) | "
              + " | ".join(_fmt(res.diversity.get(s)) for s in names) + " |")
-    L.append("| seam / bar-line spectral flux | "
+    n_seams = max((int(v.get("n", 1)) for v in res.seams.values()), default=1)
+    L.append(f"| seam / bar-line spectral flux (mean of {n_seams} piece{'s' if n_seams > 1 else ''}) | "
              + " | ".join(_fmt(res.seams.get(s, {}).get("flux_ratio"), 2) for s in names) + " |")
-    L.append("| seam / bar-line chroma change | "
+    L.append(f"| seam / bar-line chroma change (mean of {n_seams} piece{'s' if n_seams > 1 else ''}) | "
              + " | ".join(_fmt(res.seams.get(s, {}).get("chroma_ratio"), 2) for s in names) + " |")
     gen = {s: np.mean([r.generate_s / max(r.duration_s, 1e-9) for r in res.rows if r.system == s]) for s in names}
     L.append("| generation + rendering time / clip length | "
@@ -299,9 +300,10 @@ each metric is checked on constructed signals with known answers in `tests/test_
   same distance ("FD-musicnn"); it is not installed in the project's venv (about 2.6 GB).
 - **Diversity**: 1 - mean per-bar cosine similarity (pitch-class profile + onset pattern) between
   pieces for the same clip and prompt with different seeds.
-- **Seam quality**: one piece per system has its middle third regenerated; spectral flux
-  (onset strength) and chroma change across the two seams divided by the median of the same at
-  ordinary bar lines. About 1 means a seam is no more abrupt than a bar line.
+- **Seam quality**: three pieces per system (one in the quick suite) have their middle third
+  regenerated; spectral flux (onset strength) and chroma change across the two seams divided by
+  the median of the same at ordinary bar lines, averaged over the pieces. About 1 means a seam
+  is no more abrupt than a bar line.
 
 ## Caveats
 """
