@@ -522,7 +522,8 @@ def test_an_asked_tempo_says_what_it_costs_the_cuts(scorer, analysis):
     assert free.tempo_advice == ""                       # nothing asked, nothing to explain
     n = len(CUTS)
     assert landed(asked) < n and landed(free) > landed(asked)
-    assert asked.tempo_advice.startswith(f"At 80 bpm, {landed(asked)} of {n} cuts fall on a beat")
+    verb = "is" if landed(asked) == 1 else "are"
+    assert asked.tempo_advice.startswith(f"At 80 bpm, {landed(asked)} of the {n} cuts {verb} on a beat")
     # the alternative it offers is the one the engine really makes without the tempo
     assert f"{landed(free)} of {n} on beats, at about {free.tempo_map.mean_bpm():.0f} bpm" in asked.tempo_advice
 

@@ -347,8 +347,9 @@ def tempo_advice(analysis: VideoAnalysis, intent: Intent, settings: GenerationSe
     if landed == len(residuals):
         return ""
     n = len(residuals)
-    text = (f"At {float(asked):g} bpm, {landed} of {n} cut{'s' if n != 1 else ''} fall on a beat; "
-            f"the others get an accent exactly where they fall.")
+    text = (f"At {float(asked):g} bpm, {landed} of the {n} cut{'s' if n != 1 else ''} "
+            f"{'is' if landed == 1 else 'are'} on a beat; the others get an accent exactly where "
+            f"they fall.")
     free = _solve_tempo(analysis, replace(intent, tempo_bpm=None), replace(settings, tempo_bpm=None))
     free_landed = sum(abs(r) <= tol for r in free.residuals_s)
     if free_landed > landed:
