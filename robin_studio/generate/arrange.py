@@ -27,7 +27,7 @@ from robin_studio.score.controls import BarControls
 from robin_studio.score.theory import DRUM_KEYS, SCALES, VOICE_RANGES, fit_to_range, snap_to_scale
 from robin_studio.score.types import ROLES, Note, Role, Track
 
-from robin_studio.generate.conditions import HIT_WEIGHT, HITS_KEY, MUTE_KEY, VELOCITY_KEY
+from robin_studio.generate.conditions import HIT_WEIGHT, HITS_KEY, VELOCITY_KEY, muted_roles
 
 # An asked tempo's pulse (`Arrangement.pulse`): a note starting this close to a beat plays it;
 # a re-struck held note keeps this share of its velocity (and at least the minimum).
@@ -89,7 +89,7 @@ class Arrangement:
     def apply_bar(self, notes: dict[Role, list[Note]], controls: BarControls | None
                   ) -> dict[Role, list[Note]]:
         """The bar as it will sound: absent/muted roles dropped, mode and wishes enforced."""
-        muted = set(controls.extra.get(MUTE_KEY, ())) if controls is not None and controls.extra else set()
+        muted = muted_roles(controls)
         scale = float(controls.extra.get(VELOCITY_KEY, 1.0)) if controls is not None and controls.extra else 1.0
         out: dict[Role, list[Note]] = {}
         for role_key, bar_notes in notes.items():
@@ -131,7 +131,7 @@ class Arrangement:
             moments[float(at)] = moments.get(float(at), False) or bool(strong)
         if not moments:
             return notes
-        muted = set(extra.get(MUTE_KEY, ()))
+        muted = muted_roles(controls)
         out = {r: list(ns) for r, ns in notes.items()}
         vel = int(70 + 40 * max(0.0, min(1.0, controls.energy)))
         for at, strong in sorted(moments.items()):
@@ -167,7 +167,7 @@ class Arrangement:
         if not self.keep_pulse:
             return notes
         extra = (controls.extra or {}) if controls is not None else {}
-        muted = set(extra.get(MUTE_KEY, ()))
+        muted = muted_roles(controls)
 
         def playing(role: Role) -> bool:
             return role in self.tracks and role.value not in muted
@@ -331,8 +331,7 @@ def build_arrangement(intent: Intent, seed: int, *, style: str | None = None,
             if program is None:
                 continue
         tracks[role] = Track(role=role, program=int(program), name=role.value, gain_db=gain, pan=pan)
-    arrangement = Arrangement(tonic=tonic, mode=mode, style=style, tracks=tracks,
-                              snap_mode=intent.key_mode in ("major", "minor"), banned=banned,
-                              asked_roles=frozenset(r for r in claimed if r in tracks))
-    arrangement.keep_pulse = bool(intent.tempo_bpm)
-    return arrangement
+    return Arrangement(tonic=tonic, mode=mode, style=style, tracks=tracks,
+                       snap_mode=intent.key_mode in ("major", "minor"), banned=banned,
+                       asked_roles=frozenset(r for r in claimed if r in tracks),
+                       keep_pulse=bool(intent.tempo_bpm))

@@ -67,6 +67,13 @@ def typical_accents(energy: float, beats_per_bar: int = 4) -> np.ndarray:
     out[0] = row[0]
     return out
 
+def muted_roles(controls: BarControls | None) -> set[str]:
+    """The role names a bar's wishes silence (`extra["mute_roles"]`); empty without controls."""
+    if controls is None or not controls.extra:
+        return set()
+    return set(controls.extra.get(MUTE_KEY, ()))
+
+
 INTRO_WORDS = {"intro", "beginning", "start", "opening", "the start", "the beginning"}
 ENDING_WORDS = {"ending", "end", "outro", "finale", "the end", "credits", "end card",
                 "end credits", "finish", "close"}

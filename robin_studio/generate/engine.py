@@ -62,7 +62,7 @@ from robin_studio.analysis.types import VideoAnalysis
 from robin_studio.errors import CancelledError, ModelFileError, RobinError
 from robin_studio.generate import sound
 from robin_studio.generate.arrange import Arrangement, build_arrangement, choose_key
-from robin_studio.generate.conditions import build_controls
+from robin_studio.generate.conditions import MUTE_KEY, build_controls, muted_roles
 from robin_studio.generate.takes import Take, TakeHistory
 from robin_studio.intent.parse import parse_prompt
 from robin_studio.intent.styles import STYLE_TEMPO_RANGE_BPM
@@ -70,6 +70,7 @@ from robin_studio.intent.types import Intent
 from robin_studio.model.interface import BarGenerator, GeneratedBar
 from robin_studio.score.controls import BarControls
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
+from robin_studio.timing.grid import landing_tolerance_s
 
 Progress = Callable[[float, str], None]
 
@@ -342,7 +343,7 @@ def tempo_advice(analysis: VideoAnalysis, intent: Intent, settings: GenerationSe
     residuals = list(solution.residuals_s)
     if not asked or not residuals:
         return ""
-    tol = _landing_tolerance_s(analysis)
+    tol = landing_tolerance_s(_frame_s(analysis)) + 1e-9
     landed = sum(abs(r) <= tol for r in residuals)
     if landed == len(residuals):
         return ""
@@ -356,14 +357,6 @@ def tempo_advice(analysis: VideoAnalysis, intent: Intent, settings: GenerationSe
         text += (f" Leave the tempo out and the music follows the picture: {free_landed} of {n} "
                  f"on beats, at about {free.tempo_map.mean_bpm():.0f} bpm.")
     return text
-
-
-def _landing_tolerance_s(analysis: VideoAnalysis) -> float:
-    # The solver's own aim: 10 ms, or half a frame (a cut cannot be placed more finely).
-    from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S
-
-    frame = _frame_s(analysis)
-    return max(ON_BEAT_TOLERANCE_S, 0.5 * frame) + 1e-9 if frame else ON_BEAT_TOLERANCE_S
 
 
 def _frame_s(analysis: VideoAnalysis) -> float | None:
@@ -412,7 +405,7 @@ class _BarWriter:
         else:
             # No silent bars unless asked: a generator that returns an empty bar where the
             # music should play gets the last sounding bar again (as a player would vamp).
-            muted = set(controls.extra.get("mute_roles", ())) if controls.extra else set()
+            muted = muted_roles(controls)
             playing = [r for r in self.arrangement.tracks if r.value not in muted]
             if playing and controls.energy > 0.05 and self.last_sounding:
                 notes = self.arrangement.apply_bar(self.last_sounding, controls)
@@ -428,7 +421,7 @@ class _BarWriter:
         if bar.bar_index == self.final_bar:
             ring = self.release_beat - b0
             ending = self.arrangement.ending_bar(bpb, ring)
-            muted = set(controls.extra.get("mute_roles", ())) if controls.extra else set()
+            muted = muted_roles(controls)
             notes = {r: ns for r, ns in ending.items() if r.value not in muted}
         else:
             notes = self.arrangement.pulse(notes, bpb, controls)
@@ -736,8 +729,8 @@ class RegenerationJob(GenerationJob):
             for i in range(r0, r1):
                 c = region_controls[i]
                 if intent.exclude_roles:
-                    mutes = set(c.extra.get("mute_roles", ())) | {r.value for r in intent.exclude_roles}
-                    c.extra["mute_roles"] = sorted(mutes)
+                    mutes = muted_roles(c) | {r.value for r in intent.exclude_roles}
+                    c.extra[MUTE_KEY] = sorted(mutes)
                 controls[i] = c
         arrangement = piece.arrangement
         fixed = intent.tempo_bpm or piece.intent.tempo_bpm

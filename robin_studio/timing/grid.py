@@ -14,6 +14,12 @@ from robin_studio.score.tempo_map import TempoMap
 ON_BEAT_TOLERANCE_S = 0.010   # a cut within 10 ms of a beat reads as on it
 
 
+def landing_tolerance_s(frame_s: float | None) -> float:
+    """How far from a beat a cut still lands on it: 10 ms, or half a frame when the clip's
+    frame is known (a cut time is a whole frame; it cannot be placed more finely)."""
+    return max(ON_BEAT_TOLERANCE_S, 0.5 * frame_s) if frame_s and frame_s > 0 else ON_BEAT_TOLERANCE_S
+
+
 @dataclass(frozen=True)
 class GridLine:
     time_s: float

@@ -60,7 +60,7 @@ import numpy as np
 
 from robin_studio.errors import RobinError
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
-from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S, align_cuts
+from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S, align_cuts, landing_tolerance_s
 
 STRONG_CUT = 0.6             # strength at which a cut should land on a bar line
 WEAK_CHANGE_RATIO = 0.02     # largest tempo ramp between two cuts (no jump at ordinary cuts)
@@ -931,8 +931,7 @@ def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi:
             parts[-1] += f" ({half} within half a frame)"
         strong = [i for i, c in enumerate(cuts) if c.is_strong]
         if strong:
-            tol = max(ON_BEAT_TOLERANCE_S, 0.5 * frame_s) if frame_s and frame_s > 0 \
-                else ON_BEAT_TOLERANCE_S
+            tol = landing_tolerance_s(frame_s)
             sb = sum(aligned[i].beat % bpb == 0 and abs(aligned[i].residual_s) <= tol + 1e-9
                      for i in strong)
             parts.append(f"{sb}/{len(strong)} strong on bar lines")
