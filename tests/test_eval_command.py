@@ -177,3 +177,41 @@ def test_report_puts_systems_side_by_side_and_cached_rows_round_trip(tmp_path):
     assert lf == res.longform["model"]
     assert rows[0].metrics["hit_beat_70ms"] == 0.75 and math.isnan(rows[0].metrics["tempo_error"])
     assert div == 0.4 and math.isnan(seams["chroma_ratio"]) and emb[0].shape == (2, 3)
+
+
+def test_report_checks_the_model_targets_pooled_over_cuts(tmp_path):
+    from robin_studio.eval.baselines import System
+    from robin_studio.eval.clips import EvalClip
+    from robin_studio.eval.report import write_report
+    from robin_studio.eval.suite import EvalResults, PieceRow
+
+    short = EvalClip("short", tmp_path / "s.mp4", 10.0, [2.5], 320, 180, 24.0)
+    long = EvalClip("long", tmp_path / "l.mp4", 60.0, [float(t) for t in range(5, 50, 5)], 320, 180, 24.0)
+    res = EvalResults(False, "2026-01-01 00:00 UTC", "test box", [System("model", None, "m")], "", [short, long])
+    free = {"hit_onset_35ms": 1.0, "hit_beat_35ms": 1.0, "hit_beat_35ms_calibrated": 1.0,
+            "tempo_error": float("nan"), "mode_correct": float("nan")}
+    res.rows = [
+        # one cut missed on the short clip, all nine heard on the long one: 9 of 10 cuts (90 %),
+        # though the mean of the two pieces' rates is only 50 %
+        PieceRow("model", "short", "en-explicit", 0, 10.0, 1.0,
+                 {"hit_onset_35ms": 0.0, "hit_beat_35ms": 0.0, "hit_beat_35ms_calibrated": 0.0,
+                  "tempo_error": 0.004, "mode_correct": 1.0, "instrument_presence": 1.0,
+                  "negation_kept": 1.0}),
+        PieceRow("model", "long", "es-explicit", 0, 60.0, 1.0,
+                 {"hit_onset_35ms": 1.0, "hit_beat_35ms": 1 / 3, "hit_beat_35ms_calibrated": 4 / 9,
+                  "tempo_error": 0.031, "mode_correct": 0.0, "instrument_presence": 1.0}),
+        PieceRow("model", "long", "de-free", 0, 60.0, 1.0, free),
+    ]
+    for r in res.rows:
+        r.metrics.setdefault("hit_beat_70ms", r.metrics["hit_beat_35ms"])
+    text = write_report(res, tmp_path / "EVAL.md").read_text()
+    lines = text.splitlines()
+
+    def row(start: str) -> str:
+        return next(line for line in lines if line.startswith(start))
+
+    assert row("| an asked tempo is obeyed within 2 %").endswith("| 1 of 2 pieces; largest error 3.1% | **not met** |")
+    assert row("| the asked mode in at least 90 %").endswith("| 50% of 2 | **not met** |")
+    assert row("| asked instruments present in 100 %").endswith("| 100% of 2 pieces | met |")
+    assert row("| at least 90 % of hard cuts within 35 ms of an onset").endswith("| 94.7% of 19 cuts | met |")
+    assert "tempo left free 100.0% (100.0%) of 9 cuts; tempo asked 30.0% (40.0%) of 10 cuts" in text

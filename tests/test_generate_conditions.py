@@ -138,3 +138,25 @@ def test_a_ban_in_the_intro_mutes_only_the_first_section(setup):
     analysis, tm = setup
     c = build_controls(analysis, tm, parse_prompt("no drums in the intro", embed=False))
     assert [("drums" in x.extra.get(MUTE_KEY, ())) for x in c] == [True, True] + [False] * 6
+
+
+def test_a_cut_a_frame_off_its_beat_is_hit_where_it_falls():
+    from robin_studio.generate.conditions import HITS_BEFORE_KEY, HITS_KEY
+
+    # a beat within 10 ms of a cut takes its hit; 20 ms (half a frame at 25 fps) or 40 ms
+    # away, the hit goes on the cut
+    analysis = make_analysis(16.0, (4.005, 9.54, 7.9, 13.02))
+    analysis.transitions.sort(key=lambda t: t.time_s)
+    tm = TempoMap.constant(BPM, total_beats=32)
+    c = build_controls(analysis, tm)
+    assert c[2].extra[HITS_KEY] == [(0.0, True)]                     # 5 ms: on beat 1
+    (at, _), = c[4].extra[HITS_KEY]
+    assert at == pytest.approx(9.54 * 2 - 16)                         # 3.08 beats, not 3.0
+    (at, _), = c[6].extra[HITS_KEY]
+    assert at == pytest.approx(13.02 * 2 - 24)                        # 2.04 beats, not 2.0
+    assert c[4].accents[3] <= max(typical_accents(c[4].energy)[3], 0.3) + 1e-9
+    # 7.9 s is 0.2 beats before bar 4's line: that bar learns of it, to let it sound
+    (at, _), = c[3].extra[HITS_KEY]
+    assert at == pytest.approx(3.8)
+    assert c[4].extra[HITS_BEFORE_KEY] == [pytest.approx(-0.2)]
+    assert HITS_BEFORE_KEY not in c[3].extra and HITS_BEFORE_KEY not in c[2].extra

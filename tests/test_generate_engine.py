@@ -550,8 +550,56 @@ def test_under_bowed_harmony_a_struck_tune_instrument_plays_the_asked_beat(analy
     assert sum(n.velocity < 70 for n in left) >= 0.8 * len(left)
     heard = heard_tempo_bpm(piece.audio, piece.sample_rate)
     assert tempo_error_octave(heard, 92) <= 0.02, heard
-    # with drums playing the beat, the tune is left alone
+    # with drums playing the beat, the tune plays no beat chords: it only joins the drums
+    # on the cuts that fall between beats
     drums = Scorer(generator=_HeldChords()).generate(
         analysis, "warm piano and strings, 92 bpm, in D minor", seed=0).result()
-    assert not drums.score.track(Role.MELODY).notes or all(
-        n.pitch > hi for n in drums.score.track(Role.MELODY).notes)
+    dtm = drums.tempo_map
+    cut_beats = [dtm.beat_at(c) for c in CUTS]
+    assert all(n.pitch > hi or any(abs(n.start_beat - b) < 1e-3 for b in cut_beats)
+               for n in drums.score.track(Role.MELODY).notes)
+
+
+def test_a_hit_off_the_beat_is_caught_by_the_band():
+    from robin_studio.generate.arrange import HIT_AFTERNOTE_RATIO, build_arrangement
+    from robin_studio.intent.parse import parse_prompt
+    from robin_studio.generate.conditions import HITS_BEFORE_KEY, HITS_KEY
+    from robin_studio.score.controls import BarControls
+
+    arr = build_arrangement(parse_prompt("piano and strings, no drums", embed=False), seed=0)
+    assert Role.DRUMS not in arr.tracks
+    written = {Role.HARMONY: [Note(0.0, 2.0, 62, 80), Note(2.0, 2.0, 65, 80)],
+               Role.MELODY: [Note(0.0, 1.0, 74, 90), Note(1.0, 0.85, 72, 90), Note(1.85, 0.1, 71, 60),
+                             Note(2.0, 1.0, 69, 90), Note(3.0, 1.0, 67, 90)]}
+    # a cut 0.1 beat before beat 3, and one 0.1 beat before this bar's line (bar before)
+    controls = BarControls(bar_index=1, extra={HITS_KEY: [(1.9, True)], HITS_BEFORE_KEY: [-0.1]})
+    out = arr.hit_points(written, controls)
+    melody = out[Role.MELODY]
+    # the notes within a sixteenth of the cut are played on it, none just before or after
+    starts = sorted({round(n.start_beat, 6) for n in melody})
+    assert 1.9 in starts and not any(1.65 <= s < 1.9 or 1.9 < s <= 2.15 for s in starts)
+    assert {n.pitch for n in melody if n.start_beat == 1.9} >= {69, 71}
+    assert next(n for n in out[Role.HARMONY] if n.pitch == 65).start_beat == pytest.approx(1.9)
+    # what starts just after the previous bar's hit is played softly; the rest as written
+    assert next(n for n in melody if n.pitch == 74).velocity == int(90 * HIT_AFTERNOTE_RATIO)
+    assert next(n for n in melody if n.pitch == 67).velocity == 90
+    assert next(n for n in melody if n.pitch == 67).start_beat == 3.0
+
+
+@pytest.mark.parametrize("prompt", ["rock, 92 bpm", "warm piano and strings, 92 bpm, no drums"])
+def test_with_an_asked_tempo_every_cut_is_heard_where_it_falls(scorer, prompt):
+    import librosa
+
+    from robin_studio.eval.audio_events import ANALYSIS_SR, HOP, to_mono_24k
+
+    cuts = (2.3, 5.1, 6.4, 9.5, 12.2)              # irregular: no steady tempo lands them all
+    analysis = make_analysis(16.0, cuts)
+    piece = scorer.generate(analysis, prompt, seed=0).result()
+    tm = piece.tempo_map
+    off = [c for c in cuts if abs(tm.seconds_at(round(tm.beat_at(c))) - c) > 0.02]
+    assert len(off) >= 2                           # the tempo was kept, so some miss the grid
+    y = to_mono_24k(piece.audio, piece.sample_rate)
+    onsets = librosa.onset.onset_detect(y=y, sr=ANALYSIS_SR, hop_length=HOP, units="time")
+    # an onset on every cut, within 35 ms (librosa hears onsets ~17 ms late)
+    assert all(np.min(np.abs(onsets - c)) <= 0.035 for c in cuts), (
+        [(c, float(np.min(np.abs(onsets - c)))) for c in cuts])

@@ -84,9 +84,14 @@ def plan_cases(clips: list[EvalClip], quick: bool) -> tuple[list[Case], list[Cas
             cases.append(Case(c.name, "de-free", 0))
         seeds = [0, 1]
     else:
+        # Two prompts per clip: one that leaves the tempo free and one that asks for a tempo,
+        # each rotating through its kind, so that both are measured on every cut pattern
+        # (a fixed tempo cannot land irregular cuts; a free one must, on the hard clips too).
+        free = [n for n in names if not PROMPTS[n].tempo_bpm]
+        asked = [n for n in names if PROMPTS[n].tempo_bpm]
         for i, c in enumerate(clips):
-            for k in range(2):  # two prompts per clip, rotating through all of them
-                cases.append(Case(c.name, names[(2 * i + k) % len(names)], 0))
+            cases.append(Case(c.name, free[i % len(free)], 0))
+            cases.append(Case(c.name, asked[i % len(asked)], 0))
         seeds = [0, 1, 2]
     if quick:
         seams = [Case(clips[-1].name, cases[-1].prompt, 0)]

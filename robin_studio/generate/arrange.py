@@ -27,7 +27,8 @@ from robin_studio.score.controls import BarControls
 from robin_studio.score.theory import DRUM_KEYS, SCALES, VOICE_RANGES, fit_to_range, snap_to_scale
 from robin_studio.score.types import ROLES, Note, Role, Track
 
-from robin_studio.generate.conditions import HIT_WEIGHT, HITS_KEY, VELOCITY_KEY, muted_roles
+from robin_studio.generate.conditions import (HIT_PULL_BEATS, HIT_WEIGHT, HITS_BEFORE_KEY, HITS_KEY,
+                                              VELOCITY_KEY, muted_roles)
 
 # An asked tempo's pulse (`Arrangement.pulse`): a note starting this close to a beat plays it;
 # a re-struck held note keeps this share of its velocity (and at least the minimum).
@@ -35,6 +36,7 @@ PULSE_SLACK_BEATS = 0.125
 PULSE_VELOCITY_RATIO = 0.8
 PULSE_MIN_VELOCITY = 40
 PULSE_HIT_CLEARANCE_BEATS = 0.5   # no re-strike this close to an off-beat cut hit
+HIT_AFTERNOTE_RATIO = 0.5         # notes just after the previous bar's off-beat hit
 PULSE_LEFT_HAND_RATIO = 0.6       # a struck tune's soft chords on the beat, under bowed harmony
 LEFT_HAND_RANGE = (48, 64)        # C3-E4: below a tune, above the bass
 
@@ -121,36 +123,49 @@ class Arrangement:
                    threshold: float = HIT_WEIGHT) -> dict[Role, list[Note]]:
         """Mark every hard cut the way a film composer marks a hit point, so the music is
         heard to move with the picture: a kick (plus a cymbal for a strong cut or a drop) when
-        the drums play, else the bass re-strikes there. On the beat when the tempo map put
-        the cut on one, else exactly at the cut."""
+        the drums play, else the struck parts (or the bass) re-strike there. On the beat when
+        the tempo map put the cut on one, else exactly at the cut. Off the beat, the band
+        catches the hit together: the struck parts play it with the drums, and notes written
+        within a sixteenth of it are played on it (a beat 60 ms away would blur it into a
+        flam, heard as one onset off the cut); notes just after a hit in the bar before are
+        played softly for the same reason."""
         if controls is None:
             return notes
         extra = controls.extra or {}
         moments = {float(b): True for b, a in enumerate(controls.accents) if a >= threshold}
         for at, strong in extra.get(HITS_KEY, ()):
             moments[float(at)] = moments.get(float(at), False) or bool(strong)
-        if not moments:
-            return notes
-        muted = muted_roles(controls)
         out = {r: list(ns) for r, ns in notes.items()}
+        for before in extra.get(HITS_BEFORE_KEY, ()):
+            out = {r: [replace(n, velocity=max(1, int(n.velocity * HIT_AFTERNOTE_RATIO)))
+                       if n.start_beat - before <= HIT_PULL_BEATS + 1e-9 else n for n in ns]
+                   for r, ns in out.items()}
+        if not moments:
+            return out
+        muted = muted_roles(controls)
         vel = int(70 + 40 * max(0.0, min(1.0, controls.energy)))
+        drums = Role.DRUMS in self.tracks and Role.DRUMS.value not in muted
+        roles = [r for r in (Role.BASS, Role.HARMONY, Role.MELODY)
+                 if r in self.tracks and r.value not in muted]
+        struck = [r for r in roles if _is_struck(self.tracks[r].program)]
         for at, strong in sorted(moments.items()):
-            if Role.DRUMS in self.tracks and Role.DRUMS.value not in muted:
-                drums = out.setdefault(Role.DRUMS, [])
-                have = {n.pitch for n in drums if abs(n.start_beat - at) < 1e-6}
+            off_beat = abs(at - round(at)) > 1e-6
+            if off_beat:
+                out = {r: _pull_to(ns, at) for r, ns in out.items()}
+            if drums:
+                kit = out.setdefault(Role.DRUMS, [])
+                have = {n.pitch for n in kit if abs(n.start_beat - at) < 1e-6}
                 if strong and DRUM_KEYS["crash"] not in have:
-                    drums.append(Note(at, 1.0, DRUM_KEYS["crash"], vel))
+                    kit.append(Note(at, 1.0, DRUM_KEYS["crash"], vel))
                 if DRUM_KEYS["kick"] not in have:
-                    drums.append(Note(at, 0.5, DRUM_KEYS["kick"], vel))
-                drums.sort()
-            else:
-                # No drums: the parts with a struck sound (piano, guitar, harp, mallets...)
-                # re-strike what they hold; bowed/blown sounds swell too slowly to mark a
-                # moment, so they re-strike only when nothing struck is playing.
-                roles = [r for r in (Role.BASS, Role.HARMONY, Role.MELODY)
-                         if r in self.tracks and r.value not in muted]
-                struck = [r for r in roles if _is_struck(self.tracks[r].program)]
-                for role in struck or [r for r in roles if r != Role.MELODY]:
+                    kit.append(Note(at, 0.5, DRUM_KEYS["kick"], vel))
+                kit.sort()
+            # Without drums (or off the beat, where a kick alone is too soft to be heard as
+            # the moment) the struck parts (piano, guitar, harp, mallets...) re-strike what
+            # they hold; bowed/blown sounds swell too slowly to mark a moment, so they
+            # re-strike only when nothing struck plays and no drum marks the hit.
+            if not drums or off_beat:
+                for role in struck or ([] if drums else [r for r in roles if r != Role.MELODY]):
                     out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100))
         return out
 
@@ -265,6 +280,20 @@ class Arrangement:
                 out[role] = [Note(0.0, dur, fit_to_range(base + (pc - base) % 12, lo, hi), velocity - 8)
                              for pc in triad]
         return out
+
+
+def _pull_to(notes: list[Note], at: float) -> list[Note]:
+    """Notes starting within HIT_PULL_BEATS of `at` start on it instead (a note that ends
+    there anyway keeps its length); of two of one pitch now starting together, the louder."""
+    moved: dict[tuple[float, int], Note] = {}
+    for n in notes:
+        if 1e-6 < abs(n.start_beat - at) <= HIT_PULL_BEATS + 1e-9:
+            rest = n.end_beat - at
+            n = Note(at, rest if rest >= HIT_PULL_BEATS else n.duration_beats, n.pitch, n.velocity)
+        key = (round(n.start_beat, 6), n.pitch)
+        if key not in moved or n.velocity > moved[key].velocity:
+            moved[key] = n
+    return sorted(moved.values())
 
 
 def _is_struck(program: int) -> bool:

@@ -31,12 +31,15 @@ from robin_studio.intent.types import Intent, TimedWish
 from robin_studio.score.controls import BarControls
 from robin_studio.score.tempo_map import TempoMap
 from robin_studio.score.types import ROLES, Role
+from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S
 from robin_studio.timing.sections import sections_to_bars
 
 SEMANTIC_KEY = "semantic_embedding"   # same key as robin_studio.model.conditioning.SEMANTIC_KEY
 MUTE_KEY = "mute_roles"
 HITS_KEY = "hits"                     # hard cuts in the bar: (beats into the bar, strong?)
-ON_BEAT_S = 0.06                      # a cut this close to a beat is on it
+HITS_BEFORE_KEY = "hits_before"       # off-beat hits just before the bar line (beats, < 0)
+HIT_PULL_BEATS = 0.25                 # notes this close to an off-beat hit are played with it
+ON_BEAT_S = 0.06                      # a visual beat this close to a beat accents it
 HIT_WEIGHT = 0.9                      # accents this strong (strong cuts, drops) get a cymbal
 VELOCITY_KEY = "velocity_scale"
 
@@ -284,12 +287,18 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
     accents = np.zeros((n_bars, bpb))
     events = np.zeros(n_bars)
     hits: list[list[tuple[float, bool]]] = [[] for _ in range(n_bars)]
+    hits_before: list[list[float]] = [[] for _ in range(n_bars)]
+
+    # A cut's hit goes on a beat only when the beat is on the cut (10 ms): a beat 40 ms, or
+    # even half a frame, away is heard that far from the cut, so the hit goes exactly on
+    # the cut instead (and the beat's notes with it, see Arrangement.hit_points). A visual
+    # beat is a motion peak, less precise than a cut: it keeps a looser window.
 
     def mark(t: float, weight: float, hit: bool = False) -> None:
         beat = tempo_map.beat_at(t)
         b = int(round(beat))
         bar, within = divmod(b, bpb)
-        on_beat = abs(tempo_map.seconds_at(b) - t) <= ON_BEAT_S
+        on_beat = abs(tempo_map.seconds_at(b) - t) <= (ON_BEAT_TOLERANCE_S if hit else ON_BEAT_S)
         if 0 <= bar < n_bars:
             events[bar] += 1
             # Off the grid (a fixed tempo, cuts too close for any tempo) the beat hears
@@ -300,6 +309,9 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             hbar, into = divmod(at, bpb)
             if 0 <= int(hbar) < n_bars:
                 hits[int(hbar)].append((round(float(into), 4), weight >= HIT_WEIGHT))
+            # The next bar must know of a hit just before its line, to let it sound.
+            if not on_beat and bpb - into <= HIT_PULL_BEATS and 0 <= int(hbar) + 1 < n_bars:
+                hits_before[int(hbar) + 1].append(round(float(into) - bpb, 4))
 
     for tr in analysis.transitions:
         if 0.0 < tr.time_s < analysis.duration_s - 1e-3:
@@ -367,6 +379,8 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             extra[MUTE_KEY] = sorted(r.value for r in mute[i])
         if hits[i]:
             extra[HITS_KEY] = sorted(hits[i])
+        if hits_before[i]:
+            extra[HITS_BEFORE_KEY] = sorted(hits_before[i])
         if vel_scale[i] != 1.0:
             extra[VELOCITY_KEY] = float(vel_scale[i])
         controls.append(BarControls(
