@@ -36,7 +36,7 @@ PULSE_SLACK_BEATS = 0.125
 PULSE_VELOCITY_RATIO = 0.8
 PULSE_MIN_VELOCITY = 40
 PULSE_HIT_CLEARANCE_BEATS = 0.5   # no re-strike this close to an off-beat cut hit
-HIT_AFTERNOTE_RATIO = 0.5         # notes just after the previous bar's off-beat hit
+HIT_AFTERNOTE_RATIO = 0.5         # velocity share of notes just after the bar before's off-beat hit
 PULSE_LEFT_HAND_RATIO = 0.6       # a struck tune's soft chords on the beat, under bowed harmony
 LEFT_HAND_RANGE = (48, 64)        # C3-E4: below a tune, above the bass
 
