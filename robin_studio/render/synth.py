@@ -221,7 +221,9 @@ class Synth:
         MAX_ATTACK_LEAD_S). A bank holds different samples across the keyboard (a string
         patch's attack varies 9-28 ms with the key), so pitched programs are measured every
         second key over their role's range and an octave either side; drum kits per key.
-        About 0.7 ms a key, once per program and role in a process."""
+        About 0.7 ms a key, once per program and role in a process. The table then holds
+        every key (0-127), each with its nearest measured key's lead, so scheduling a note is
+        one lookup."""
         key = (int(program), bool(drums), Role(role))
         table = self._lead_tables.get(key)
         if table is None:
@@ -230,9 +232,11 @@ class Synth:
             else:
                 lo, hi = VOICE_RANGES.get(Role(role), (48, 72))
                 keys = range(max(0, lo - 12) // 2 * 2, min(127, hi + 12) + 1, 2)
-            table = {k: min(MAX_ATTACK_LEAD_S, self.attack_s(program, drums, k, state=state,
-                                                             sample_rate=sample_rate))
-                     for k in keys}
+            measured = {k: min(MAX_ATTACK_LEAD_S, self.attack_s(program, drums, k, state=state,
+                                                                sample_rate=sample_rate))
+                        for k in keys}
+            # (a tie between two measured keys goes to the lower one)
+            table = {p: measured[min(measured, key=lambda k: abs(k - p))] for p in range(128)}
             self._lead_tables[key] = table
         return table
 
@@ -338,13 +342,8 @@ def _assign_channels(tracks: list[Track], unity: bool = False, synth: Synth | No
 
 
 def _lead_of(table: dict[int, float] | None, pitch: int) -> float:
-    """The lead of the nearest measured key (tables hold every second key, drums every key)."""
-    if not table:
-        return 0.0
-    lead = table.get(pitch)
-    if lead is None:
-        lead = table[min(table, key=lambda k: abs(k - pitch))]
-    return lead
+    """The lead of `pitch` in a `Synth.lead_table` (0 without a table)."""
+    return table.get(pitch, 0.0) if table else 0.0
 
 
 def _voices(score: Score, channels: list[int], sample_rate: int,
