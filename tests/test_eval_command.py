@@ -200,10 +200,11 @@ def test_report_checks_the_model_targets_pooled_over_cuts(tmp_path):
         PieceRow("model", "long", "es-explicit", 0, 60.0, 1.0,
                  {"hit_onset_35ms": 1.0, "hit_beat_35ms": 1 / 3, "hit_beat_35ms_calibrated": 4 / 9,
                   "tempo_error": 0.031, "mode_correct": 0.0, "instrument_presence": 1.0}),
-        PieceRow("model", "long", "de-free", 0, 60.0, 1.0, free),
+        PieceRow("model", "long", "de-free", 0, 60.0, 1.0, free | {"empty_bar_rate": 0.05}),
     ]
     for r in res.rows:
         r.metrics.setdefault("hit_beat_70ms", r.metrics["hit_beat_35ms"])
+        r.metrics.setdefault("empty_bar_rate", 0.0)
     text = write_report(res, tmp_path / "EVAL.md").read_text()
     lines = text.splitlines()
 
@@ -214,4 +215,5 @@ def test_report_checks_the_model_targets_pooled_over_cuts(tmp_path):
     assert row("| the asked mode in at least 90 %").endswith("| 50% of 2 | **not met** |")
     assert row("| asked instruments present in 100 %").endswith("| 100% of 2 pieces | met |")
     assert row("| at least 90 % of hard cuts within 35 ms of an onset").endswith("| 94.7% of 19 cuts | met |")
+    assert row("| no silent bars unless asked").endswith("| 1 of 3 pieces with one | **not met** |")
     assert "tempo left free 100.0% (100.0%) of 9 cuts; tempo asked 30.0% (40.0%) of 10 cuts" in text
