@@ -149,7 +149,7 @@ class Arrangement:
                  if r in self.tracks and r.value not in muted]
         struck = [r for r in roles if _is_struck(self.tracks[r].program)]
         for at, strong in sorted(moments.items()):
-            off_beat = abs(at - round(at)) > 1e-6
+            off_beat = _off_beat(at)
             if off_beat:
                 out = {r: _pull_to(ns, at) for r, ns in out.items()}
             if drums:
@@ -202,7 +202,7 @@ class Arrangement:
                   for n in ns]
         # A cut the tempo could not put on a beat is hit where it falls; the beats around
         # it are left clear, as a composer clears a hit point, so it reads as the accent.
-        off_grid = [float(at) for at, _ in extra.get(HITS_KEY, ()) if abs(at - round(at)) > 1e-6]
+        off_grid = [float(at) for at, _ in extra.get(HITS_KEY, ()) if _off_beat(at)]
         silent = [b for b in range(beats_per_bar)
                   if not any(abs(s - b) <= PULSE_SLACK_BEATS for s in starts)
                   and not any(abs(h - b) < PULSE_HIT_CLEARANCE_BEATS for h in off_grid)]
@@ -280,6 +280,11 @@ class Arrangement:
                 out[role] = [Note(0.0, dur, fit_to_range(base + (pc - base) % 12, lo, hi), velocity - 8)
                              for pc in triad]
         return out
+
+
+def _off_beat(at: float) -> bool:
+    """Whether a hit at `at` beats into its bar falls between beats (the tempo missed its cut)."""
+    return abs(at - round(at)) > 1e-6
 
 
 def _pull_to(notes: list[Note], at: float) -> list[Note]:
