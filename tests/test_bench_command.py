@@ -7,7 +7,7 @@ import math
 import pytest
 
 from robin_studio.commands.bench import SUMMARY_END, SUMMARY_START, summary_lines, write_summary
-from robin_studio.eval.benchmark import CaseResult, reference_seconds
+from robin_studio.bench.benchmark import CaseResult, reference_seconds
 
 
 def _lines(analysis_s=2.0):

@@ -81,7 +81,7 @@ def test_the_check_catches_a_silent_program():
 def test_mix_balance_per_style():
     """With the level trims and each style's role gains, no part is buried: every role
     within 15 LU of the loudest, and in band styles the drums within 6 LU of the harmony."""
-    from robin_studio.eval.bench_render import bench_score
+    from robin_studio.bench.bench_render import bench_score
     from robin_studio.render.master import loudness_lufs
     from robin_studio.render.synth import render_stems
 

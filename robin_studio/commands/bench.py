@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models-dir", type=Path, default=None,
                         help="weights to measure (default: the shipped models/)")
     parser.add_argument("--no-others", action="store_true",
-                        help="skip the other areas' eval/bench_*.py modules (run otherwise, each "
+                        help="skip the other areas' bench/bench_*.py modules (run otherwise, each "
                              "in its own process; they rewrite their own sections of "
                              "docs/BENCHMARKS.md only when --out is not given)")
 
@@ -76,7 +76,7 @@ def summary_lines(results, ref_s: float, machine: str, started: str, quick: bool
     errors = [f"- {r.case}: {e}" for r in results for e in r.errors]
     if errors:
         L += ["", "Not measured:"] + errors
-    L += ["", "Sections below are written by each area's own benchmark (`robin_studio/eval/bench_*.py`).",
+    L += ["", "Sections below are written by each area's own benchmark (`robin_studio/bench/bench_*.py`).",
           SUMMARY_END]
     return L
 
@@ -100,7 +100,7 @@ def write_summary(path: Path, lines: list[str]) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from robin_studio.eval.benchmark import (CASES_S, QUICK_CASES, machine, reference_seconds,
+    from robin_studio.bench.benchmark import (CASES_S, QUICK_CASES, machine, reference_seconds,
                                              run_case_subprocess, run_other_benches)
     from robin_studio.paths import project_root
 

@@ -1,1 +1,2 @@
-"""Evaluation and benchmarks: metrics computed on rendered audio, baselines, reports."""
+"""Evaluation: metrics computed on rendered audio, baselines, reports (the speed and memory
+benchmarks live in `robin_studio.bench`)."""

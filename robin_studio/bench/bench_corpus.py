@@ -1,7 +1,7 @@
 """Benchmark of the corpus builder: parse speed per source group (cold, no cache), arrangement
 speed (examples and hours of music made per second) and shard load speed.
 
-    python -m robin_studio.eval.bench_corpus [--files 6] [--examples 60]
+    python -m robin_studio.bench.bench_corpus [--files 6] [--examples 60]
 
 Prints multiples of real time (hours of music produced per hour of wall time) so the figures
 can go into docs/BENCHMARKS.md under "Training corpus".

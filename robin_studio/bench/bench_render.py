@@ -11,7 +11,7 @@
 Times are best of N of wall time and of this process's CPU time (other load on a shared
 machine inflates wall time; CPU time counts only our work).
 
-    .venv/bin/python -m robin_studio.eval.bench_render [--quick] [--write]
+    .venv/bin/python -m robin_studio.bench.bench_render [--quick] [--write]
 
 `--write` replaces the "## Rendering and export" section of docs/BENCHMARKS.md.
 """
@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robin_studio.eval import bench_doc
+from robin_studio.bench import bench_doc
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.score.types import Note, Role, Score, Track
 
@@ -211,7 +211,7 @@ def to_markdown(r: dict) -> str:
     x = lambda pair: f"{a / pair[0]:.0f}x wall, {a / pair[1]:.0f}x CPU"  # noqa: E731
     L = [SECTION, "",
          f"Machine: {_machine()}. Date: {_dt.date.today().isoformat()}. "
-         f"`python -m robin_studio.eval.bench_render`; best of several runs, wall time and this "
+         f"`python -m robin_studio.bench.bench_render`; best of several runs, wall time and this "
          f"process's CPU time (the machine is shared, so wall time carries other people's load).", "",
          f"Score: {r['score_s']:.0f} s, 5 tracks (drums, bass, strings, lead, pad), {r['notes']} notes, "
          f"a tempo ramp; {a:.1f} s of audio with the release tail. Target: render at least 20x real time.", "",

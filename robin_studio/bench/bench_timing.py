@@ -10,7 +10,7 @@ beat, the share of strong cuts on bar lines, and the number of tempo jumps (at s
 and section starts) and of smooth ramps between cuts.
 Target from the issue/brief: under 50 ms for 100 cuts on a 10-minute video.
 
-    .venv/bin/python -m robin_studio.eval.bench_timing [--quick] [--write]
+    .venv/bin/python -m robin_studio.bench.bench_timing [--quick] [--write]
 
 `--write` replaces the "## Timing" section of docs/BENCHMARKS.md.
 """
@@ -25,7 +25,7 @@ import statistics
 import time
 from pathlib import Path
 
-from robin_studio.eval import bench_doc
+from robin_studio.bench import bench_doc
 from robin_studio.timing.solver import CutMark, solve_tempo_map
 
 SECTION = "## Timing"
@@ -136,7 +136,7 @@ def to_markdown(rows: list[dict], machine: str, n_sets: int = 5) -> str:
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     lines = [SECTION, "",
-             f"`python -m robin_studio.eval.bench_timing`, {date}, {machine}. Solve time is CPU "
+             f"`python -m robin_studio.bench.bench_timing`, {date}, {machine}. Solve time is CPU "
              "time of `solve_tempo_map` (best / median of the runs; the machine was shared, so "
              f"the best is closer to an idle machine); {n_sets} different cut sets per row. "
              f"Load average while measuring: {load}.", "",
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     args = ap.parse_args(argv)
     try:
-        from robin_studio.eval.benchmark import machine
+        from robin_studio.bench.benchmark import machine
         mach = machine()
     except Exception:   # the shared benchmark helpers are optional here
         import platform

@@ -10,7 +10,7 @@ first chunk's latency, growth (time per second of video, which should stay flat)
 peak memory of the 10-minute case in its own process (ru_maxrss). Targets from the issue:
 60 s in under 3 s, first chunk under 0.5 s, 10 min under 1.5 GB.
 
-    .venv/bin/python -m robin_studio.eval.bench_generate [--quick] [--write]
+    .venv/bin/python -m robin_studio.bench.bench_generate [--quick] [--write]
 
 `--write` replaces the "Generation" section of docs/BENCHMARKS.md.
 """
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robin_studio.eval import bench_doc
+from robin_studio.bench import bench_doc
 
 PROMPT = "warm piano and strings with a light beat, builds to the end"
 LENGTHS_S = (15.0, 30.0, 60.0, 120.0)
@@ -128,7 +128,7 @@ def run_bench(quick: bool = False) -> dict:
     result = {"generator": scorer.generator_name, "rows": rows,
               "load": " / ".join(f"{x:.1f}" for x in os.getloadavg())}
     if not quick:
-        proc = subprocess.run([sys.executable, "-m", "robin_studio.eval.bench_generate", "--memory-case"],
+        proc = subprocess.run([sys.executable, "-m", "robin_studio.bench.bench_generate", "--memory-case"],
                               capture_output=True, text=True, timeout=1800)
         lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
         result["memory"] = json.loads(lines[-1]) if lines else {"error": proc.stderr.strip()[-300:]}
@@ -151,7 +151,7 @@ def to_markdown(result: dict) -> str:
         "## Generation",
         "",
         f"Measured {_dt.date.today().isoformat()} on {_machine()} (a machine shared with other jobs), "
-        f"generator: {result['generator']}. `python -m robin_studio.eval.bench_generate --write`.",
+        f"generator: {result['generator']}. `python -m robin_studio.bench.bench_generate --write`.",
         "From an analysed clip to the finished mastered piece: prompt, tempo map, conditions, bars, "
         "streaming synthesis chunk by chunk, live mastering. Best of 3 runs. Wall time depends on "
         "what else the machine runs; CPU time (this process) is what an idle machine would need.",

@@ -8,7 +8,7 @@ a decode-only pass at analysis size is timed the same way, to show what the anal
 Speed is the clip length divided by the wall time (8x = eight times faster than playing it).
 Target from the issue: a 1080p H.264 clip analysed at least 8x faster than real time on 2 cores.
 
-    .venv/bin/python -m robin_studio.eval.bench_analysis [--quick] [--write]
+    .venv/bin/python -m robin_studio.bench.bench_analysis [--quick] [--write]
 
 `--write` replaces the "## Analysis" section of docs/BENCHMARKS.md.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from robin_studio import paths
-from robin_studio.eval import bench_doc
+from robin_studio.bench import bench_doc
 
 SECTION = "## Analysis"
 TARGET_X = 8.0
@@ -98,7 +98,7 @@ def _measure_here(path: str, mode: str) -> dict:
 
 
 def _measure(path: Path, mode: str) -> dict:
-    out = subprocess.run([sys.executable, "-m", "robin_studio.eval.bench_analysis", "--one",
+    out = subprocess.run([sys.executable, "-m", "robin_studio.bench.bench_analysis", "--one",
                           str(path), "--mode", mode], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -138,7 +138,7 @@ def run_bench(quick: bool = False, clip_dir: Path | None = None) -> list[dict]:
 def to_markdown(rows: list[dict], machine: str, load: str = "") -> str:
     date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [SECTION, "",
-             f"`python -m robin_studio.eval.bench_analysis`, {date}, {machine}{load}. `analyze_video` on generated 30 s H.264 clips "
+             f"`python -m robin_studio.bench.bench_analysis`, {date}, {machine}{load}. `analyze_video` on generated 30 s H.264 clips "
              "(30 fps, x264 veryfast CRF 20, Big Buck Bunny and moving patterns, a cut every "
              "2-4 s), cache off, each run in a fresh process (so model loading is included); best "
              "of the runs. \"Decode only\" is `media.decode.iter_frames` at analysis size alone.", "",
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(_measure_here(args.one, args.mode)))
         return 0
     try:
-        from robin_studio.eval.benchmark import machine
+        from robin_studio.bench.benchmark import machine
         mach = machine()
     except Exception:   # the shared benchmark helpers are optional here
         import platform

@@ -2,7 +2,7 @@
 Runtime -- planner step (prompt and no-prompt branches batched), the guided Euler steps of
 the Loc-DiT, and the VAE decoder -- and what that is as a multiple of real time.
 
-    .venv/bin/python -m robin_studio.eval.bench_model [--models DIR] [--bars N] [--write]
+    .venv/bin/python -m robin_studio.bench.bench_model [--models DIR] [--bars N] [--write]
 
 `--write` replaces the "Model runtime" section of docs/BENCHMARKS.md. CPU time is reported
 beside wall time: on a shared machine wall time includes waiting for a core.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from robin_studio.eval import bench_doc
+from robin_studio.bench import bench_doc
 
 SECTION = "## Model runtime"
 

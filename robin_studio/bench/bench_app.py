@@ -10,10 +10,10 @@ Drives the real window (offscreen Qt) with the engine in its own process, as the
 - the event loop during generation: longest gap of a 10 ms timer, its 95th percentile, and
   the longest stall this process caused (see `robin_studio.app.latency`).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python -m robin_studio.eval.bench_app [--clip F] [--write]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m robin_studio.bench.bench_app [--clip F] [--write]
 
 `--write` replaces the "## App" section of docs/BENCHMARKS.md. Qt is imported only here,
-inside `run_bench`, so the eval package stays Qt-free for everything else.
+inside `run_bench`, so the bench package stays Qt-free for everything else.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from robin_studio.eval import bench_doc
+from robin_studio.bench import bench_doc
 
 SECTION = "## App"
 
@@ -121,7 +121,7 @@ def to_markdown(r: dict) -> str:
         f"The real window (offscreen Qt, 1366x740) with the engine in its own process, on "
         f"`{r['clip']}` ({r['duration_s']:.1f} s); {cpu}, {today}, load average {load:.1f} at the end "
         "(the machine is shared: wall times include waiting for other jobs). "
-        "`python -m robin_studio.eval.bench_app --write`.", "",
+        "`python -m robin_studio.bench.bench_app --write`.", "",
         "| step | time | notes |",
         "|---|---|---|",
         f"| engine process up and warmed | {r['engine_start_s']:.1f} s | once per app start, in the background |",

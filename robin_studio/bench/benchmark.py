@@ -1,6 +1,6 @@
 """`robin-studio bench`: speed and memory of the whole path for 30 s, 60 s and 10 min inputs.
 
-Each input length runs in its own subprocess (`python -m robin_studio.eval.benchmark CASE`),
+Each input length runs in its own subprocess (`python -m robin_studio.bench.benchmark CASE`),
 so its peak memory (`ru_maxrss`) is that case's alone. Per case:
   analysis (decode, shots, motion, semantics: `Scorer.analyze`),
   generation (notes + streaming synthesis, chunk by chunk) and its first-chunk latency,
@@ -9,7 +9,7 @@ so its peak memory (`ru_maxrss`) is that case's alone. Per case:
 Every time is printed as a multiple of real time (clip length / time: 10x = ten times faster
 than the clip plays) and in *reference units*: the time divided by a fixed numpy workload (FFTs
 and a matrix product) timed in the same run, so figures from different machines compare.
-The other engineers' `eval/bench_*.py` modules are called too, when present.
+The other engineers' `bench/bench_*.py` modules are called too, when present.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def run_case(case: str, clip_path: str, models_dir: str | None = None) -> CaseRe
 
 def run_case_subprocess(case: str, models_dir: str | None = None, timeout_s: float = 3600) -> CaseResult:
     clip = _bench_clip(CASES_S[case])
-    cmd = [sys.executable, "-m", "robin_studio.eval.benchmark", case, "--clip", str(clip.path)]
+    cmd = [sys.executable, "-m", "robin_studio.bench.benchmark", case, "--clip", str(clip.path)]
     if models_dir:
         cmd += ["--models-dir", str(models_dir)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
@@ -144,19 +144,19 @@ def run_case_subprocess(case: str, models_dir: str | None = None, timeout_s: flo
 
 
 def other_benches() -> list[str]:
-    """The other areas' benchmark modules present in this checkout (eval/bench_*.py)."""
+    """The other areas' benchmark modules present in this checkout (bench/bench_*.py)."""
     here = Path(__file__).resolve().parent
     return sorted(p.stem for p in here.glob("bench_*.py"))
 
 
 def run_other_benches(quick: bool, write: bool, timeout_s: float = 1800) -> dict[str, str]:
-    """Run each `python -m robin_studio.eval.bench_X` in its own process (so memory figures stay
+    """Run each `python -m robin_studio.bench.bench_X` in its own process (so memory figures stay
     its own), with `--quick` and `--write` when the module takes them; returns its output."""
     here = Path(__file__).resolve().parent
     out: dict[str, str] = {}
     for name in other_benches():
         source = (here / f"{name}.py").read_text(encoding="utf-8")
-        cmd = [sys.executable, "-m", f"robin_studio.eval.{name}"]
+        cmd = [sys.executable, "-m", f"robin_studio.bench.{name}"]
         if quick and "--quick" in source:
             cmd.append("--quick")
         if write and "--write" in source:
