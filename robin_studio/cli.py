@@ -10,8 +10,15 @@ import argparse
 import importlib
 import sys
 
-from robin_studio import __version__
+from robin_studio import __version__, lifecycle
 from robin_studio.errors import RobinError
+
+# Exit codes: 0 done, 1 a bug (a traceback: please report it), 2 a problem with the input,
+# files or machine (a RobinError, its message says what to do; also argparse's usage errors),
+# 130 interrupted (Ctrl+C), 143 stopped by SIGTERM. Partial outputs are removed either way.
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 
 # name -> (module under robin_studio.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -47,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     command = args.command or "gui"
+    lifecycle.install_signal_handlers()
     try:
         module = _load(command)
         if args.command is None:
@@ -54,10 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except RobinError as err:
         print(f"robin-studio: {err}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
+    except lifecycle.Terminated:
+        print("robin-studio: stopped (SIGTERM); nothing half-written was left behind", file=sys.stderr)
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         print("robin-studio: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        # Background threads (the image model's ONNX session) end before the interpreter does.
+        lifecycle.shutdown()
 
 
 if __name__ == "__main__":

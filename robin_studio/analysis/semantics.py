@@ -17,6 +17,7 @@ import numpy as np
 
 from robin_studio.analysis.types import Shot
 from robin_studio.errors import ModelFileError
+from robin_studio.lifecycle import start_tracked
 from robin_studio.paths import models_dir
 
 MODEL_FILE = "efficientnet_lite0.onnx"
@@ -106,13 +107,14 @@ def image_encoder() -> ImageEncoder:
 
 def warm_up() -> None:
     """Load the network in a background thread while the video decodes (errors surface later,
-    when `label_shots` needs it)."""
+    when `label_shots` needs it). The thread is tracked by `lifecycle`, not a daemon: exiting
+    while ONNX Runtime builds the session aborts the process (issue 19), so exit waits for it."""
     def load() -> None:
         try:
             image_encoder()
         except Exception:  # noqa: BLE001 - reported by label_shots, in the caller's thread
             pass
-    threading.Thread(target=load, name="robin-image-model", daemon=True).start()
+    start_tracked(load, "robin-image-model")
 
 
 def _pick(samples: list[tuple[float, np.ndarray]], shot: Shot) -> list[int]:

@@ -1,0 +1,72 @@
+"""Helpers for the hardening tests (issue 19): run the CLI in its own process, build damaged
+media and hostile files from the committed fixtures with PyAV."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+
+from build import _moving, write_clip  # noqa: E402
+
+ABORT_MARK = "terminate called"
+
+
+def cli(*args: str, cwd: Path | None = None, timeout: float = 120, env: dict | None = None,
+        stdin=None) -> subprocess.CompletedProcess:
+    """`robin-studio ARGS` in a fresh interpreter (so an abort at exit shows as its exit code)."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen",
+                **(env or {})}
+    return subprocess.run([sys.executable, "-m", "robin_studio.cli", *map(str, args)],
+                          cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout, stdin=stdin if stdin is not None else subprocess.DEVNULL)
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess, code: int = 2, *words: str) -> None:
+    """Exit `code`, the project's own message (with `words`), no traceback, no abort."""
+    err = proc.stderr
+    assert ABORT_MARK not in err, err[-2000:]
+    assert "Traceback" not in err, err[-3000:]
+    assert proc.returncode == code, (proc.returncode, err[-2000:])
+    assert "robin-studio" in err, err[-2000:]
+    for w in words:
+        assert w.lower() in err.lower(), (w, err[-2000:])
+
+
+def faststart_clip(path: Path, frames: int = 150, size=(320, 180)) -> Path:
+    """A small H.264 MP4 with its index (moov) first, like a camera or phone export."""
+    return write_clip(path, _moving(size, frames), fps=30, options={"preset": "ultrafast"},
+                      container_options={"movflags": "faststart"})
+
+
+def truncated(src: Path, dst: Path, share: float) -> Path:
+    data = src.read_bytes()
+    dst.write_bytes(data[: int(len(data) * share)])
+    return dst
+
+
+def corrupt_packets(src: Path, dst: Path, first: int, last: int, seed: int = 0) -> Path:
+    """Remux `src` with video packets first..last replaced by random bytes (same sizes)."""
+    rng = np.random.default_rng(seed)
+    with av.open(str(src)) as inp, av.open(str(dst), "w", options={"movflags": "faststart"}) as out:
+        stream = inp.streams.video[0]
+        target = out.add_stream_from_template(stream)
+        k = 0
+        for packet in inp.demux(stream):
+            if packet.dts is None:
+                continue
+            if first <= k <= last:
+                bad = av.Packet(rng.integers(0, 256, packet.size, np.uint8).tobytes())
+                bad.pts, bad.dts, bad.time_base = packet.pts, packet.dts, packet.time_base
+                packet = bad
+            packet.stream = target
+            out.mux(packet)
+            k += 1
+    return dst
