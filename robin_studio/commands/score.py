@@ -31,6 +31,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--duck", action="store_true",
                         help="lower the music under loud original sound (with --keep-original-audio)")
     parser.add_argument("--tempo", type=float, default=None, help="force a tempo in bpm")
+    parser.add_argument("--hit", action="append", default=[], metavar="TIME[:soft]",
+                        help="a hit point the music must mark: 12.4 or 0:31.20 (seconds or "
+                             "m:ss.ff); strong by default (a downbeat, an accent with a cymbal), "
+                             "TIME:soft for an accent only; repeat for more")
+    parser.add_argument("--hit-soft", action="append", default=[], metavar="TIME",
+                        help="a soft hit point (the same as --hit TIME:soft)")
+    parser.add_argument("--ignore-cut", action="append", default=[], metavar="TIME",
+                        help="demote the cut at this time: the music does not mark it")
     parser.add_argument("--baseline", action="store_true",
                         help="use the naive-loop baseline instead of the trained model")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -93,13 +101,18 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline:
         from robin_studio.generate.baseline import NaiveLoopGenerator
         generator = NaiveLoopGenerator()
+    from robin_studio.timing.hits import parse_hit, parse_time
+
+    hits = tuple([parse_hit(h) for h in args.hit] + [parse_hit(h, strong=False) for h in args.hit_soft])
+    ignored = tuple(parse_time(t) for t in args.ignore_cut)
     scorer = Scorer(generator=generator)
     bar = _Bar(args.quiet)
     t0 = time.perf_counter()
     try:
         analysis = scorer.analyze(video, progress=bar.stage("analysing", 40))
         job = scorer.generate(analysis, args.prompt, seed=args.seed,
-                              settings=GenerationSettings(tempo_bpm=args.tempo),
+                              settings=GenerationSettings(tempo_bpm=args.tempo, hit_points=hits,
+                                                          ignored_cuts_s=ignored),
                               progress=bar.stage("composing", 35))
         for _ in job:
             pass
@@ -125,6 +138,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"{video.name}: {analysis.duration_s:.1f} s, {len(analysis.shots)} shots, "
           f"{tm.total_bars} bars at about {tm.mean_bpm():.0f} bpm in {_key(piece)}, "
           f"music by the {piece.generator_name} ({time.perf_counter() - t0:.1f} s)")
+    from robin_studio.generate.hitpoints import hit_report, report_lines
+
+    for line in report_lines(hit_report(piece)):
+        print(line)
     for path in written:
         print(f"wrote {path}")
     return 0

@@ -41,6 +41,7 @@ HITS_BEFORE_KEY = "hits_before"       # off-beat hits just before the bar line (
 HIT_PULL_BEATS = 0.25                 # notes this close to an off-beat hit are played with it
 ON_BEAT_S = 0.06                      # a visual beat this close to a beat accents it
 HIT_WEIGHT = 0.9                      # accents this strong (strong cuts, drops) get a cymbal
+SOFT_HIT_WEIGHT = 0.75                # a soft hit point: an accent, no cymbal
 VELOCITY_KEY = "velocity_scale"
 
 # Mean accent per beat of the bar (beats 1-4) at bar energies 0.1, 0.3, 0.5, 0.7, 0.9, measured
@@ -244,8 +245,13 @@ def _bar_mean(curve: np.ndarray, hz: float, a_s: float, b_s: float) -> float:
 
 
 def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent | None = None,
-                   *, with_semantics: bool = True) -> list[BarControls]:
-    """One `BarControls` per bar of `tempo_map` (see the module docstring)."""
+                   *, with_semantics: bool = True, hit_points=(), ignored_cuts_s=()
+                   ) -> list[BarControls]:
+    """One `BarControls` per bar of `tempo_map` (see the module docstring). `hit_points`
+    (`timing.hits.HitPoint`) are hits like hard cuts (strong: with a cymbal; soft: an
+    accent); cuts in `ignored_cuts_s` (demoted by the creator) get no hit."""
+    from robin_studio.timing.hits import is_ignored
+
     n_bars = max(1, tempo_map.total_bars)
     bpb = tempo_map.beats_per_bar
     curve = np.asarray(analysis.motion_energy, dtype=np.float64)
@@ -314,11 +320,13 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
                 hits_before[int(hbar) + 1].append(round(float(into) - bpb, 4))
 
     for tr in analysis.transitions:
-        if 0.0 < tr.time_s < analysis.duration_s - 1e-3:
+        if 0.0 < tr.time_s < analysis.duration_s - 1e-3 and not is_ignored(tr.time_s, ignored_cuts_s):
             w = float(np.clip(0.6 + 0.4 * tr.strength, 0.0, 1.0))
             mark(tr.time_s, w, hit=tr.kind == "cut")
     for t in analysis.visual_beats_s:
         mark(float(t), 0.35)
+    for h in hit_points:
+        mark(float(h.time_s), 1.0 if h.strong else SOFT_HIT_WEIGHT, hit=True)
 
     mute = [set() for _ in range(n_bars)]
     # Velocity scaling makes asked dynamics audible whatever the generator plays.

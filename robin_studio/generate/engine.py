@@ -95,6 +95,8 @@ class GenerationSettings:
     chunk_bars: int = 4
     seed: int | None = None                     # overrides generate(seed=)
     style: str | None = None                    # overrides the prompt's style
+    hit_points: tuple = ()                      # timing.hits.HitPoint: moments the music must mark
+    ignored_cuts_s: tuple = ()                  # cuts the creator demoted ("ignore this cut")
 
 
 @dataclass
@@ -128,6 +130,12 @@ class Piece:
                                                  # (None: measured from the chunk, the first)
     generator_name: str = ""
     tempo_advice: str = ""       # when an asked tempo leaves cuts off the beat (`tempo_advice`)
+    hit_points: list = field(default_factory=list)       # timing.hits.HitPoint, sorted
+    ignored_cuts_s: list = field(default_factory=list)   # demoted cuts (no hit, no landing)
+
+    def cut_times_s(self) -> list[float]:
+        """The cuts the music marks (demoted ones left out) and the hit points, sorted."""
+        return _marked_times_s(self.analysis, self.hit_points, self.ignored_cuts_s)
 
     @property
     def tempo_map(self):
@@ -145,7 +153,11 @@ class Piece:
     # from (the region and its tail), so many takes of a 10-minute piece stay cheap.
     def _snapshot(self, audio_patch: tuple | None = None) -> dict:
         state = {"tracks": [replace(t, notes=list(t.notes)) for t in self.score.tracks],
-                 "bars": list(self.bars), "controls": list(self.controls)}
+                 "bars": list(self.bars), "controls": list(self.controls),
+                 # (a re-timed take: moved hit points, a re-conformed cut, has its own timing)
+                 "timing": (self.score.tempo_map, self.tempo_solution, self.analysis,
+                            list(self.hit_points), list(self.ignored_cuts_s),
+                            list(self.chunk_ends), list(self.chunk_gains_db))}
         if audio_patch is None:
             state["audio"] = self.audio
         else:
@@ -172,6 +184,11 @@ class Piece:
         self.score.tracks = [replace(t, notes=list(t.notes)) for t in st["tracks"]]
         self.bars = list(st["bars"])
         self.controls = list(st["controls"])
+        if "timing" in st:
+            (self.score.tempo_map, self.tempo_solution, self.analysis, hits, ignored, ends,
+             gains) = st["timing"]
+            self.hit_points, self.ignored_cuts_s = list(hits), list(ignored)
+            self.chunk_ends, self.chunk_gains_db = list(ends), list(gains)
         self.audio = self._take_audio(take)
         return take
 
@@ -311,12 +328,15 @@ def _solve_tempo(analysis: VideoAnalysis, intent: Intent, settings: GenerationSe
         # and the ear, or librosa, must hear the tempo that was asked); cuts the grid then
         # misses still get their hit, exactly where they fall.
         bpm_range = (float(asked) * (1 - EXPLICIT_TEMPO_TOLERANCE), float(asked) * (1 + EXPLICIT_TEMPO_TOLERANCE))
-    transitions = [t for t in analysis.transitions if 0.0 < t.time_s < dur]
-    cuts = cut_marks_from_transitions(transitions)
+    from robin_studio.timing.hits import hit_cut_marks, is_ignored
+
+    transitions = [t for t in analysis.transitions if 0.0 < t.time_s < dur
+                   and not is_ignored(t.time_s, settings.ignored_cuts_s)]
+    cuts = cut_marks_from_transitions(transitions) + hit_cut_marks(_hits(intent, settings, dur))
     starts = [s.start_s for s in analysis.sections[1:]] if analysis.sections else []
     # Same clip, same tempo wish: same answer. Another seed or prompt wording reuses it
     # (the search takes about a second of CPU on a 10-minute clip).
-    key = (analysis.content_key, dur, tuple((c.time_s, c.strength) for c in cuts), tuple(starts),
+    key = (analysis.content_key, dur, tuple((c.time_s, c.strength, c.hit) for c in cuts), tuple(starts),
            tuple(map(float, bpm_range)))
     solution = _TEMPO_CACHE.get(key)
     if solution is None:
@@ -329,6 +349,26 @@ def _solve_tempo(analysis: VideoAnalysis, intent: Intent, settings: GenerationSe
 
 
 _TEMPO_CACHE: dict[tuple, object] = {}
+
+
+def _hits(intent: Intent, settings: GenerationSettings, duration_s: float) -> list:
+    """The hit points of the settings (CLI, app) and the prompt ("hit at 0:12.4"), checked."""
+    from robin_studio.timing.hits import HitPoint, check_hits
+
+    asked = list(settings.hit_points) + [HitPoint(float(t), bool(strong))
+                                         for t, strong in getattr(intent, "hit_points", ())]
+    return check_hits(asked, duration_s)
+
+
+def _marked_times_s(analysis: VideoAnalysis, hit_points, ignored_cuts_s) -> list[float]:
+    """Cut times the music marks (demoted cuts left out) plus the hit points, sorted: the
+    moments humanising must not move."""
+    from robin_studio.timing.hits import is_ignored
+
+    dur = analysis.duration_s
+    return sorted([t.time_s for t in analysis.transitions if 0.0 < t.time_s < dur
+                   and not is_ignored(t.time_s, ignored_cuts_s)]
+                  + [h.time_s for h in hit_points])
 
 
 def tempo_advice(analysis: VideoAnalysis, intent: Intent, settings: GenerationSettings,
@@ -553,11 +593,13 @@ class GenerationJob:
             arrangement.snap_mode = True
         if settings.tempo_bpm:
             arrangement.keep_pulse = True
-        controls = build_controls(analysis, tm, intent)
+        hits = _hits(intent, settings, dur)
+        ignored = sorted(float(t) for t in settings.ignored_cuts_s)
+        controls = build_controls(analysis, tm, intent, hit_points=hits, ignored_cuts_s=ignored)
         score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
                       key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar)
         writer = _BarWriter(score, arrangement, dur)
-        cuts_s = sorted(t.time_s for t in analysis.transitions if 0.0 < t.time_s < dur)
+        cuts_s = _marked_times_s(analysis, hits, ignored)
         fixed = settings.tempo_bpm or intent.tempo_bpm
         g_intent = _generator_intent(intent, arrangement, fixed or tm.mean_bpm(), settings)
         stream = generator.start(g_intent, self.seed)
@@ -628,7 +670,8 @@ class GenerationJob:
                       takes=takes, arrangement=arrangement, seed=self.seed,
                       generator_name=self.scorer.generator_name, chunk_ends=bounds,
                       chunk_gains_db=gains_db,
-                      tempo_advice=tempo_advice(analysis, intent, settings, solution))
+                      tempo_advice=tempo_advice(analysis, intent, settings, solution),
+                      hit_points=hits, ignored_cuts_s=ignored)
         takes.add(Take(0, 0, n_bars, 0.0, dur, self.seed, self.prompt, piece._snapshot(), "original"))
         self._report(1.0, "done")
         self._piece = piece
@@ -725,7 +768,8 @@ class RegenerationJob(GenerationJob):
         controls = list(piece.controls)
         if self.new_prompt is not None and self.new_prompt != piece.intent.prompt:
             intent = parse_prompt(self.new_prompt)
-            region_controls = build_controls(piece.analysis, tm, intent)
+            region_controls = build_controls(piece.analysis, tm, intent, hit_points=piece.hit_points,
+                                             ignored_cuts_s=piece.ignored_cuts_s)
             for i in range(r0, r1):
                 c = region_controls[i]
                 if intent.exclude_roles:
@@ -747,7 +791,7 @@ class RegenerationJob(GenerationJob):
         writer = _BarWriter(new_score, arrangement, dur)
         if r0 > 0:
             writer.last_sounding = piece.bars[r0 - 1].notes
-        cuts_s = sorted(t.time_s for t in piece.analysis.transitions if 0.0 < t.time_s < dur)
+        cuts_s = piece.cut_times_s()
         clip_end = beat1 if r1 < n_bars else None
         new_bars = list(piece.bars)
         step = max(1, int(self.settings.chunk_bars))

@@ -403,6 +403,31 @@ def _parse_timed_wishes(text: str, intent: Intent) -> str:
     return text
 
 
+# -- hit points ("hit at 0:12.4", "soft hit at 31.5 s", "hits at 0:10 and 0:20") --------------
+# (added by the hitpoints owner; runs before the timed wishes, which read "hit" as a drop)
+_HIT_TIME = r"\d+(?::\d{1,2}){0,2}(?:[.,]\d+)?(?:\s*(?:s|sec|secs|seconds?)\b)?"
+_HIT_RE = re.compile(rf"(?:\b(?P<kind>strong|big|hard|loud|soft|light|small|gentle)\s+)?\bhits?"
+                     rf"(?:\s+points?)?\s+(?:at|on|@)\s+(?P<times>{_HIT_TIME}(?:\s*(?:,\s|,|and|&)\s*"
+                     rf"{_HIT_TIME})*)(?:\s*\(?(?P<after>strong|soft)\)?)?")
+
+
+def _parse_hit_points(text: str, intent: Intent) -> str:
+    """Append the hit points; returns the text with their phrases blanked out."""
+    from robin_studio.timing.hits import parse_time
+
+    for m in _HIT_RE.finditer(text):
+        kind = m.group("after") or m.group("kind") or "strong"
+        strong = kind not in ("soft", "light", "small", "gentle")
+        for t in re.findall(_HIT_TIME, m.group("times")):
+            t = re.sub(r"\s*(?:s|sec|secs|seconds?)$", "", t)
+            try:
+                intent.hit_points.append((parse_time(t), strong))
+            except Exception:       # "hit at 1:75": not a time; left to the other rules
+                continue
+        text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+    return text
+
+
 class _Fake:
     """Lets `_time_s` read the second time of a range from a plain dict of groups."""
 
@@ -423,6 +448,7 @@ def parse_prompt(text: str, *, embed: bool = True) -> Intent:
     intent = Intent(prompt=prompt)
     norm = _norm(prompt)
     if norm:
+        norm = _parse_hit_points(norm, intent)
         _parse_tempo(norm, intent)
         _parse_key(norm, intent)
         rest = _parse_instruments(norm, intent)
@@ -480,4 +506,5 @@ def describe_intent(intent: Intent) -> str:
         parts.append(f"{what} {when}")
     if intent.moods:
         parts.append(", ".join(intent.moods))
+    parts += [f"{'strong' if strong else 'soft'} hit at {t:g} s" for t, strong in intent.hit_points]
     return "; ".join(parts)

@@ -43,3 +43,5 @@ class Intent:
     timed_wishes: list[TimedWish] = field(default_factory=list)
     # Added by the engine owner (fields with defaults; nothing renamed):
     exclusive_instruments: bool = False        # "solo piano", "only strings": nothing else plays
+    # Added by the hitpoints owner: "hit at 0:12.4", "soft hit at 31 s" -> (time_s, strong)
+    hit_points: list[tuple[float, bool]] = field(default_factory=list)

@@ -79,6 +79,8 @@ _DRIFT_FREE, _DRIFT_COST = 0.05, 6.0   # wandering from the main tempo: free, th
 _DRIFT_MAX = 1.15            # and never further than this factor
 _SECTION_WEIGHT = 0.5          # a section start with no cut at it
 _SECTION_CUT_EXTRA_WEIGHT = 1.0  # a cut that starts a section matters more than others
+_HIT_EXTRA_WEIGHT = 3.0        # a creator's hit point matters more than any cut
+_HIT_BAR_MISS_S = 0.20         # a strong hit point on a beat instead of a bar line
 _SECTION_BAR_MISS_S = 0.20     # sections start on bar lines, more than strong cuts do
 _SECTION_SNAP_S = 0.08       # a cut this close to a section start is that boundary
 _BEAM_WIDTH = 30
@@ -107,6 +109,7 @@ class CutMark:
 
     time_s: float
     strength: float = 1.0    # 0..1; >= STRONG_CUT asks for a bar line
+    hit: bool = False        # a hit point the creator placed: it must land (see _build_points)
 
     @property
     def is_strong(self) -> bool:
@@ -148,6 +151,8 @@ class _Points:
     ramp_ratio: float = 0.0        # largest tempo change of a ramp between two moments
     step_from_s: float = 0.0       # the miss step (see _miss_np) starts here...
     step_to_s: float = 0.0         # ...and is complete here
+    step_from: list[float] = field(default_factory=list)   # the same per moment: a hit
+    step_to: list[float] = field(default_factory=list)     # point keeps 10 ms whatever the frame
     arrays: tuple | None = None    # (t, weight, slack) as numpy arrays, made when needed
 
 
@@ -155,15 +160,17 @@ def _build_points(cuts: Sequence[CutMark], duration_s: float, section_starts_s: 
                   max_change_ratio: float, nudge_ratio: float = WEAK_CHANGE_RATIO,
                   frame_s: float | None = None) -> _Points:
     eps = 1e-3
-    merged: dict[int, list[float]] = {}   # key: time in ms; [time, strength, is_section]
+    # key: time in ms; [time, strength, is_section, is_hit]
+    merged: dict[int, list[float]] = {}
     for c in cuts:
         if eps < c.time_s < duration_s - eps:
             k = int(round(c.time_s * 1000))
             strength = min(max(float(c.strength), 0.0), 1.0)
             if k in merged:
                 merged[k][1] = max(merged[k][1], strength)
+                merged[k][3] = max(merged[k][3], float(c.hit))
             else:
-                merged[k] = [c.time_s, strength, 0.0]
+                merged[k] = [c.time_s, strength, 0.0, float(c.hit)]
     cut_keys = sorted(merged)
     for s in section_starts_s:
         if not (eps < s < duration_s - eps):
@@ -173,22 +180,27 @@ def _build_points(cuts: Sequence[CutMark], duration_s: float, section_starts_s: 
             k = min(near, key=lambda k: abs(merged[k][0] - s))
             merged[k][2] = 1.0
         else:
-            merged.setdefault(int(round(s * 1000)), [float(s), -1.0, 1.0])
+            merged.setdefault(int(round(s * 1000)), [float(s), -1.0, 1.0, 0.0])
     # Cut times are whole frames: a beat within half a frame of a cut is as good as on it.
     step_from = max(_STEP_FROM_S, 0.5 * frame_s) if frame_s and frame_s > 0 else _STEP_FROM_S
     pts = _Points([], [], [], [], [], [], min(max_change_ratio, nudge_ratio), step_from,
                   step_from + 1.0 / _STEP_SLOPE)
     for k in sorted(merged):
-        t, strength, section = merged[k]
+        t, strength, section, hit = merged[k]
         strong = strength >= STRONG_CUT
         pts.t.append(t)
         pts.weight.append(_SECTION_WEIGHT if strength < 0 else
-                          0.5 + strength + (_SECTION_CUT_EXTRA_WEIGHT if section > 0 else 0.0))
+                          0.5 + strength + (_SECTION_CUT_EXTRA_WEIGHT if section > 0 else 0.0)
+                          + (_HIT_EXTRA_WEIGHT if hit else 0.0))
         pts.bar_pref.append(strong or section > 0)
-        pts.slack.append(_SECTION_BAR_MISS_S if section > 0 else
-                         _BAR_MISS_S if strong else _WEAK_BAR_BONUS_S)
-        # An ordinary cut changes nothing in the tempo (the segments after it may ramp).
-        pts.jump_ratio.append(max_change_ratio if strong or section > 0 else 0.0)
+        pts.slack.append(_HIT_BAR_MISS_S if hit and strong else _SECTION_BAR_MISS_S if section > 0
+                         else _BAR_MISS_S if strong else _WEAK_BAR_BONUS_S)
+        # An ordinary cut changes nothing in the tempo (the segments after it may ramp); a
+        # hit point, soft or strong, may change it as a strong cut does: it must land.
+        pts.jump_ratio.append(max_change_ratio if strong or section > 0 or hit else 0.0)
+        # A hit point is a moment the creator chose, not a frame boundary: 10 ms is its aim.
+        pts.step_from.append(_STEP_FROM_S if hit else step_from)
+        pts.step_to.append(_STEP_TO_S if hit else pts.step_to_s)
         pts.jump_cost.append(_JUMP_COST)
     return pts
 
@@ -332,10 +344,11 @@ def _pending_cost(pts: _Points, pending: range, t0: float, b0: int, tempo: float
     spb = 60.0 / tempo
     inv = tempo / 60.0
     ts, ws, slack = pts.t, pts.weight, pts.slack
-    step_from, step_to = pts.step_from_s, pts.step_to_s
+    step_from, step_to = pts.step_from, pts.step_to
     c = 0.0
     for j in pending:
-        c += ws[j] * _passed_miss(b0 + (ts[j] - t0) * inv, spb, bpb, slack[j], step_from, step_to)
+        c += ws[j] * _passed_miss(b0 + (ts[j] - t0) * inv, spb, bpb, slack[j], step_from[j],
+                                  step_to[j])
     return c
 
 
@@ -411,7 +424,7 @@ def _ramp_pending_scalar(pts: _Points, pending: range, t0: float, b0: int, t_sta
     ramp_s = 60.0 / k * math.log(t_end / t_start)
     ts, ws, slack = pts.t, pts.weight, pts.slack
     expm1 = math.expm1
-    step_from, step_to = pts.step_from_s, pts.step_to_s
+    step_from, step_to = pts.step_from, pts.step_to
     c = 0.0
     for j in pending:
         secs = ts[j] - t0
@@ -421,7 +434,7 @@ def _ramp_pending_scalar(pts: _Points, pending: range, t0: float, b0: int, t_sta
         else:
             into = m + (secs - ramp_s) * t_end / 60.0
             spb = 60.0 / t_end
-        c += ws[j] * _passed_miss(b0 + into, spb, bpb, slack[j], step_from, step_to)
+        c += ws[j] * _passed_miss(b0 + into, spb, bpb, slack[j], step_from[j], step_to[j])
     return c
 
 
@@ -492,12 +505,13 @@ def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
     a_dn = a_up
     rfixed, rslope = _NUDGE_COST
     frozen = [r <= 0.0 and rr <= 0.0 for r in ratios]
-    step_from, step_to = pts.step_from_s, pts.step_to_s
+    step_froms, step_tos = pts.step_from, pts.step_to
     jump_costs = pts.jump_cost
     floor, log = math.floor, math.log
     ref = ref_lo = ref_hi = log_ref = None   # bounds of the last plan's reference, cached
     for j in range(n):
         tj, wj, bpj, slj = ts[j], ws[j], pts.bar_pref[j], slack[j]
+        step_from, step_to = step_froms[j], step_tos[j]
         miss_j = wj * slj
         nxt: dict[tuple, tuple] = {}
         for plan in beam:
@@ -727,8 +741,9 @@ def _ramp_pending_cost(pts: _Points, pending: range, t0: float, b0: int, t_start
     e1 = np.abs(pos - np.rint(pos)) * spb
     q = pos / bpb
     e4 = np.abs(q - np.rint(q)) * bpb * spb
-    m1 = _miss_np(e1, pts.step_from_s) + slack_all[sl]
-    m4 = _miss_np(e4, pts.step_from_s)
+    sf = np.asarray(pts.step_from[sl])
+    m1 = _miss_np(e1, sf) + slack_all[sl]
+    m4 = _miss_np(e4, sf)
     return float((w_all[sl] * np.minimum(m1, m4)).sum())
 
 

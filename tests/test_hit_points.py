@@ -1,0 +1,115 @@
+"""Hit points the creator places: parsing (CLI and prompt), the tempo map landing them
+(>= 90 % on seeded random sets with the tempo free), the music marking them (strong: a
+cymbal on a downbeat where possible; soft: an accent), demoted cuts, and the per-hit report
+with the onset heard in the render. Real synthesizer and mastering underneath."""
+
+from __future__ import annotations
+
+import pytest
+
+from robin_studio.errors import RobinError
+from robin_studio.generate.baseline import NaiveLoopGenerator
+from robin_studio.generate.engine import GenerationSettings, Scorer
+from robin_studio.score.theory import DRUM_KEYS
+from robin_studio.score.types import Role
+from robin_studio.timing.hits import (HitPoint, format_time, hit_landing_rates, parse_hit,
+                                      parse_time)
+from tests.test_generate_engine import make_analysis
+
+
+def test_times_and_hits_parse_as_creators_write_them():
+    assert parse_time("12.4") == pytest.approx(12.4)
+    assert parse_time("0:31.20") == pytest.approx(31.2)
+    assert parse_time("1:02:03.5") == pytest.approx(3723.5)
+    assert parse_time("12,5 s") == pytest.approx(12.5)
+    assert parse_hit("12.4") == HitPoint(12.4, True)
+    assert parse_hit("0:31.20:soft") == HitPoint(31.2, False)
+    assert parse_hit("0:31.2:strong", strong=False) == HitPoint(31.2, True)
+    assert format_time(72.456) == "1:12.46"
+    with pytest.raises(RobinError):
+        parse_time("0:75")
+    with pytest.raises(RobinError):
+        parse_time("soon")
+
+
+def test_the_prompt_places_hit_points():
+    from robin_studio.intent.parse import describe_intent, parse_prompt
+
+    intent = parse_prompt("warm piano, hit at 0:12.4, soft hit at 31.5 s, drop at 0:45", embed=False)
+    assert intent.hit_points == [(pytest.approx(12.4), True), (pytest.approx(31.5), False)]
+    assert [w.kind for w in intent.timed_wishes] == ["drop"]     # "hit" is no drop here
+    assert "soft hit at 31.5 s" in describe_intent(intent)
+    assert parse_prompt("hits at 0:10 and 0:20", embed=False).hit_points == [(10.0, True), (20.0, True)]
+
+
+def test_hit_points_land_on_beats_on_random_sets():
+    """The issue's measure: >= 90 % of hit points on a beat within 10 ms, 3-6 hit points in
+    30-60 s with the tempo free (alone, and among 4-12 random cuts)."""
+    alone = hit_landing_rates(60, seed=1)
+    among_cuts = hit_landing_rates(60, seed=2, with_cuts=True)
+    assert alone["hits"] >= 180 and alone["rate"] >= 0.90, alone
+    assert among_cuts["rate"] >= 0.90, among_cuts
+
+
+def test_hit_points_change_the_tempo_map():
+    """Without the hit point the grid misses 7.3 s; with it, a beat sits on it."""
+    from robin_studio.timing.hits import hit_cut_marks, hit_landings
+    from robin_studio.timing.solver import CutMark, solve_tempo_map
+
+    cuts = [CutMark(4.0, 0.9), CutMark(9.5, 0.9)]
+    plain = solve_tempo_map(cuts, 16.0, bpm_range=(72, 132), frame_s=0.04)
+    hit = HitPoint(7.3, True)
+    assert not hit_landings(plain.tempo_map, [hit])[0].on_beat
+    with_hit = solve_tempo_map(cuts + hit_cut_marks([hit]), 16.0, bpm_range=(72, 132), frame_s=0.04)
+    assert hit_landings(with_hit.tempo_map, [hit])[0].on_beat
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    s = Scorer(generator=NaiveLoopGenerator())
+    s.warm_up()
+    return s
+
+
+def _drum_at(piece, time_s: float, pitch: int) -> bool:
+    tm = piece.tempo_map
+    return any(abs(tm.seconds_at(n.start_beat) - time_s) < 0.012 and n.pitch == pitch
+               for n in piece.score.track(Role.DRUMS).notes)
+
+
+def test_strong_and_soft_hits_are_marked_and_heard(scorer):
+    from robin_studio.generate.hitpoints import hit_report, report_lines
+
+    analysis = make_analysis()
+    hits = (HitPoint(7.3, True), HitPoint(12.9, False))
+    piece = scorer.generate(analysis, "rock", seed=1,
+                            settings=GenerationSettings(hit_points=hits)).result()
+    report = hit_report(piece)
+    assert [r.time_s for r in report] == [7.3, 12.9]
+    for r in report:
+        assert _drum_at(piece, r.music_s, DRUM_KEYS["kick"])
+        assert r.heard_s is not None and abs(r.heard_s - r.time_s) <= 0.035, r
+    assert _drum_at(piece, report[0].music_s, DRUM_KEYS["crash"])       # strong: a cymbal
+    assert not _drum_at(piece, report[1].music_s, DRUM_KEYS["crash"])   # soft: an accent
+    lines = report_lines(report)
+    assert lines[0].startswith("hit 0:07.30 strong") and "heard" in lines[0]
+    assert "2/2 heard" in lines[-1]
+
+
+def test_a_demoted_cut_gets_no_hit(scorer):
+    analysis = make_analysis()
+    kept = scorer.generate(analysis, "rock", seed=1).result()
+    demoted = scorer.generate(analysis, "rock", seed=1,
+                              settings=GenerationSettings(ignored_cuts_s=(9.5,))).result()
+    tm = kept.tempo_map
+    assert _drum_at(kept, tm.seconds_at(round(tm.beat_at(9.5))), DRUM_KEYS["crash"])
+    tm = demoted.tempo_map
+    assert not _drum_at(demoted, tm.seconds_at(round(tm.beat_at(9.5))), DRUM_KEYS["crash"])
+    assert demoted.ignored_cuts_s == [9.5]
+
+
+def test_a_hit_outside_the_video_is_refused(scorer):
+    job = scorer.generate(make_analysis(), "rock", settings=GenerationSettings(
+        hit_points=(HitPoint(99.0),)))
+    with pytest.raises(RobinError, match="outside the video"):
+        job.result()
