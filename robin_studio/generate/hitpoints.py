@@ -1,15 +1,11 @@
 """Hit points on a finished piece: the report per hit point (planned time, where the music
-put it, distance, the onset heard in the render), and moving hit points afterwards.
+put it, distance, the onset heard in the render).
 
 `hit_report(piece)` is what `robin-studio score` prints and the app's markers panel shows.
 The heard onset comes from librosa's spectral-flux onset detector run on the rendered
 (mastered) audio around each hit: the nearest onset within `HEARD_WINDOW_S` of where the
 music marks it, or None when nothing was heard there.
 
-`retime_hits(scorer, piece, hit_points, ignored_cuts_s)` is the engine's answer to a hit
-point moved, added, removed or a cut demoted in the app: the tempo is solved again and only
-the bars whose timing changed are generated again (see `generate.retime`); the result is a
-new take of the same piece, so undo returns to the old timing.
 """
 
 from __future__ import annotations
