@@ -113,3 +113,38 @@ def test_a_hit_outside_the_video_is_refused(scorer):
         hit_points=(HitPoint(99.0),)))
     with pytest.raises(RobinError, match="outside the video"):
         job.result()
+
+
+def test_moving_a_hit_point_regenerates_only_the_bars_around_it(scorer):
+    from robin_studio.generate.hitpoints import hit_report, retime_hits
+    from robin_studio.generate.engine import _n_samples
+
+    analysis = make_analysis(32.0, (4.0, 9.5, 20.0))
+    piece = scorer.generate(analysis, "rock", seed=2,
+                            settings=GenerationSettings(hit_points=(HitPoint(14.0),))).result()
+    old_tm = piece.tempo_map
+    old_notes = {t.role: list(t.notes) for t in piece.score.tracks}
+    n_old = old_tm.total_bars
+    result = retime_hits(scorer, piece, [HitPoint(15.1)])
+    tm = piece.tempo_map
+    land = hit_report(piece)[0]
+    assert land.time_s == 15.1 and land.on_beat and land.heard_s is not None
+    assert abs(land.heard_s - 15.1) <= 0.035
+    # Most bars are kept note for note, at the same time; the new ones surround the move.
+    assert len(result.kept_bars) >= 0.6 * tm.total_bars
+    for i in result.kept_bars:
+        j = result.plan.sources[i]
+        assert abs(tm.bar_start_s(i) - old_tm.bar_start_s(j)) < 1e-6
+    first_new, last_new = min(result.new_bars), max(result.new_bars)
+    assert old_tm.bar_start_s(first_new) <= 14.0 and tm.bar_start_s(last_new + 1) >= 15.1
+    bpb = tm.beats_per_bar
+    kept_before = [i for i in result.kept_bars if i < first_new]
+    for role, notes in old_notes.items():
+        old_part = [n for n in notes if n.start_beat < len(kept_before) * bpb - 1e-6]
+        new_part = [n for n in piece.score.track(role).notes if n.start_beat < len(kept_before) * bpb - 1e-6]
+        assert new_part == old_part
+    assert piece.audio.shape[0] == _n_samples(32.0)
+    # undo returns to the old timing and notes
+    piece.undo()
+    assert piece.tempo_map is old_tm and piece.hit_points == [HitPoint(14.0)]
+    assert piece.score.tempo_map.total_bars == n_old

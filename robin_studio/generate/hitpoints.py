@@ -6,6 +6,9 @@ The heard onset comes from librosa's spectral-flux onset detector run on the ren
 (mastered) audio around each hit: the nearest onset within `HEARD_WINDOW_S` of where the
 music marks it, or None when nothing was heard there.
 
+`retime_hits(scorer, piece, hit_points, ignored_cuts_s)` is the engine's answer to a hit
+point moved, added or removed, or a cut demoted, after the music was made: only the bars
+around the change are solved and generated again (a new take).
 """
 
 from __future__ import annotations
@@ -66,3 +69,46 @@ def report_lines(lands: list[HitLanding]) -> list[str]:
     lines.append(f"hit points: {on}/{len(lands)} on a beat within 10 ms, {len(heard)}/{len(lands)} "
                  f"heard within {HEARD_WINDOW_S * 1000:.0f} ms (onsets detected in the render)")
     return lines
+
+
+def retime_hits(scorer, piece, hit_points, ignored_cuts_s=None, *, seed: int | None = None,
+                progress=None):
+    """Move, add or remove hit points (or demote cuts) on a finished piece.
+
+    The tempo is solved again only around what changed: the bars holding a hit point's old
+    and new times (or a demoted cut) become a stretch that `timing.splice` solves anew,
+    taking neighbouring bars where the tempo needs room (phrase ends and section seams
+    first); every other bar keeps its time and its notes. Only the stretch's bars are
+    generated again (`generate.retime`), and the result is a new take (undo returns)."""
+    from robin_studio.generate.retime import phrase_cost, piece_bpm_range, retime_piece
+    from robin_studio.generate.engine import _frame_s
+    from robin_studio.timing.hits import check_hits, hit_cut_marks, is_ignored
+    from robin_studio.timing.solver import cut_marks_from_transitions
+    from robin_studio.timing.splice import KeptBlock, splice_tempo_map
+
+    analysis = piece.analysis
+    dur = float(analysis.duration_s)
+    new_hits = check_hits(hit_points, dur)
+    old_ignored = list(piece.ignored_cuts_s)
+    ignored = sorted(float(t) for t in (old_ignored if ignored_cuts_s is None else ignored_cuts_s))
+    old_set = {(round(h.time_s, 4), h.strong) for h in piece.hit_points}
+    new_set = {(round(h.time_s, 4), h.strong) for h in new_hits}
+    changed = [t for t, _ in old_set ^ new_set]
+    changed += [t.time_s for t in analysis.transitions
+                if is_ignored(t.time_s, old_ignored) != is_ignored(t.time_s, ignored)]
+    tm = piece.tempo_map
+    n_bars = tm.total_bars
+    touched = sorted({min(n_bars - 1, max(0, tm.bar_at(t))) for t in changed})
+    blocks, start = [], 0
+    for b in touched + [n_bars]:
+        if b > start:
+            blocks.append(KeptBlock(start, b, 0.0))
+        start = b + 1
+    moments = cut_marks_from_transitions([t for t in analysis.transitions if 0.0 < t.time_s < dur
+                                          and not is_ignored(t.time_s, ignored)])
+    moments += hit_cut_marks(new_hits)
+    plan = splice_tempo_map(tm, dur, blocks, moments, bpm_range=piece_bpm_range(piece),
+                            frame_s=_frame_s(analysis), bar_cost=phrase_cost(piece))
+    return retime_piece(scorer, piece, analysis, plan, hit_points=new_hits,
+                        ignored_cuts_s=ignored, seed=seed, label="hit points moved",
+                        progress=progress)

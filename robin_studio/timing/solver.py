@@ -479,7 +479,7 @@ def _cutin_phases(pts: _Points, duration_s: float, T: float, bpb: int) -> list[f
 
 
 def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
-            bpb: int, max_change_ratio: float):
+            bpb: int, max_change_ratio: float, start_on_bar: bool = False):
     """Beam search around reference tempo T; returns (cost, linked knots, end) or None.
 
     The hot loop is kept flat (plain tuples, local names) because it runs some ten
@@ -491,7 +491,7 @@ def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
     # Anacruses: beat 0 before 0 s, the first bar cut in, so the music sounds from 0 s
     # whatever phase the pattern needs. (A late entry is never needed: any grid that
     # starts at o > 0 is the same grid as one that starts a bar earlier, before 0 s.)
-    for o in _cutin_phases(pts, duration_s, T, bpb):
+    for o in ([] if start_on_bar else _cutin_phases(pts, duration_s, T, bpb)):
         beam.append((_CUTIN_COST, _CUTIN_COST, -1, o, 0, None, T, 0, ("offset", o),
                      ref_key, T, -len(beam)))
     starts = list(beam)
@@ -863,7 +863,7 @@ def solve_tempo_map(cuts: Sequence[CutMark], duration_s: float, *,
                     section_starts_s: Sequence[float] = (),
                     max_change_ratio: float = 0.08,
                     nudge_ratio: float = WEAK_CHANGE_RATIO,
-                    frame_s: float | None = None) -> TempoSolution:
+                    frame_s: float | None = None, start_on_bar: bool = False) -> TempoSolution:
     """A tempo map for a video of `duration_s` seconds that puts `cuts` on beats and bars.
 
     Strong cuts (strength >= STRONG_CUT) aim for bar lines, the others for beats. Tempo
@@ -878,6 +878,10 @@ def solve_tempo_map(cuts: Sequence[CutMark], duration_s: float, *,
     `frame_s` (one frame of the video, 1/fps): cut times are whole frames, so a beat
     within half a frame of a cut counts as on it; the solver then bends the tempo less
     to chase residuals smaller than the picture can show. Without it, 10 ms is the aim.
+
+    `start_on_bar`: beat 0 is a bar line at exactly 0 s (no first bar cut in), for a stretch
+    between two pieces of music that are kept (`timing.splice`); when no whole number of
+    bars fits the range, the nearest tempo that fits one is used, outside the range.
     """
     if not (duration_s > 0 and math.isfinite(duration_s)):
         raise RobinError(f"Cannot fit music to a video of {duration_s} s.",
@@ -909,7 +913,7 @@ def solve_tempo_map(cuts: Sequence[CutMark], duration_s: float, *,
     # second reference), so that one tempo's plans never crowd out another's.
     found = None
     for ref in refs:
-        f = _search(pts, duration_s, ref, lo, hi, bpb, max_change_ratio)
+        f = _search(pts, duration_s, ref, lo, hi, bpb, max_change_ratio, start_on_bar)
         if f is not None and (found is None or f[0] < found[0]):
             found = f
     if found is not None:
@@ -918,9 +922,21 @@ def solve_tempo_map(cuts: Sequence[CutMark], duration_s: float, *,
         offset = knots[0][1]
         tm = _build_map(offset, knots[1:], end, bpb)
     else:
-        tempo, offset, beats = _fallback(duration_s, lo, hi, target, bpb)
+        if start_on_bar:
+            n = max(1, round(duration_s * target / (60.0 * bpb)))
+            tempo, offset, beats = 60.0 * bpb * n / duration_s, 0.0, n * bpb
+        else:
+            tempo, offset, beats = _fallback(duration_s, lo, hi, target, bpb)
         tm = TempoMap([TempoSegment(0.0, float(beats), tempo, tempo)], bpb, offset)
     return _report(tm, cuts, duration_s, lo, hi, frame_s)
+
+
+def describe_tempo_map(tm: TempoMap, cuts: Sequence[CutMark], duration_s: float, *,
+                       frame_s: float | None = None) -> TempoSolution:
+    """A `TempoSolution` (landings, summary) for a tempo map made elsewhere: a spliced one
+    (`timing.splice`), after a hit point moved or the video was re-edited."""
+    bpms = [s.start_bpm for s in tm.segments] + [s.end_bpm for s in tm.segments]
+    return _report(tm, list(cuts), duration_s, min(bpms), max(bpms), frame_s)
 
 
 def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi: float,
