@@ -35,9 +35,10 @@ Regeneration keeps everything outside the region bit-identical, in notes and in 
     region (where the new notes' releases and reverb ring out, with a 30 ms fade back at
     its end); everywhere else the old audio stays, sample for sample.
 
-Mastering: chunks go through `render.master.StreamingMaster` (room, bus compression,
-limiter, loudness steered towards -14 LUFS chunk by chunk); `Piece.audio` is exactly the
-concatenation of the chunks the listener heard.
+Mastering: chunks go through `render.master.StreamingMaster` (room, bus compression, the
+loudness curve planned from the controls and wishes before the first chunk, limiter; its base
+level steered towards -14 LUFS plus the plan); `Piece.audio` is exactly the concatenation of
+the chunks the listener heard, and the export brings the whole piece to -14 LUFS with one gain.
 
 The generator sees an `Intent` with the key, mode and tempo resolved by the engine
 (`key_tonic`/`key_mode` always set: generate in that key; `tempo_bpm` set), banned roles in
@@ -130,6 +131,7 @@ class Piece:
                                                  # (None: measured from the chunk, the first)
     generator_name: str = ""
     tempo_advice: str = ""       # when an asked tempo leaves cuts off the beat (`tempo_advice`)
+    loudness_plan: object = None  # render.loudness_plan.LoudnessPlan the live master followed
     hit_points: list = field(default_factory=list)       # timing.hits.HitPoint, sorted
     ignored_cuts_s: list = field(default_factory=list)   # demoted cuts (no hit, no landing)
 
@@ -616,7 +618,9 @@ class GenerationJob:
         bounds: list[int] = []
         gains_db: list[float | None] = []
         rendered_n = 0
-        live = sound.streaming_master(arrangement.style)
+        # The loudness curve is planned now, before the first chunk (issue 14, item 6).
+        plan = sound.loudness_plan(controls, tm, intent, analysis)
+        live = sound.streaming_master(arrangement.style, plan)
         live.gain_db = reference_gain_db
         index = 0
         try:
@@ -671,7 +675,7 @@ class GenerationJob:
                       generator_name=self.scorer.generator_name, chunk_ends=bounds,
                       chunk_gains_db=gains_db,
                       tempo_advice=tempo_advice(analysis, intent, settings, solution),
-                      hit_points=hits, ignored_cuts_s=ignored)
+                      hit_points=hits, ignored_cuts_s=ignored, loudness_plan=plan)
         takes.add(Take(0, 0, n_bars, 0.0, dur, self.seed, self.prompt, piece._snapshot(), "original"))
         self._report(1.0, "done")
         self._piece = piece
@@ -718,7 +722,10 @@ def _remaster(piece: "Piece", raw: np.ndarray, upto_n: int, first_chunk: int = 0
     boundaries and with the same loudness gains as the first take. Every stage is causal
     and deterministic, so the output equals the old audio wherever the input does, up to
     the first changed sample (when started at chunk 0). Output before `first_chunk` is zero."""
-    live = sound.streaming_master(piece.arrangement.style)
+    plan = piece.loudness_plan
+    if plan is None:
+        plan = sound.loudness_plan(piece.controls, piece.score.tempo_map, piece.intent, piece.analysis)
+    live = sound.streaming_master(piece.arrangement.style, plan)
     out = np.zeros((upto_n, 2), np.float32)
     starts = [0, *piece.chunk_ends[:-1]]
     for k, (start, end, gain) in enumerate(zip(starts, piece.chunk_ends, piece.chunk_gains_db)):
@@ -727,6 +734,7 @@ def _remaster(piece: "Piece", raw: np.ndarray, upto_n: int, first_chunk: int = 0
         if k < first_chunk:
             continue
         live.gain_db = gain                      # the old gain path, not a re-steered one
+        live.position_n = start                  # where the loudness plan is read
         chunk = live.process(raw[start:end])     # whole chunks, so the chain's state matches
         n = min(end, upto_n) - start
         out[start:start + n] = chunk[:n]

@@ -25,17 +25,11 @@ KINDS = ("mp4", "wav", "stems", "midi")
 
 def delivery_audio(piece) -> np.ndarray:
     """The piece at the delivery loudness: one gain for the whole piece to -14 LUFS
-    integrated (so its own dynamics, a quiet opening say, are kept), then the true-peak
-    limit at -1 dBTP. The live master steers towards that loudness chunk by chunk but
-    starts from a reference level, so a finished piece can sit a few dB away from it."""
-    from robin_studio.render.master import (TARGET_LUFS, TRUE_PEAK_CEILING_DB, loudness_lufs,
-                                            true_peak_clamp)
+    integrated (so its planned shape, a quiet opening or a build, is kept), then limiter
+    and true-peak clamp at -1 dBTP (`render.master.deliver`)."""
+    from robin_studio.render.master import deliver
 
-    level = loudness_lufs(piece.audio, piece.sample_rate)
-    if not math.isfinite(level):
-        return piece.audio
-    gain = np.float32(10 ** (float(np.clip(TARGET_LUFS - level, -20.0, 20.0)) / 20))
-    return true_peak_clamp(piece.audio * gain, TRUE_PEAK_CEILING_DB - 0.15, piece.sample_rate)
+    return deliver(piece.audio, piece.sample_rate)
 
 
 def _stems(piece) -> dict:

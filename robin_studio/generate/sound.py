@@ -5,9 +5,11 @@ the contract with `render/` is visible in one place:
 - `render.synth.StreamingRenderer(score, 48000, load_synth(soundfont))`: `.render_until(end_s)`
   returns the next stretch of the dry mix (float32 (n, 2)) with voices ringing across chunk
   edges; `.update_score(score)` hands it the notes of the next chunk;
-- `render.master.StreamingMaster(sample_rate, style).process(chunk)`: the live chain the
-  engine masters every chunk (and so the whole piece) with: room, bus compression, limiter,
-  loudness steered towards -14 LUFS, state carried across chunks;
+- `render.master.StreamingMaster(sample_rate, style, plan=...).process(chunk)`: the live
+  chain the engine masters every chunk (and so the whole piece) with: room, bus compression,
+  the planned loudness curve, limiter, state carried across chunks;
+- `loudness_plan(controls, tempo_map, intent, analysis)`: that curve, from the per-bar
+  energy and the prompt's timed wishes, known before the first chunk (render.loudness_plan);
 - `render.master.master(audio, sample_rate, style=...)`: a one-shot master of a whole dry
   render (after `wet_mix` adds the style's room and bus tone), for benchmarks and tools;
 - `render.spectrogram.mel_spectrogram_image(audio, sample_rate)`: the preview image.
@@ -42,10 +44,25 @@ def render_full(score: Score, end_s: float, soundfont=None) -> np.ndarray:
         return np.asarray(r.render_until(end_s), dtype=np.float32)
 
 
-def streaming_master(style: str | None):
+def streaming_master(style: str | None, plan=None):
     from robin_studio.render.master import StreamingMaster
 
-    return StreamingMaster(SAMPLE_RATE, style=style)
+    return StreamingMaster(SAMPLE_RATE, style=style, plan=plan)
+
+
+def loudness_plan(controls, tempo_map, intent=None, analysis=None):
+    """The piece's loudness curve (`render.loudness_plan.LoudnessPlan`), planned from the
+    bars' energy and the intent's timed wishes before anything is rendered."""
+    from robin_studio.render.loudness_plan import Wish, plan_loudness
+
+    wishes = []
+    if intent is not None and analysis is not None and getattr(intent, "timed_wishes", None):
+        from robin_studio.generate.conditions import resolve_wishes
+
+        wishes = [Wish(w.kind, float(w.start_s), float(w.end_s)) for w in resolve_wishes(intent, analysis)]
+    n = len(controls)
+    starts = [tempo_map.bar_start_s(i) for i in range(n + 1)]
+    return plan_loudness(starts, [c.energy for c in controls], wishes)
 
 
 def wet_mix(raw: np.ndarray, style: str | None, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

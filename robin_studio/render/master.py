@@ -1,6 +1,13 @@
 """Mixing and mastering: per-track gain and pan, a shared reverb, bus compression, a limiter
 (pedalboard), loudness normalised to -14 LUFS integrated with true peak at or under -1 dBTP
-(pyloudnorm, ITU-R BS.1770), 48 kHz stereo float32.
+(ITU-R BS.1770-4, measured in numpy by `render.loudness`: no scipy on the path to the first
+sound), 48 kHz stereo float32.
+
+The piece's shape is kept: a `LoudnessPlan` (render.loudness_plan), planned before the first
+chunk, gains each sample by its offset; the live master steers only its *base* level towards
+the target plus the plan, and the export brings the whole piece to the target with one gain
+(`deliver`). Reaching the target costs one limiter pass and one measurement; a second pass
+happens only when limiting took more than the allowance off (issue 21: up to six before).
 
 Flow: `render_stems` -> `mix_stems` (gain, pan, reverb sends, bus tone) -> `master`, or,
 from the one-pass synth mix, `render_score` -> `room_and_tone` -> `master`.
@@ -12,25 +19,24 @@ the export masters the whole piece in one go with `master`.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Iterable, Mapping
 
 import numpy as np
 import pedalboard as pb
-import pyloudnorm
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import firwin
 
+from robin_studio.render.loudness import (TP_PHASES, integrated_lufs, peak_envelope, running_mean,
+                                          running_min)
+from robin_studio.render.loudness_plan import LoudnessPlan
 from robin_studio.render.palettes import MixSettings, mix_for
 from robin_studio.score.types import Role, Track
 
 TARGET_LUFS = -14.0
 TRUE_PEAK_CEILING_DB = -1.0
 _CEILING_MARGIN_DB = 0.15        # aim a little under the ceiling: the meter interpolates too
-_OVERSAMPLE = 4                  # BS.1770-4 true peak: 4x oversampling at 48 kHz
-# 48-tap interpolation filter split into four 12-tap phases (as in BS.1770-4 Annex 2).
-_TP_PHASES = [(_OVERSAMPLE * firwin(48, 1.0 / _OVERSAMPLE, window=("kaiser", 8.0))[k::_OVERSAMPLE])
-              .astype(np.float32) for k in range(_OVERSAMPLE)]
+_TP_PHASES = TP_PHASES           # BS.1770-4 true peak: 4x oversampling (render.loudness)
+# The limiter takes some loudness off; the first pass aims this much over the target so
+# that the usual result is a little loud and only needs turning down (safe for peaks).
+_LIMITER_ALLOWANCE_DB = 0.6
 
 
 # ---------------------------------------------------------------------------------------
@@ -48,43 +54,15 @@ def as_stereo(audio: np.ndarray) -> np.ndarray:
 
 
 def loudness_lufs(audio: np.ndarray, sample_rate: int) -> float:
-    """Integrated loudness (LUFS, ITU-R BS.1770-4, pyloudnorm); -inf for silence or audio
-    shorter than one 0.4 s gating block."""
+    """Integrated loudness (LUFS, ITU-R BS.1770-4); -inf for silence or audio shorter than
+    one 0.4 s gating block."""
     a = as_stereo(audio)
     if len(a) < int(0.4 * sample_rate) + 1 or not np.any(a):
         return -math.inf
-    return float(_meter(int(sample_rate)).integrated_loudness(a.astype(np.float64)))
+    return integrated_lufs(a, int(sample_rate))
 
 
-@lru_cache(maxsize=4)
-def _meter(sample_rate: int) -> pyloudnorm.Meter:
-    return pyloudnorm.Meter(sample_rate)
-
-
-def _peak_envelope(audio: np.ndarray) -> np.ndarray:
-    """Per-sample true-peak estimate: max |x| over 4x oversampled points, both channels.
-
-    Each phase is a 12-tap FIR written as 12 scaled, shifted adds: on float32 that is
-    several times faster than np.convolve or FFT convolution for so few taps."""
-    n = len(audio)
-    env = np.abs(audio).max(axis=1)
-    taps = len(_TP_PHASES[0])
-    delay = (taps - 1) // 2          # line the interpolated points up with the input
-    pad = taps
-    y = np.empty(n, np.float32)
-    tmp = np.empty(n, np.float32)
-    for c in range(audio.shape[1]):
-        xp = np.zeros(n + 2 * pad, np.float32)
-        xp[pad:pad + n] = audio[:, c]
-        for h in _TP_PHASES:
-            y.fill(0.0)
-            for j, coef in enumerate(h):
-                start = pad + delay - j
-                np.multiply(xp[start:start + n], coef, out=tmp)
-                y += tmp
-            np.abs(y, out=y)
-            np.maximum(env, y, out=env)
-    return env
+_peak_envelope = peak_envelope
 
 
 def true_peak_db(audio: np.ndarray) -> float:
@@ -124,8 +102,8 @@ def true_peak_clamp(audio: np.ndarray, ceiling_db: float = TRUE_PEAK_CEILING_DB 
     if need.min() >= 1.0:
         return a
     w = max(8, int(0.0015 * sample_rate))
-    gain = minimum_filter1d(need, size=2 * w + 1, mode="nearest")
-    gain = uniform_filter1d(gain, size=w | 1, mode="nearest")
+    gain = running_min(need, 2 * w + 1)
+    gain = running_mean(gain, w | 1)
     return (a * np.minimum(gain, 1.0)[:, None]).astype(np.float32)
 
 
@@ -198,10 +176,39 @@ def _bus_compressor(settings: MixSettings) -> pb.Compressor:
                          attack_ms=15.0, release_ms=180.0)
 
 
+def to_target(x: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
+              true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
+    """One gain to `target_lufs` integrated (+/- 0.3 LU), the limiter and the true-peak
+    clamp at `true_peak_ceiling_db`. The shape of `x` is kept: nothing here moves in time
+    except the limiter's gain riding on peaks. One limiter pass and two measurements in
+    the usual case: the pass aims a little loud, then a plain gain turns it down (which
+    cannot raise a peak); only if limiting took more than the allowance is there a second."""
+    x = as_stereo(x)
+    ceiling = true_peak_ceiling_db - _CEILING_MARGIN_DB
+    level = loudness_lufs(x, sample_rate)
+    if not math.isfinite(level):
+        return true_peak_clamp(x, ceiling, sample_rate)
+    gain_db = target_lufs - level + _LIMITER_ALLOWANCE_DB
+    y = x
+    for _ in range(2):
+        y = _limit(x * np.float32(10 ** (gain_db / 20)), sample_rate, ceiling - 0.3)
+        y = true_peak_clamp(y, ceiling, sample_rate)
+        err = target_lufs - loudness_lufs(y, sample_rate)
+        if err <= 0.3:
+            break
+        # Limiting makes loudness grow more slowly than gain: step past the error.
+        gain_db += float(np.clip(1.5 * err, 0.0, 12.0))
+    if err < -0.1:
+        y = y * np.float32(10 ** (err / 20))
+    return y.astype(np.float32, copy=False)
+
+
 def master(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, *,
-           style: str | None = None, true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
-    """Bus compression, loudness to `target_lufs` (integrated, +/- 0.5 LU) and a limiter
-    so the true peak stays at or under `true_peak_ceiling_db`. Returns float32 (n, 2).
+           style: str | None = None, true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB,
+           plan: LoudnessPlan | None = None) -> np.ndarray:
+    """Bus compression, the loudness plan's curve (if any), then the whole piece to
+    `target_lufs` integrated with the true peak at or under `true_peak_ceiling_db`
+    (`to_target`). Returns float32 (n, 2).
 
     Silence and clips shorter than 0.4 s (too short to measure) are only peak-limited."""
     settings = mix_for(style)
@@ -209,25 +216,16 @@ def master(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS
     if not len(x):
         return x.copy()
     x = _process(pb.Pedalboard([_bus_compressor(settings)]), x, sample_rate)
-    ceiling = true_peak_ceiling_db - _CEILING_MARGIN_DB
-    level = loudness_lufs(x, sample_rate)
-    if not math.isfinite(level):
-        return true_peak_clamp(x, ceiling, sample_rate)
-    gain_db = target_lufs - level
-    best = None
-    for _ in range(6):
-        y = x * np.float32(10 ** (gain_db / 20))
-        y = _limit(y, sample_rate, ceiling - 0.3)
-        y = true_peak_clamp(y, ceiling, sample_rate)
-        got = loudness_lufs(y, sample_rate)
-        err = target_lufs - got
-        if best is None or abs(err) < abs(best[0]):
-            best = (err, y)
-        if abs(err) <= 0.2:
-            break
-        # Limiting makes loudness grow more slowly than gain: step by the error, capped.
-        gain_db += float(np.clip(err, -12.0, 12.0))
-    return best[1]
+    if plan is not None and not plan.is_flat:
+        x = x * plan.gains(0, len(x), sample_rate)[:, None]
+    return to_target(x, sample_rate, target_lufs, true_peak_ceiling_db)
+
+
+def deliver(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
+            true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
+    """A finished (mastered) piece at the delivery loudness: one gain for the whole piece,
+    so a planned arc (a quiet opening, a build) keeps its shape, then limiter and clamp."""
+    return to_target(audio, sample_rate, target_lufs, true_peak_ceiling_db)
 
 
 def _room_and_tone_board(settings: MixSettings) -> list:
@@ -253,36 +251,54 @@ class StreamingMaster:
     """The mix bus and mastering chain for chunks as they arrive (the live preview).
 
     Reverb, compressor and limiter keep their state between chunks, so there are no
-    seams; the loudness gain starts from the first chunk's measurement and then moves
-    at most `max_step_db` per chunk towards the target, so it never pumps audibly."""
+    seams. Each sample is gained by `gain_db` (the base level) plus the loudness plan's
+    offset at its time, a curve known before the first chunk; the base level starts from
+    the caller's reference (or the first chunk's measurement) and then moves at most
+    `max_step_db` per chunk so that each chunk sits at the target *plus its planned
+    offset*: the piece keeps its shape instead of being levelled chunk by chunk."""
 
     def __init__(self, sample_rate: int = 48000, style: str | None = None,
                  target_lufs: float = TARGET_LUFS, gain_db: float | None = None,
-                 max_step_db: float = 1.5):
+                 max_step_db: float = 1.5, plan: LoudnessPlan | None = None):
         self.sample_rate = int(sample_rate)
         self.target_lufs = target_lufs
         self.gain_db = gain_db
         self.max_step_db = max_step_db
+        self.plan = plan if plan is not None and not plan.is_flat else None
+        self.position_n = 0           # samples processed so far (where the plan is read)
         settings = mix_for(style)
         self._pre = pb.Pedalboard(_room_and_tone_board(settings) + [_bus_compressor(settings)])
         self._limit_db = TRUE_PEAK_CEILING_DB - 1.0
         self._limiter = pb.Pedalboard([pb.Limiter(threshold_db=self._limit_db, release_ms=120.0)])
         self._started = False
 
+    def _planned_db(self, n: int) -> float:
+        """The plan's mean offset over the next `n` samples (power mean)."""
+        if self.plan is None:
+            return 0.0
+        g = self.plan.gains(self.position_n, n, self.sample_rate)[::256].astype(np.float64)
+        return float(10 * np.log10(np.mean(g ** 2)))
+
     def process(self, chunk: np.ndarray) -> np.ndarray:
         x = as_stereo(chunk)
         if not len(x):
             return x.copy()
         pre = _process(self._pre, x, self.sample_rate, reset=not self._started)
+        planned = self._planned_db(len(x))
+        if self.plan is not None:
+            pre = pre * self.plan.gains(self.position_n, len(x), self.sample_rate)[:, None]
         if self.gain_db is None:
             level = loudness_lufs(pre, self.sample_rate)
             if math.isfinite(level):
-                self.gain_db = float(np.clip(self.target_lufs - level, -30.0, 30.0))
+                self.gain_db = float(np.clip(self.target_lufs + planned - level, -30.0, 30.0))
         gain = np.float32(10 ** ((self.gain_db or 0.0) / 20))
         out = _limit(pre * gain, self.sample_rate, self._limit_db, self._limiter, reset=not self._started)
         self._started = True
-        # Steer by what came out (the limiter changes loudness too), a little per chunk.
+        self.position_n += len(x)
+        # Steer the base level by what came out (the limiter changes loudness too), a little
+        # per chunk, towards the target plus this chunk's planned offset.
         level = loudness_lufs(out, self.sample_rate)
-        if math.isfinite(level) and level > self.target_lufs - 20 and self.gain_db is not None:
-            self.gain_db += float(np.clip(self.target_lufs - level, -self.max_step_db, self.max_step_db))
+        if math.isfinite(level) and level > self.target_lufs + planned - 20 and self.gain_db is not None:
+            self.gain_db += float(np.clip(self.target_lufs + planned - level,
+                                          -self.max_step_db, self.max_step_db))
         return out
