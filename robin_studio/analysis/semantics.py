@@ -61,6 +61,8 @@ class ImageEncoder:
     def __init__(self) -> None:
         import onnxruntime as ort
 
+        from robin_studio.model.providers import choose_providers
+
         folder = models_dir() / "image"
         model, labels = folder / MODEL_FILE, folder / LABELS_FILE
         for needed in (model, labels):
@@ -74,8 +76,7 @@ class ImageEncoder:
         # Without the arena the session returns its working memory after each run (~90 MB).
         options.enable_cpu_mem_arena = False
         try:
-            self._session = ort.InferenceSession(str(model), options,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(model), options, providers=choose_providers())
         except Exception as err:  # ONNX Runtime raises its own exception types
             raise ModelFileError(f"The image model {model} cannot be loaded ({err}).",
                                  "Reinstall Robin Studio to restore the file.") from None

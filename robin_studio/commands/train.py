@@ -1,10 +1,20 @@
 """`robin-studio train`: train the bar VAE, the planner and the Loc-DiT from the corpus,
-evaluate them on the held-out split, export ONNX and write the weights manifest."""
+evaluate them on the held-out split, export ONNX and write the weights manifest.
+
+On one CPU by default (the shipped path). `--device cuda` trains on a GPU with mixed
+precision; started by `torchrun` it trains data-parallel in every process it starts (NCCL
+on GPUs, gloo on CPUs), one machine or several: see docs/SCALING.md."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from robin_studio.model.config import PRESETS
+
+# The choices, without importing torch for `--help` (train.distributed checks them again).
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,15 +37,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gen-steps", type=int, default=None,
                         help="exact planner + Loc-DiT steps (see --vae-steps)")
     parser.add_argument("--log", type=Path, default=None, help="also append the log to this file")
+    parser.add_argument("--device", choices=DEVICES, default="cpu",
+                        help="where to train: cpu (default, the shipped path), cuda, or auto (a GPU when torch sees one)")
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="auto: bf16 (or fp16) mixed precision on a GPU, float32 on a CPU")
+    parser.add_argument("--model-size", choices=tuple(PRESETS), default="small",
+                        help="network size preset (default small, the shipped model; medium/large for GPUs)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run from OUT/train-state/ (same corpus, seed and settings)")
 
 
 def run(args: argparse.Namespace) -> int:
     from robin_studio.paths import models_dir
+    from robin_studio.train.distributed import setup
     from robin_studio.train.pipeline import TrainSettings, run_training
 
     settings = TrainSettings(budget_minutes=args.budget_minutes, seed=args.seed,
                              threads=args.threads, tiny=args.tiny,
-                             max_train_examples=args.max_examples, max_new_captions=args.max_captions)
+                             max_train_examples=args.max_examples, max_new_captions=args.max_captions,
+                             model_size=args.model_size, resume=args.resume)
     if args.vae_steps:
         settings.vae_max_steps = args.vae_steps
     if args.gen_steps:
@@ -50,7 +70,13 @@ def run(args: argparse.Namespace) -> int:
         out = cache_dir() / "tiny-models"
     else:
         out = models_dir()
-    report = run_training(args.corpus, out, settings, log_file=args.log)
+    rt = setup(args.device, args.precision)
+    try:
+        report = run_training(args.corpus, out, settings, log_file=args.log, rt=rt)
+    finally:
+        rt.close()
+    if not rt.is_main:
+        return 0
     vae_f1 = report["vae"].get("valid", {}).get("onset_f1", float("nan"))
     print(f"bar VAE held-out note F1 {vae_f1:.3f}; generator held-out flow loss "
           f"{report['generator'].get('valid', {}).get('flow_loss', float('nan')):.4f}; "

@@ -82,6 +82,31 @@ class ModelConfig:
 
 def tiny_config() -> ModelConfig:
     """A very small model for tests and the CI pipeline run."""
-    return ModelConfig(vae=VAEConfig(d_model=32, n_layers=1, n_heads=2, patch_dim=8),
-                       planner=PlannerConfig(d_model=32, n_layers=2, n_heads=2, context_bars=16),
-                       dit=DiTConfig(d_model=32, n_layers=2, n_heads=2, sampling_steps=4))
+    return preset("tiny")
+
+
+# Model sizes by name: the network shapes only (the latent layout of the VAE is the same in
+# every size, so the engine, the bar grid and the corpus are unchanged). "small" is the shipped
+# model, trained in 90 CPU minutes; the larger ones are for GPUs (see docs/SCALING.md). The
+# runtime reads the chosen shape back from models/config.json, so a bigger model needs no code
+# change anywhere. Per-bar inference cost grows roughly with d_model^2 x layers.
+PRESETS: dict[str, dict] = {
+    "tiny":   {"vae": dict(d_model=32, n_layers=1, n_heads=2, patch_dim=8),
+               "planner": dict(d_model=32, n_layers=2, n_heads=2, context_bars=16),
+               "dit": dict(d_model=32, n_layers=2, n_heads=2, sampling_steps=4)},
+    "small":  {},                                          # the dataclass defaults: shipped
+    "medium": {"vae": dict(d_model=192, n_layers=3, n_heads=6),
+               "planner": dict(d_model=256, n_layers=6, n_heads=8, context_bars=64),
+               "dit": dict(d_model=256, n_layers=6, n_heads=8)},
+    "large":  {"vae": dict(d_model=256, n_layers=4, n_heads=8),
+               "planner": dict(d_model=512, n_layers=12, n_heads=8, context_bars=128),
+               "dit": dict(d_model=384, n_layers=8, n_heads=8)},
+}
+
+
+def preset(name: str) -> ModelConfig:
+    """A fresh ModelConfig of the named size (see PRESETS)."""
+    if name not in PRESETS:
+        from robin_studio.errors import RobinError
+        raise RobinError(f"Unknown model size {name!r}.", f"Use one of: {', '.join(PRESETS)}.")
+    return ModelConfig.from_dict(PRESETS[name])

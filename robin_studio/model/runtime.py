@@ -30,6 +30,7 @@ from robin_studio.model.bar_grid import decode_bar, encode_bar, shift_to_c
 from robin_studio.model.config import ModelConfig
 from robin_studio.model.interface import GeneratedBar
 from robin_studio.model.manifest import verify
+from robin_studio.model.providers import choose_providers
 from robin_studio.paths import models_dir as default_models_dir
 from robin_studio.score.controls import BarControls
 from robin_studio.score.types import ROLES, Note, Role
@@ -47,8 +48,9 @@ def _session(path: Path, threads: int) -> ort.InferenceSession:
     opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    providers = choose_providers()       # a GPU only when it really works (model.providers)
     try:
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), opts, providers=providers)
     except Exception as err:  # ORT raises its own error types for unreadable graphs
         raise ModelFileError(f"The model file {path} could not be loaded ({err}).",
                              "Reinstall Robin Studio, or rebuild the weights with: robin-studio train") from err

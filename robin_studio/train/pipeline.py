@@ -4,6 +4,12 @@ evaluation -> ONNX export -> model card facts -> manifest. Reproducible from a s
 The wall-clock budget is split between the stages (about 30% VAE, 60% generator, the rest
 for data preparation, evaluation and export); each stage times its first steps and plans
 its learning-rate schedule for the steps that fit.
+
+The same function runs on one CPU (the shipped path), on a GPU with mixed precision, and in
+every process of a `torchrun` job (`train.distributed`): each rank prepares and samples only
+its shard of the training pieces, DDP averages the gradients, and rank 0 alone embeds the
+captions, writes checkpoints, exports ONNX and writes the manifest and the model card.
+With `resume`, each stage continues from its last saved state (`train.resume`).
 """
 
 from __future__ import annotations
@@ -19,8 +25,10 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from robin_studio.model.config import ModelConfig, tiny_config
+from robin_studio.model.config import ModelConfig, preset
 from robin_studio.train.data import GeneratorBatches, all_bars, attach_captions, prepare
+from robin_studio.train.distributed import Runtime
+from robin_studio.train.resume import StageState, clear
 
 
 @dataclass
@@ -41,10 +49,14 @@ class TrainSettings:
     max_train_examples: int | None = None
     max_new_captions: int = 2000   # captions to embed beyond the cache (~0.2 s each on a busy CPU)
     tiny: bool = False
+    model_size: str = "small"      # a preset of model.config.PRESETS ("tiny" with tiny=True)
+    resume: bool = False           # continue from OUT/train-state/ when an earlier run left one
 
 
-def _log_to(path: Path | None):
+def _log_to(path: Path | None, enabled: bool = True):
     def log(msg: str) -> None:
+        if not enabled:        # only rank 0 speaks in a multi-process run
+            return
         line = f"[{time.strftime('%H:%M:%S')}] {msg}"
         print(line, flush=True)
         if path is not None:
@@ -65,22 +77,28 @@ def _corpus_summary(corpus_dir: Path) -> dict:
 
 
 def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: TrainSettings,
-                 log_file: Path | str | None = None, cfg: ModelConfig | None = None) -> dict:
-    """Train everything and write the runtime files into `out_dir`. Returns the report."""
+                 log_file: Path | str | None = None, cfg: ModelConfig | None = None,
+                 rt: Runtime | None = None) -> dict:
+    """Train everything and write the runtime files into `out_dir`. Returns the report (on
+    every rank; only rank 0 writes files)."""
     from robin_studio.model.manifest import write_manifest
     from robin_studio.train.corpus.dataset import load_corpus
     from robin_studio.train.export_onnx import export_all
     from robin_studio.train.train_generator import train_generator
     from robin_studio.train.train_vae import encode_latents, train_vae
 
+    rt = rt or Runtime()
     t_start = time.monotonic()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    log = _log_to(Path(log_file) if log_file else None)
+    log = _log_to(Path(log_file) if log_file else None, enabled=rt.is_main)
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
     budget_s = settings.budget_minutes * 60.0
-    cfg = cfg or (tiny_config() if settings.tiny else ModelConfig())
+    cfg = cfg or preset("tiny" if settings.tiny else settings.model_size)
+    if not settings.resume:
+        clear(out)                   # a fresh run never picks up an older run's state
+    vae_state, gen_state = StageState(out, "bar_vae"), StageState(out, "generator")
 
     tmp = tmp_caps = None
     if corpus_dir is None and settings.tiny:
@@ -91,7 +109,8 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
         from robin_studio.train.corpus.dataset import default_corpus_dir
         corpus_dir = default_corpus_dir()
     corpus_dir = Path(corpus_dir)
-    log(f"corpus {corpus_dir}; budget {settings.budget_minutes:.1f} min; seed {settings.seed}")
+    log(f"corpus {corpus_dir}; budget {settings.budget_minutes:.1f} min; seed {settings.seed}; "
+        f"model {'tiny' if settings.tiny else settings.model_size}; {rt.describe()}")
 
     train_ex = [e for e in load_corpus(corpus_dir, "train") if e.n_bars > 0]
     valid_ex = [e for e in (load_corpus(corpus_dir, "valid") or load_corpus(corpus_dir, "test"))
@@ -106,23 +125,31 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
     # Caption embeddings are slow on a busy CPU: a child process computes them while the
     # bar VAE trains (the VAE does not need them).
     from robin_studio.train import captions as caps
-    if settings.tiny:
+    if settings.tiny and rt.is_main:
         tmp_caps = tempfile.TemporaryDirectory(prefix="robin-captions-")
         cap_cache = Path(tmp_caps.name) / "captions.npz"
     else:
         from robin_studio.paths import cache_dir
         cap_cache = cache_dir() / "train" / "caption-embeddings.npz"
-    known = caps.load_cache(cap_cache)
+    cap_cache = rt.broadcast(cap_cache)       # every rank reads the cache rank 0 fills
+    # Every rank chooses captions from the whole corpus as rank 0 does (same seed, same cache),
+    # then keeps its shard of the pieces.
+    known = rt.broadcast(sorted(caps.load_cache(cap_cache)))
     train_caps = caps.select(train_ex, settings.max_new_captions, set(known), settings.seed)
     valid_caps = caps.select(valid_ex, settings.max_new_captions // 10, set(known), settings.seed)
     texts = sorted({t for c in train_caps + valid_caps for t in c})
-    todo = [t for t in texts if t not in known]
-    cap_proc = caps.start_background(todo, cap_cache) if todo else None
+    todo = [t for t in texts if t not in set(known)]
+    cap_proc = caps.start_background(todo, cap_cache) if todo and rt.is_main else None
     log(f"captions: {len(texts)} kept, {len(todo)} to embed (in the background)")
+    all_train, every_train_ex = len(train_ex), train_ex
+    hours = sum(e.duration_s for e in train_ex) / 3600.0
+    train_ex, train_caps = rt.shard(train_ex), rt.shard(train_caps)
+    if rt.distributed:
+        log(f"data: {all_train} training examples sharded over {rt.world_size} processes "
+            f"({len(train_ex)} on rank 0)")
     train_p = prepare(train_ex)
     valid_p = prepare(valid_ex)
     train_bars, valid_bars = all_bars(train_p), all_bars(valid_p)
-    hours = sum(e.duration_s for e in train_ex) / 3600.0
     log(f"data: {len(train_p)} train pieces ({len(train_bars[0])} bars, {hours:.1f} h), "
         f"{len(valid_p)} held-out pieces ({len(valid_bars[0])} bars); "
         f"prepared in {time.monotonic() - t_start:.0f}s")
@@ -133,7 +160,7 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
     vae, vae_hist = train_vae(*train_bars, cfg.vae, budget_s=vae_budget,
                               max_steps=30 if settings.tiny else settings.vae_max_steps,
                               batch_size=settings.vae_batch, lr=settings.vae_lr, beta=settings.vae_beta,
-                              seed=settings.seed, log=log, valid=valid_bars)
+                              seed=settings.seed, log=log, valid=valid_bars, rt=rt, state=vae_state)
 
     # The decoding threshold that reconstructs held-out bars best (sampled latents are a little
     # less sharp than encoded ones, so a lower threshold can keep faint notes).
@@ -141,16 +168,23 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
     probs = reconstruct(vae, *valid_bars)
     by_threshold = {th: evaluate_vae(vae, *valid_bars, threshold=th, probs=probs)["onset_f1"]
                     for th in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
-    cfg.decode_threshold = max(by_threshold, key=lambda th: (round(by_threshold[th], 3), th))
+    cfg.decode_threshold = rt.broadcast(max(by_threshold, key=lambda th: (round(by_threshold[th], 3), th)))
     vae_hist["valid"] = evaluate_vae(vae, *valid_bars, threshold=cfg.decode_threshold, probs=probs)
     del probs
     vae_hist["f1_by_threshold"] = by_threshold
     log(f"vae: decoding threshold {cfg.decode_threshold} (held-out onset F1 by threshold {by_threshold})")
 
-    # Latents of every bar, normalised per dim with the training statistics.
+    # Latents of every bar, normalised per dim with the training statistics (summed over the
+    # shards when several processes train, so every rank normalises alike).
     z_train = encode_latents(vae, *train_bars)
-    mean = z_train.mean(0)
-    std = np.maximum(z_train.std(0), 1e-3)
+    if rt.distributed:
+        z64 = z_train.astype(np.float64)
+        n, s1, s2 = rt.sum_arrays(np.array([len(z64)], np.float64), z64.sum(0), (z64 ** 2).sum(0))
+        mean = (s1 / n[0]).astype(np.float32)
+        std = np.maximum(np.sqrt(np.maximum(s2 / n[0] - (s1 / n[0]) ** 2, 0.0)), 1e-3).astype(np.float32)
+    else:
+        mean = z_train.mean(0)
+        std = np.maximum(z_train.std(0), 1e-3)
     cfg.latent_mean = [float(x) for x in mean]
     cfg.latent_std = [float(x) for x in std]
 
@@ -164,7 +198,12 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
         return out_l
 
     t_wait = time.monotonic()
-    vectors = caps.wait(cap_proc, texts, cap_cache)
+    if rt.is_main:
+        vectors = caps.wait(cap_proc, texts, cap_cache)
+        rt.barrier()                 # the cache is complete: the other ranks may read it
+    else:
+        rt.barrier()
+        vectors = caps.load_cache(cap_cache)
     for piece, chosen in zip(train_p, train_caps):
         attach_captions(piece, chosen, vectors)
     for piece, chosen in zip(valid_p, valid_caps):
@@ -181,9 +220,11 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
     def checkpoint(model, step):
         # An early, complete set of runtime files, so the product has weights long before
         # the run ends (out/checkpoint/, with its own manifest).
+        if not rt.is_main:
+            return
         t = time.monotonic()
         ck = out / "checkpoint"
-        export_all(vae, model, cfg, ck)
+        export_all(_on_cpu(vae), _on_cpu(model), cfg, ck)
         write_manifest(ck)
         log(f"checkpoint at generator step {step} exported to {ck} ({time.monotonic() - t:.0f}s)")
 
@@ -191,9 +232,17 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
                                     max_steps=20 if settings.tiny else settings.gen_max_steps,
                                     batch_size=settings.gen_batch, lr=settings.gen_lr,
                                     seed=settings.seed, dit_bars=settings.dit_bars, log=log,
-                                    valid=valid_b)
+                                    valid=valid_b, rt=rt, state=gen_state)
 
-    # Export and check the exported model the way the engine runs it.
+    if not rt.is_main:
+        # Rank 0 exports, checks and writes the files; the others are done.
+        for t in (tmp, tmp_caps):
+            if t is not None:
+                t.cleanup()
+        return {"rank": rt.rank, "vae": vae_hist, "generator": gen_hist}
+
+    # Export and check the exported model the way the engine runs it (on the CPU, in float32).
+    vae, gen = vae.to("cpu"), gen.to("cpu")
     files = export_all(vae, gen, cfg, out)
     write_manifest(out)
     from robin_studio.train.sample_eval import sample_checks
@@ -219,15 +268,16 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
                  "train_bars": int(len(train_bars[0])), "train_hours": round(hours, 2),
                  "valid_pieces": len(valid_p), "valid_bars": int(len(valid_bars[0])),
                  "corpus_manifest": _corpus_summary(corpus_dir),
-                 "licences": sorted({e.licence for e in train_ex}),
-                 "noncommercial_examples": int(sum(e.noncommercial for e in train_ex))},
+                 "licences": sorted({e.licence for e in every_train_ex}),
+                 "noncommercial_examples": int(sum(e.noncommercial for e in every_train_ex))},
         "vae": {k: v for k, v in vae_hist.items() if k != "loss"},
         "generator": {k: v for k, v in gen_hist.items() if k != "loss"},
         "loss_curves": {"vae": vae_hist["loss"], "generator": gen_hist["loss"]},
         "sample_checks": checks,
         "files": [f.name for f in files],
         "machine": {"cpu_threads": settings.threads, "platform": platform.platform(),
-                    "torch": torch.__version__},
+                    "torch": torch.__version__, "device": rt.device.type,
+                    "processes": rt.world_size, "precision": rt.describe()},
         "wall_clock_s": round(time.monotonic() - t_start, 1),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -236,9 +286,19 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
     write_card(out)
     import shutil
     shutil.rmtree(out / "checkpoint", ignore_errors=True)   # superseded by the final files
+    clear(out)                                               # the resumable state too
     write_manifest(out)
     log(f"done in {report['wall_clock_s']:.0f}s; files in {out}")
     for t in (tmp, tmp_caps):
         if t is not None:
             t.cleanup()
     return report
+
+
+def _on_cpu(module: torch.nn.Module) -> torch.nn.Module:
+    """The module itself on a CPU run; a CPU copy of it when it trains on a GPU (ONNX export
+    traces on the CPU, and training goes on with the original)."""
+    if next(module.parameters()).device.type == "cpu":
+        return module
+    import copy
+    return copy.deepcopy(module).to("cpu")

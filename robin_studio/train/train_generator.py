@@ -19,7 +19,9 @@ from robin_studio.model.config import ModelConfig
 from robin_studio.model.loc_dit import LocDiT
 from robin_studio.model.planner import Planner
 from robin_studio.train.data import GeneratorBatches
-from robin_studio.train.train_vae import lr_at
+from robin_studio.train.distributed import Runtime
+from robin_studio.train.resume import StageState
+from robin_studio.train.train_vae import STATE_EVERY_S, lr_at
 
 CONTEXT_NOISE = 0.1
 RIGHT_CONTEXT_P = 0.5
@@ -35,6 +37,12 @@ class Generator(torch.nn.Module):
         self.planner = Planner(cfg.planner, v.latent_dim)
         self.dit = LocDiT(cfg.dit, v.n_patches, v.patch_dim, cfg.planner.d_model)
 
+    def forward(self, batch: dict[str, torch.Tensor], gen: torch.Generator | None = None,
+                dit_bars: int | None = None) -> torch.Tensor:
+        # The loss is the forward pass, so DistributedDataParallel (which hooks `forward`)
+        # averages its gradients across processes.
+        return self.loss(batch, gen, dit_bars)
+
     def loss(self, batch: dict[str, torch.Tensor], gen: torch.Generator | None = None,
              dit_bars: int | None = None) -> torch.Tensor:
         """Flow-matching loss; `dit_bars` caps how many of the batch's bars the DiT sees (a
@@ -43,30 +51,34 @@ class Generator(torch.nn.Module):
         prev, bars, intent = batch["prev"], batch["bars"], batch["intent"]
         target, nxt, valid = batch["target"], batch["next"], batch["valid"]
         b, w, dz = target.shape
+        dev = target.device       # noise is drawn where the batch lives (CPU, or the GPU)
         noisy_prev = prev.clone()
-        noisy_prev[..., :dz] += CONTEXT_NOISE * torch.randn(prev[..., :dz].shape, generator=gen) \
+        noisy_prev[..., :dz] += CONTEXT_NOISE * torch.randn(prev[..., :dz].shape, generator=gen, device=dev) \
             * (1 - prev[..., dz:])
         h = self.planner(noisy_prev, bars, intent)                       # (b, w, d)
         keep = torch.nonzero(valid.reshape(-1) > 0).squeeze(1)
         if dit_bars is not None and keep.numel() > dit_bars:
-            keep = keep[torch.randperm(keep.numel(), generator=gen)[:dit_bars]]
+            keep = keep[torch.randperm(keep.numel(), generator=gen, device=dev)[:dit_bars]]
         h = h.reshape(b * w, -1)[keep]
         x1 = target.reshape(b * w, v.n_patches, v.patch_dim)[keep]
         left = noisy_prev.reshape(b * w, dz + 1)[keep]
         right = nxt.reshape(b * w, dz + 1)[keep]
         n = x1.shape[0]
-        right_on = right[:, dz:] * (torch.rand(n, 1, generator=gen) < RIGHT_CONTEXT_P).float()
+        right_on = right[:, dz:] * (torch.rand(n, 1, generator=gen, device=dev) < RIGHT_CONTEXT_P).float()
         left_on = 1.0 - left[:, dz:]
-        t = torch.rand(n, generator=gen)
-        x0 = torch.randn(x1.shape, generator=gen)
+        t = torch.rand(n, generator=gen, device=dev)
+        x0 = torch.randn(x1.shape, generator=gen, device=dev)
         xt = (1 - t)[:, None, None] * x0 + t[:, None, None] * x1
         pred = self.dit(xt, t, h, left[:, :dz].reshape_as(x1), left_on,
                         right[:, :dz].reshape_as(x1), right_on)
         return ((pred - (x1 - x0)) ** 2).mean()
 
 
-def _torch_batch(batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-    return {k: torch.from_numpy(v) for k, v in batch.items()}
+def _torch_batch(batch: dict[str, np.ndarray], device: torch.device | None = None) -> dict[str, torch.Tensor]:
+    out = {k: torch.from_numpy(v) for k, v in batch.items()}
+    if device is not None and device.type != "cpu":
+        out = {k: v.to(device, non_blocking=True) for k, v in out.items()}
+    return out
 
 
 @torch.no_grad()
@@ -74,9 +86,10 @@ def evaluate_generator(model: Generator, batches: GeneratorBatches, n_batches: i
                        batch_size: int = 16, seed: int = 1234) -> dict[str, float]:
     """Held-out flow-matching loss (fixed noise and windows, so runs compare)."""
     model.eval()
-    gen = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device).manual_seed(seed)
     batches.rng = np.random.default_rng(seed)
-    losses = [float(model.loss(_torch_batch(batches.batch(batch_size)), gen)) for _ in range(n_batches)]
+    losses = [float(model.loss(_torch_batch(batches.batch(batch_size), device), gen)) for _ in range(n_batches)]
     return {"flow_loss": float(np.mean(losses))}
 
 
@@ -85,44 +98,74 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
                     log: Callable[[str], None] = print,
                     valid: GeneratorBatches | None = None,
                     checkpoint: Callable[[Generator, int], None] | None = None,
-                    checkpoint_at: float = 0.3) -> tuple[Generator, dict]:
+                    checkpoint_at: float = 0.3,
+                    rt: Runtime | None = None, state: StageState | None = None) -> tuple[Generator, dict]:
     """Train until `max_steps` or `budget_s`. `checkpoint(model, step)` is called once, at
-    `checkpoint_at` of the planned steps (the pipeline exports an early model there)."""
+    `checkpoint_at` of the planned steps (the pipeline exports an early model there).
+    With several processes (`rt`), `train` holds this rank's shard of the pieces and
+    `batch_size` is per process; `state` saves the run every few minutes and resumes it."""
+    rt = rt or Runtime()
     torch.manual_seed(seed)
     model = Generator(cfg)
+    net = rt.wrap(model)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98), fused=True)
+    scaler = rt.grad_scaler()
     t0 = time.monotonic()
     history: dict = {"loss": []}
     planned = max_steps
     step = 0
     ema = None
+    resumed = state.load() if state is not None else None
+    if resumed is not None:
+        model.load_state_dict(resumed["model"])
+        opt.load_state_dict(resumed["optimizer"])
+        step, planned, history, ema = resumed["step"], resumed["planned"], resumed["history"], resumed["ema"]
+        train.rng.bit_generator.state = resumed["rng"][rt.rank % len(resumed["rng"])]
+        torch.set_rng_state(resumed["torch_rng"])
+        log(f"generator: resumed at step {step}/{planned}")
+    last_save = time.monotonic()
     while step < planned:
         model.train()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, planned, lr, warmup=min(200, planned // 10 + 1))
-        loss = model.loss(_torch_batch(train.batch(batch_size)), dit_bars=dit_bars)
+        with rt.autocast():
+            loss = net(_torch_batch(train.batch(batch_size), rt.device), dit_bars=dit_bars)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            scaler.step(opt)
+            scaler.update()
+        else:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
         step += 1
         value = float(loss.detach())
         ema = value if ema is None else 0.98 * ema + 0.02 * value
         elapsed = time.monotonic() - t0
-        if step == 10:
-            planned = min(max_steps, max(step + 1, int(budget_s / (elapsed / step))))
+        if step == 10 and resumed is None:
+            planned = rt.agree_min(min(max_steps, max(step + 1, int(budget_s / (elapsed / step)))))
             log(f"generator: {elapsed / step * 1000:.0f} ms/step, planning {planned} steps")
-        if step % 50 == 0 or step == planned:
+        if step % 50 == 0 or step == planned or step == 1:
             history["loss"].append((step, ema))
             log(f"generator step {step}/{planned} loss {value:.4f} (avg {ema:.4f}) ({elapsed:.0f}s)")
         if checkpoint is not None and step == max(11, int(planned * checkpoint_at)):
             model.eval()
             checkpoint(model, step)
-        if elapsed > budget_s * 1.05:
+        if state is not None and rt.agree_any(time.monotonic() - last_save > STATE_EVERY_S):
+            state.save(rt, step=step, planned=planned, history=history, ema=ema,
+                       model=model.state_dict(), optimizer=opt.state_dict(), rng=train.rng.bit_generator.state)
+            last_save = time.monotonic()
+        if rt.agree_any(elapsed > budget_s * 1.05):
             log("generator: time budget reached")
             break
     history["steps"] = step
     history["seconds"] = time.monotonic() - t0
+    if state is not None:        # the finished stage: a resumed run goes straight past it
+        state.save(rt, step=step, planned=step, history=history, ema=ema,
+                   model=model.state_dict(), optimizer=opt.state_dict(), rng=train.rng.bit_generator.state)
     if valid is not None:
         history["valid"] = evaluate_generator(model, valid)
         history["train_eval"] = evaluate_generator(model, train)
