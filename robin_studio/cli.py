@@ -24,6 +24,7 @@ EXIT_TERMINATED = 143
 COMMANDS: dict[str, tuple[str, str]] = {
     "gui": ("gui", "open the desktop app (the default)"),
     "score": ("score", "score a video and write an MP4 (and WAV, stems, MIDI)"),
+    "batch": ("batch", "score many videos (a CSV or a folder), locally or on a Ray cluster"),
     "analyze": ("analyze", "analyse a video: shots, cuts, sections, tempo map"),
     "render": ("render", "render a MIDI file with the app's sound and mastering"),
     "corpus": ("corpus", "build, extend and inspect the training corpus"),

@@ -30,7 +30,7 @@ def render(report: dict) -> str:
         "",
         f"Model version {report['version']}, trained {report['finished']} with `robin-studio train` "
         f"(seed {report['seed']}) in {report['wall_clock_s'] / 60:.1f} minutes of wall-clock time on "
-        f"a shared 2-core CPU ({report['machine']['cpu_threads']} torch thread(s), torch "
+        f"{_where(report['machine'])} ({report['machine']['cpu_threads']} torch thread(s), torch "
         f"{report['machine']['torch']}).",
         "",
         "## What it is",
@@ -184,3 +184,11 @@ def write_card(models_dir: Path | str) -> Path:
 
 if __name__ == "__main__":
     print(write_card(sys.argv[1] if len(sys.argv) > 1 else "models"))
+
+
+def _where(machine: dict) -> str:
+    """Where the run trained: the shipped path is one process on a shared 2-core CPU."""
+    procs, device = machine.get("processes", 1), machine.get("device", "cpu")
+    if procs == 1 and device == "cpu":
+        return "a shared 2-core CPU"
+    return f"{procs} data-parallel process{'es' if procs > 1 else ''} ({machine.get('precision', device)})"
