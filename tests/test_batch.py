@@ -100,10 +100,10 @@ def test_a_csv_on_a_local_ray_cluster(clips, tmp_path):
     ray_bin = shutil.which("ray", path=str(Path(sys.executable).parent))
     assert ray_bin, "ray is in the test extra"
     jobs = tmp_path / "jobs.csv"
-    jobs.write_text("video,prompt,seed,outputs,name\n"
-                    f"{clips / 'bunny.mp4'},upbeat pop 120 bpm,3,mp4;wav,bunny-pop\n"
-                    f"{clips / 'corrupt.mp4'},,,,\n"
-                    f"{clips / 'counter.mp4'},,7,midi,\n", encoding="utf-8")
+    jobs.write_text("video,prompt,seed,outputs,name,hits\n"
+                    f"{clips / 'bunny.mp4'},upbeat pop 120 bpm,3,mp4;wav,bunny-pop,2.5;4.0:soft\n"
+                    f"{clips / 'corrupt.mp4'},,,,,\n"
+                    f"{clips / 'counter.mp4'},,7,midi,,\n", encoding="utf-8")
     port = _free_port()
     env = dict(os.environ, RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=os.urandom(16).hex(),
                RAY_USAGE_STATS_ENABLED="0",
@@ -120,6 +120,7 @@ def test_a_csv_on_a_local_ray_cluster(clips, tmp_path):
         assert "on Ray" in proc.stderr
         rows = _report(out)
         assert rows["bunny-pop"]["status"] == "ok" and rows["bunny-pop"]["seed"] == "3"
+        assert rows["bunny-pop"]["hit_points"] == "2" and int(rows["bunny-pop"]["hits_heard"]) >= 1
         assert (out / "bunny-pop.mp4").exists() and (out / "bunny-pop.wav").exists()
         assert rows["counter"]["status"] == "ok" and rows["counter"]["prompt"] == "warm strings"
         assert (out / "counter.mid").exists() and not (out / "counter.mp4").exists()
@@ -160,7 +161,7 @@ def test_jobs_from_a_csv(tmp_path):
     assert jobs[0].video == str((tmp_path / "clips" / "a.mp4").resolve())
     assert (jobs[0].prompt, jobs[0].seed, jobs[0].outputs) == ("default", 9, ("mp4",))
     assert (jobs[1].prompt, jobs[1].seed, jobs[1].tempo_bpm) == ("jazz trio", 4, 96.0)
-    assert jobs[1].hits == (B.HitPoint(12.4, "strong"), B.HitPoint(31.2, "soft"))
+    assert jobs[1].hits == (B.HitPoint(12.4, True), B.HitPoint(31.2, False))
     assert jobs[1].outputs == ("wav", "stems")
     assert jobs[1].paths(tmp_path)["stems"].name == "a-2_stems"
     assert jobs[2].video == "/abs/b.mov" and jobs[2].outputs == ("midi",)
@@ -174,7 +175,7 @@ def test_jobs_from_a_csv(tmp_path):
     ("video,seed\nx.mp4,many\n", "Row 2: the seed 'many' is not a number"),
     ("video,tempo\nx.mp4,1e9\n", "out of range"),
     ("video,tempo\nx.mp4,nan\n", "out of range"),
-    ("video,hits\nx.mp4,soon\n", "is not a time"),
+    ("video,hits\nx.mp4,soon\n", "not a time"),
     ("video,outputs\nx.mp4,gif\n", "Unknown output kind gif"),
     ("video\n\n,\n", "names no video"),
 ])

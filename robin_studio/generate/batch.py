@@ -10,7 +10,8 @@ through the same front door as `robin-studio score` (`Scorer.analyze` -> `genera
   "ok" for the same settings and whose files are all there, and redoes the rest;
 - the report (`OUTDIR/batch-report.csv` and `.json`) lists per video: status, seconds spent
   analysing, composing and exporting, the music's length, how many cuts landed on a beat,
-  the loudness of the music, the files written, and the error if any.
+  how many hit points landed on a beat and were heard, the loudness of the music, the files
+  written, and the error if any.
 
 Where the jobs run is the caller's choice (`run_batch(..., runner=)`): in this process, on a
 local process pool (the default of the command), or on a Ray cluster
@@ -42,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from robin_studio.errors import RobinError
+from robin_studio.timing.hits import HitPoint, parse_hit
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts")
 OUTPUT_KINDS = ("mp4", "wav", "stems", "midi")
@@ -50,14 +52,8 @@ REPORT_NAME = "batch-report"
 COLUMNS = ("video", "prompt", "seed", "tempo", "hits", "outputs", "name")
 REPORT_FIELDS = ("name", "video", "status", "error", "prompt", "seed", "tempo_bpm", "duration_s",
                  "analyse_s", "compose_s", "export_s", "total_s", "cuts", "cuts_on_beat",
-                 "cut_landing", "hit_points", "loudness_lufs", "outputs", "worker")
+                 "cut_landing", "hit_points", "hits_on_beat", "hits_heard", "loudness_lufs", "outputs", "worker")
 _SUFFIX = {"mp4": ".mp4", "wav": ".wav", "midi": ".mid"}
-
-
-@dataclass(frozen=True)
-class HitPoint:
-    time_s: float
-    strength: str = "strong"      # "strong": downbeat + accent with a cymbal; "soft": an accent
 
 
 @dataclass(frozen=True)
@@ -105,6 +101,8 @@ class JobResult:
     cuts: int | None = None
     cuts_on_beat: int | None = None
     hit_points: int = 0
+    hits_on_beat: int | None = None
+    hits_heard: int | None = None
     loudness_lufs: float | None = None
     outputs: list[str] = field(default_factory=list)
     worker: str = ""
@@ -124,21 +122,10 @@ class JobResult:
 
 # -- reading jobs ------------------------------------------------------------------------
 
-_TIME_RE = re.compile(r"^\s*(?:(?P<m>\d+):)?(?P<s>\d+(?:\.\d+)?)\s*(?::(?P<k>strong|soft))?\s*$", re.I)
-
-
 def parse_hits(text: str) -> tuple[HitPoint, ...]:
-    """"12.4;0:31.20:strong;45:soft" -> hit points (strong unless said soft)."""
-    hits = []
-    for part in re.split(r"[;,]", text or ""):
-        if not part.strip():
-            continue
-        m = _TIME_RE.match(part)
-        if not m:
-            raise RobinError(f"The hit point {part.strip()!r} is not a time.",
-                             "Write hit points as seconds or m:ss.s, e.g. 12.4;0:31.2:strong;45:soft.")
-        t = float(m["s"]) + 60.0 * float(m["m"] or 0)
-        hits.append(HitPoint(t, (m["k"] or "strong").lower()))
+    """"12.4;0:31.20:strong;45:soft" -> hit points (strong unless said soft), as `--hit` reads
+    each one (`timing.hits.parse_hit`)."""
+    hits = [parse_hit(part) for part in re.split(r";", text or "") if part.strip()]
     return tuple(sorted(hits, key=lambda h: h.time_s))
 
 
@@ -243,13 +230,7 @@ def _scorer():
 def _settings(job: Job):
     from robin_studio.generate.engine import GenerationSettings
 
-    settings = GenerationSettings(tempo_bpm=job.tempo_bpm)
-    if job.hits:
-        if not hasattr(settings, "hit_points"):
-            raise RobinError("This version of Robin Studio cannot place hit points.",
-                             "Leave the hits column empty.")
-        settings.hit_points = [(h.time_s, h.strength) for h in job.hits]
-    return settings
+    return GenerationSettings(tempo_bpm=job.tempo_bpm, hit_points=tuple(job.hits))
 
 
 def run_job(job: Job, out_dir: Path | str) -> JobResult:
@@ -273,6 +254,8 @@ def run_job(job: Job, out_dir: Path | str) -> JobResult:
         res.compose_s = round(t2 - t1, 3)
         res.duration_s = round(float(piece.duration_s), 3)
         res.cuts, res.cuts_on_beat = _cut_landing(piece)
+        if job.hits:
+            res.hits_on_beat, res.hits_heard = _hit_landing(piece)
         res.loudness_lufs = _loudness(piece)
         for kind, path in job.paths(out_dir).items():
             scorer.export(piece, path, video_path=job.video, kind=kind, overwrite=True)
@@ -289,12 +272,22 @@ def run_job(job: Job, out_dir: Path | str) -> JobResult:
 
 
 def _cut_landing(piece) -> tuple[int, int]:
-    from robin_studio.timing.grid import landing_tolerance_s
+    """(cuts, cuts within the landing tolerance of a beat): the video's cuts only (hit
+    points are reported on their own)."""
+    from robin_studio.timing.grid import align_cuts, landing_tolerance_s
 
     fps = getattr(piece.analysis, "fps", None)
     tol = landing_tolerance_s(1.0 / fps if fps else None) + 1e-9
-    residuals = list(piece.tempo_solution.residuals_s)
-    return len(residuals), sum(abs(r) <= tol for r in residuals)
+    cuts = [t.time_s for t in piece.analysis.transitions]
+    return len(cuts), sum(a.on_beat for a in align_cuts(piece.tempo_map, cuts, tol))
+
+
+def _hit_landing(piece) -> tuple[int, int]:
+    """(hit points on a beat within 10 ms, hit points heard in the render within 100 ms)."""
+    from robin_studio.generate.hitpoints import hit_report
+
+    lands = hit_report(piece)
+    return sum(h.on_beat for h in lands), sum(h.heard_s is not None for h in lands)
 
 
 def _loudness(piece) -> float | None:
