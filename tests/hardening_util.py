@@ -70,3 +70,24 @@ def corrupt_packets(src: Path, dst: Path, first: int, last: int, seed: int = 0) 
             out.mux(packet)
             k += 1
     return dst
+
+
+def latin1_tagged_clip(path: Path, frames: int = 20) -> Path:
+    """An MP4 whose title, comment and stream name are Latin-1 bytes ("Caf\\xe9 \\xe9t\\xe9"),
+    as old tools write them; FFmpeg hands them on as they are, PyAV expects UTF-8."""
+    placeholder = b"CafQ QtQ"           # as long as the Latin-1 text, so offsets stay right
+    with av.open(str(path), "w") as out:
+        out.metadata["title"] = placeholder.decode()
+        out.metadata["comment"] = placeholder.decode()
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
+        stream.metadata["title"] = placeholder.decode()
+        for rgb in _moving((64, 36), frames):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    data = path.read_bytes()
+    assert data.count(placeholder) >= 2
+    path.write_bytes(data.replace(placeholder, "Café été".encode("latin-1")))
+    return path

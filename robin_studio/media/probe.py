@@ -95,7 +95,12 @@ def open_container(path: str | os.PathLike) -> av.container.InputContainer:
         raise MediaError(f"'{name}' is empty (0 bytes): it holds no video.",
                          "The copy or download probably failed; copy the clip again.")
     try:
-        return av.open(str(p), mode="r")
+        try:
+            return av.open(str(p), mode="r")
+        except UnicodeDecodeError:
+            # Tags (title, comment...) written by old tools in Latin-1, not UTF-8: "Caf\xe9".
+            # Latin-1 decodes any byte, and is what such tags almost always are.
+            return av.open(str(p), mode="r", metadata_encoding="latin-1")
     except av.error.EOFError:
         raise MediaError(f"'{name}' is a zero-length clip: the file ends before any picture.",
                          "The recording or copy did not finish; export or copy the clip again.") from None
