@@ -41,3 +41,8 @@ class CancelledError(RobinError):
 
     def __init__(self, message: str = "Cancelled.", hint: str = "") -> None:
         super().__init__(message, hint)
+
+
+class InputError(RobinError):
+    """An option, prompt value or input file is outside what makes sense (a tempo of 0 or
+    1e9 bpm, a gain of NaN dB, a FIFO where a file belongs, a MIDI file asking for 100 GiB)."""

@@ -91,3 +91,44 @@ def latin1_tagged_clip(path: Path, frames: int = 20) -> Path:
     assert data.count(placeholder) >= 2
     path.write_bytes(data.replace(placeholder, "Café été".encode("latin-1")))
     return path
+
+
+def small_midi(path: Path, seconds: float = 2.0) -> Path:
+    """A short two-part General MIDI file (piano chords and a bass line) written with mido."""
+    import mido
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    beats = max(1, int(seconds * 2))          # 120 bpm
+    for channel, program, pitches in ((0, 0, (60, 64, 67)), (1, 33, (36,))):
+        track = mido.MidiTrack()
+        track.append(mido.Message("program_change", channel=channel, program=program, time=0))
+        for _ in range(beats):
+            for i, p in enumerate(pitches):
+                track.append(mido.Message("note_on", channel=channel, note=p, velocity=80, time=0))
+            for i, p in enumerate(pitches):
+                track.append(mido.Message("note_off", channel=channel, note=p, velocity=0,
+                                          time=480 if i == 0 else 0))
+        mid.tracks.append(track)
+    mid.save(str(path))
+    return path
+
+
+def _vlq(n: int) -> bytes:
+    out = [n & 0x7F]
+    n >>= 7
+    while n:
+        out.append(0x80 | (n & 0x7F))
+        n >>= 7
+    return bytes(reversed(out))
+
+
+def raw_midi(path: Path, events: bytes, tpb: int = 480) -> Path:
+    """A type-0 Standard MIDI File holding `events` (delta-time + message bytes) as its track."""
+    track = events + b"\x00\xff\x2f\x00"
+    path.write_bytes(b"MThd" + (6).to_bytes(4, "big") + (0).to_bytes(2, "big") + (1).to_bytes(2, "big")
+                     + tpb.to_bytes(2, "big") + b"MTrk" + len(track).to_bytes(4, "big") + track)
+    return path
+
+
+def vlq(n: int) -> bytes:
+    return _vlq(n)

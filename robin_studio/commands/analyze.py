@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -125,8 +126,21 @@ def report_lines(analysis, solution) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from robin_studio.analysis.analyze import analyze_video
+    from robin_studio.errors import InputError
+    from robin_studio.limits import check_input_file, check_number
     from robin_studio.media.probe import probe
+    from robin_studio.outputs import check_output
 
+    check_input_file(args.video, "video")       # a FIFO would block the decoder
+    check_number("tempo", args.tempo)
+    low, high = args.bpm_range
+    check_number("tempo", low, "--bpm-range")
+    check_number("tempo", high, "--bpm-range")
+    if not low < high:
+        raise InputError(f"--bpm-range {low:g} {high:g}: the first number must be the lower one.",
+                         "Give the range as LOW HIGH, e.g. --bpm-range 70 140.")
+    if args.json and args.json != "-":           # say so now, not after the analysis
+        check_output(args.json, inputs=(args.video,), overwrite=True)
     info = probe(args.video)
     bar = _ProgressBar(not args.quiet and sys.stderr.isatty() and info.duration_s >= _PROGRESS_FROM_S)
     try:
@@ -149,9 +163,13 @@ def run(args: argparse.Namespace) -> int:
         if args.json == "-":
             print(text)
         else:
-            try:
-                Path(args.json).write_text(text + "\n", encoding="utf-8")
+            target = Path(args.json)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            try:   # whole or not at all: a full disk must not leave half a JSON file
+                tmp.write_text(text + "\n", encoding="utf-8")
+                os.replace(tmp, target)
             except OSError as err:
+                tmp.unlink(missing_ok=True)
                 raise ExportError(f"Could not write {args.json} ({err.strerror}).",
                                   "Choose a folder you can write to.") from None
             print(f"\nWrote {args.json}")

@@ -29,6 +29,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from robin_studio.limits import check_input_file, check_number
+    from robin_studio.outputs import check_output, remove_stale_partials
+    from robin_studio.score.types import ROLES
+
+    out = args.output or args.midi.with_suffix(".wav")
+    # Everything a user can get wrong is refused before any rendering (and the MIDI file, the
+    # SoundFont, a device or a FIFO are never written over).
+    check_number("lufs", args.lufs)
+    check_input_file(args.midi, "MIDI file")
+    if args.soundfont is not None:
+        check_input_file(args.soundfont, "SoundFont")
+    inputs = (args.midi, args.soundfont)
+    remove_stale_partials(out.absolute().parent)
+    out = check_output(out, inputs=inputs, overwrite=args.overwrite)
+    if args.stems:
+        check_output(args.stems, inputs=inputs, overwrite=True, folder_ok=True)
+        if args.stems.is_dir():
+            for role in ROLES:
+                check_output(args.stems / f"{role.value}.wav", inputs=inputs, overwrite=args.overwrite)
+
     from robin_studio.media.export import write_stems, write_wav
     from robin_studio.render.master import loudness_lufs, master, mix_stems, true_peak_db
     from robin_studio.render.palettes import apply_palette, palette_for
@@ -41,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as err:
             print(f"robin-studio render: {err}", file=sys.stderr)
             return 2
-    out = args.output or args.midi.with_suffix(".wav")
     score = read_midi(args.midi)
     for w in score.meta.get("warnings", []):
         print(f"note: {w}", file=sys.stderr)

@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 
 from robin_studio.errors import RobinError
+from robin_studio.limits import check_input_file, check_number, prompt_note
+from robin_studio.outputs import check_output, remove_stale_partials
+from robin_studio.score.types import ROLES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -89,14 +92,24 @@ def run(args: argparse.Namespace) -> int:
                          "Name the scored video like: -o scored.mp4 (add --wav/--stems/--midi for the rest).")
     if not video.exists():
         raise RobinError(f"There is no file {video}.", "Check the path of the video to score.")
-    if not out.absolute().parent.is_dir():   # say so now, not after the music is made
-        raise RobinError(f"The folder {out.absolute().parent} does not exist.",
-                         "Choose an existing folder for -o, or create it first.")
-    if not args.overwrite:
-        for kind, path in _outputs(out, args).items():
-            if kind != "stems" and path.exists():
-                raise RobinError(f"{path} already exists.",
-                                 "Choose another name with -o, or add --overwrite to replace it.")
+    check_input_file(video, "video")           # a FIFO or device would block the decoder
+    check_number("tempo", args.tempo)
+    check_number("music_gain_db", args.music_gain_db)
+    check_number("original_gain_db", args.keep_original_audio, "--keep-original-audio")
+    check_number("seed", args.seed)
+    # Every destination now, not after minutes of analysis and music (and never the input).
+    remove_stale_partials(out.absolute().parent)
+    for kind, path in _outputs(out, args).items():
+        if kind == "stems":
+            check_output(path, inputs=(video,), overwrite=True, folder_ok=True)
+            if path.is_dir():
+                for role in ROLES:
+                    check_output(path / f"{role.value}.wav", inputs=(video,), overwrite=args.overwrite)
+        else:
+            check_output(path, inputs=(video,), overwrite=args.overwrite)
+    note = prompt_note(args.prompt)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     generator = None
     if args.baseline:
         from robin_studio.generate.baseline import NaiveLoopGenerator

@@ -68,6 +68,7 @@ from robin_studio.generate.takes import Take, TakeHistory
 from robin_studio.intent.parse import parse_prompt
 from robin_studio.intent.styles import STYLE_TEMPO_RANGE_BPM
 from robin_studio.intent.types import Intent
+from robin_studio.limits import check_number
 from robin_studio.model.interface import BarGenerator, GeneratedBar
 from robin_studio.score.controls import BarControls
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
@@ -579,6 +580,7 @@ class GenerationJob:
         if not dur > 0:
             raise RobinError("The clip has no length, so there is nothing to score.",
                              "Open a video that plays for at least a second.")
+        check_number("tempo", settings.tempo_bpm, "the tempo")   # 0, NaN or 1e9 bpm: refused
         generator = self.scorer.generator
         self._report(0.0, "reading the prompt")
         intent = parse_prompt(self.prompt)

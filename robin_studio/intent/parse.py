@@ -20,6 +20,7 @@ from robin_studio.intent.instruments import (INSTRUMENT_WORDS, INSTRUMENTS, ROLE
                                              ROLE_WORDS)
 from robin_studio.intent.styles import MOODS, STYLE_SYNONYMS, WEAK_STYLE_WORDS
 from robin_studio.intent.types import Intent, TimedWish
+from robin_studio.limits import bounded_prompt
 from robin_studio.score.types import Role
 
 # -- vocabularies ------------------------------------------------------------------------
@@ -446,7 +447,8 @@ def parse_prompt(text: str, *, embed: bool = True) -> Intent:
     """
     prompt = text if isinstance(text, str) else str(text or "")
     intent = Intent(prompt=prompt)
-    norm = _norm(prompt)
+    read = bounded_prompt(prompt)   # only the first 1000 characters: the encoder is slow on more
+    norm = _norm(read)
     if norm:
         norm = _parse_hit_points(norm, intent)
         _parse_tempo(norm, intent)
@@ -457,7 +459,7 @@ def parse_prompt(text: str, *, embed: bool = True) -> Intent:
         _parse_dynamics(rest, intent)
     if embed and norm:
         from robin_studio.intent.text_encoder import embed_text
-        intent.text_embedding = embed_text(prompt)
+        intent.text_embedding = embed_text(read)
     return intent
 
 

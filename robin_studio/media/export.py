@@ -30,6 +30,7 @@ from typing import Callable, Iterator, Mapping
 import av
 import numpy as np
 
+from robin_studio import outputs
 from robin_studio.errors import CancelledError, ExportError, MediaError, RobinError
 
 EXPORT_SAMPLE_RATE = 48000
@@ -87,8 +88,10 @@ def _os_error(err: OSError, target: Path) -> ExportError:
                        "Check that the disk is connected and has room, then try again.")
 
 
-def _check_destination(out_path: str | os.PathLike, overwrite: bool) -> Path:
+def _check_destination(out_path: str | os.PathLike, overwrite: bool,
+                       inputs: tuple = ()) -> Path:
     target = Path(out_path).expanduser()
+    outputs.check_name(target)   # before exists(), which raises on a 300-character name
     if not target.name or target.name in (".", ".."):
         raise ExportError(f"{out_path!s} is not a file name.", "Give the export a file name.")
     target = target.absolute()
@@ -101,14 +104,16 @@ def _check_destination(out_path: str | os.PathLike, overwrite: bool) -> Path:
         raise ExportError(f"{target.name} already exists in {folder}.",
                           f"Choose another name (for example '{unique_path(target).name}'), "
                           "or allow replacing the existing file.")
-    return target
+    # Never over an input (also through a hard link or symlink), a device, a FIFO; folder writable.
+    return outputs.check_output(target, inputs=inputs, overwrite=True)
 
 
 @contextlib.contextmanager
 def _atomic_target(target: Path, overwrite: bool) -> Iterator[Path]:
     """Yield a hidden temporary path beside `target`; rename it into place on success,
     delete it on any failure or cancel. OS errors become ExportError."""
-    tmp = target.with_name(f".{target.stem}.{uuid.uuid4().hex[:8]}.partial{target.suffix}")
+    outputs.remove_stale_partials(target.parent)   # left by an export that was killed
+    tmp = outputs.partial_name(target, uuid.uuid4().hex[:8])
     try:
         try:
             # Fail early and clearly if the folder cannot take a file at all.
@@ -373,7 +378,7 @@ def export_mp4(video_path: str | os.PathLike, music: np.ndarray, sample_rate: in
     duck: the music dips under loud passages of the original sound.
     progress(fraction 0..1) is called as the export proceeds; cancel() returning True
     stops it (CancelledError; nothing is left behind). Returns the written path."""
-    target = _check_destination(out_path, overwrite)
+    target = _check_destination(out_path, overwrite, inputs=(video_path,))
     first_pts, end_pts, tb = _video_span(video_path)
     start_s = float(first_pts * tb)
     duration_s = float((end_pts - first_pts) * tb)

@@ -25,15 +25,17 @@ from __future__ import annotations
 
 import json
 import math
+from struct import error as struct_error
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import mido
 
+from robin_studio import schema as sc
 from robin_studio.errors import MediaError
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
-from robin_studio.score.theory import estimate_key
+from robin_studio.score.theory import SCALES, estimate_key
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
 
 TICKS_PER_BEAT = 960
@@ -41,6 +43,32 @@ DRUM_CHANNEL = 9
 RAMP_STEP_TICKS = 120          # 1/8 beat: keeps a stepped ramp well within 1 ms of the curve
 _SCORE_TAG = "robin-studio:score "
 _TRACK_TAG = "robin-studio:track "
+
+# What a MIDI file may ask of us (a 37-byte file can otherwise ask for 100 GiB of audio, a
+# 2-hour one for 8.5 GB of memory). Plain numbers: widen them if a real file needs it.
+MAX_MIDI_BYTES = 4 * 2**20     # mido parses ~100k events a second; real files are < 1 MB
+MAX_MIDI_SECONDS = 20 * 60.0   # twice the longest video we score
+MAX_MIDI_NOTES = 100_000       # 80 notes a second for 20 minutes
+MAX_TEMPO_EVENTS = 10_000
+MAX_MIDI_TRACKS = 256
+
+# The score header and track info we embed in text events: checked before use, since a
+# file that claims to be ours may not be.
+_SEGMENT = sc.Tuple((sc.Num(0, 1e6), sc.Num(0, 1e6), sc.Num(20, 400), sc.Num(20, 400)))
+_HEADER_SCHEMA = sc.Obj({
+    "tempo_map": sc.Obj({"beats_per_bar": sc.Int(1, 32), "offset_s": sc.Num(-60, 3600),
+                         "segments": sc.List(_SEGMENT, MAX_TEMPO_EVENTS, 1)},
+                        required=("segments",)),
+    "key_tonic": sc.Int(0, 11), "key_mode": sc.Enum(tuple(SCALES)),
+    "beats_per_bar": sc.Int(1, 32), "time_signature": sc.Tuple((sc.Int(1, 64), sc.Enum((1, 2, 4, 8, 16, 32, 64)))),
+    "lead_ticks": sc.Int(-(2**31), 2**31),
+}, required=("tempo_map", "key_tonic", "key_mode"))
+_TRACK_SCHEMA = sc.Obj({
+    "role": sc.Enum(tuple(r.value for r in ROLES)), "program": sc.Int(0, 127),
+    "name": sc.Str(200), "gain_db": sc.Num(-120, 24), "pan": sc.Num(-1, 1),
+    "pre_roll": sc.List(sc.Tuple((sc.Num(-1e6, 1e6), sc.Num(0, 1e6), sc.Int(0, 127), sc.Int(0, 127))),
+                        MAX_MIDI_NOTES),
+})
 
 _MAJOR_KEYS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
 _MINOR_KEYS = ("Cm", "C#m", "Dm", "Ebm", "Em", "Fm", "F#m", "Gm", "G#m", "Am", "Bbm", "Bm")
@@ -254,11 +282,17 @@ def read_midi(path: str | Path) -> Score:
 
     Raises MediaError if the file cannot be parsed or holds no notes."""
     path = Path(path)
+    from robin_studio.errors import InputError
+    from robin_studio.limits import check_input_file
+    try:
+        check_input_file(path, "MIDI file", MAX_MIDI_BYTES)   # a FIFO would block; 1 GB would not fit
+    except InputError as err:
+        raise MediaError(err.message, err.hint) from None
     try:
         mid = mido.MidiFile(str(path), clip=True)
     except FileNotFoundError:
         raise MediaError(f"MIDI file not found: {path}", "Check the path and try again.") from None
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as err:
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct_error) as err:
         raise MediaError(f"Cannot read {path.name} as a MIDI file ({err}).",
                          "Choose a Standard MIDI File (.mid/.midi); re-export it from your DAW if it is damaged.") from None
     return midi_to_score(mid, source=str(path))
@@ -266,6 +300,10 @@ def read_midi(path: str | Path) -> Score:
 
 def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
     warnings: list[str] = []
+    name = Path(source).name or "The MIDI file"
+    if len(mid.tracks) > MAX_MIDI_TRACKS:
+        raise MediaError(f"{name} has {len(mid.tracks)} tracks; at most {MAX_MIDI_TRACKS} are read.",
+                         "Merge tracks in your DAW and export again.")
     tpb = mid.ticks_per_beat
     if not tpb or tpb <= 0 or tpb >= 0x8000:   # top bit set: SMPTE frames, not beats
         raise MediaError("This MIDI file uses SMPTE time code, which is not supported.",
@@ -302,13 +340,17 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
             elif msg.type == "text" and msg.text.startswith(_SCORE_TAG):
                 try:
                     header = json.loads(msg.text[len(_SCORE_TAG):])
-                except ValueError:
-                    warnings.append("damaged Robin Studio header ignored")
+                    sc.check(_HEADER_SCHEMA, header, "header")
+                except (ValueError, RecursionError) as err:   # SchemaError is a ValueError
+                    header = None
+                    warnings.append(f"damaged Robin Studio header ignored ({err})")
             elif msg.type == "text" and msg.text.startswith(_TRACK_TAG):
                 try:
-                    track_infos[ti] = json.loads(msg.text[len(_TRACK_TAG):])
-                except ValueError:
-                    pass
+                    info = json.loads(msg.text[len(_TRACK_TAG):])
+                    sc.check(_TRACK_SCHEMA, info, f"track {ti}")
+                    track_infos[ti] = info
+                except (ValueError, RecursionError) as err:
+                    warnings.append(f"damaged Robin Studio track info ignored ({err})")
             elif msg.type == "track_name" and ti not in track_names:
                 track_names[ti] = msg.name.strip()
             elif msg.type == "program_change":
@@ -319,6 +361,11 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
         end_tick = max(end_tick, tick)
         per_track_events.append(evs)
     prog_changes.sort()
+    if len(tempos) > MAX_TEMPO_EVENTS:
+        raise MediaError(f"{name} has {len(tempos):,} tempo changes; at most {MAX_TEMPO_EVENTS:,} are read.",
+                         "Simplify the tempo track in your DAW and export again.")
+    if header is not None and not track_infos:
+        header = None      # a header without its tracks' info: read it like any other file
 
     lead_ticks = int(header.get("lead_ticks", 0)) if header else 0
     for ti, evs in enumerate(per_track_events):
@@ -347,6 +394,10 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
                 for on, vel, prog in stack:
                     groups[(ti, ch, prog)].append(_note(on, max(last_tick, on + 1), pitch, vel, tpb, lead_ticks))
 
+    note_count = sum(len(v) for v in groups.values())
+    if note_count > MAX_MIDI_NOTES:
+        raise MediaError(f"{name} has {note_count:,} notes; at most {MAX_MIDI_NOTES:,} are read.",
+                         "Split the piece into shorter files.")
     if not any(groups.values()):
         raise MediaError(f"{Path(source).name or 'The MIDI file'} holds no notes.",
                          "Choose a MIDI file with at least one note.")
@@ -411,6 +462,11 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
             tonic = _KEY_TO_PC.get(k[:-1] if k.endswith("m") else k, 0)
         else:
             tonic, mode = estimate_key([n for t in tracks if not t.is_drums for n in t.notes])
+    length_s = max(tm.seconds_at(last_beat), tm.seconds_at(tm.total_beats)) if tracks else 0.0
+    if not math.isfinite(length_s) or length_s > MAX_MIDI_SECONDS:
+        raise MediaError(f"{name} lasts {_minutes(length_s)}; at most {MAX_MIDI_SECONDS / 60:.0f} "
+                         "minutes are rendered.",
+                         "Split the piece into shorter files, or check its tempo and note lengths.")
     return Score(tempo_map=tm, tracks=tracks, key_tonic=tonic, key_mode=mode,
                  beats_per_bar=beats_per_bar, time_signature=(int(num), int(den)),
                  meta={"source": source, "warnings": warnings, "midi_type": mid.type,
@@ -418,6 +474,12 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
                                            for t, n_, d_ in distinct]
                        or [(0.0, 4, 4)],
                        "tempo_changes": len(tempos)})
+
+
+def _minutes(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "forever"
+    return f"{seconds / 3600:,.1f} hours" if seconds >= 3600 else f"{seconds / 60:.1f} minutes"
 
 
 def _restore_pre_roll(notes: list[Note], pre_roll: list, tpb: int, lead: int) -> list[Note]:
