@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("score", "score a video and write an MP4 (and WAV, stems, MIDI)"),
     "batch": ("batch", "score many videos (a CSV or a folder), locally or on a Ray cluster"),
     "analyze": ("analyze", "analyse a video: shots, cuts, sections, tempo map"),
+    "conform": ("conform", "make a project's approved music follow a re-edited video"),
     "render": ("render", "render a MIDI file with the app's sound and mastering"),
     "corpus": ("corpus", "build, extend and inspect the training corpus"),
     "train": ("train", "train the models from the corpus and export ONNX"),

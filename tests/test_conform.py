@@ -151,3 +151,29 @@ def test_undo_returns_the_old_cut(conformed):
     assert np.array_equal(piece.audio, before["audio"])
     piece.select_take(result.retime.take.take_id)
     assert piece.analysis.duration_s == pytest.approx(31.4, abs=0.05)
+
+
+def test_conform_command_writes_the_new_video_with_the_report(setting, tmp_path, capsys):
+    import av
+
+    from robin_studio.app.project import Project
+    from robin_studio.cli import main
+
+    truth, *_ = setting
+    project = Project(clip_path=str(truth.old_path), prompt="upbeat pop", generated=True,
+                      hit_points=[{"time_s": 2.5, "strong": True}])
+    project.save(tmp_path / "p.robin")
+    out = tmp_path / "conformed.mp4"
+    assert main(["conform", str(tmp_path / "p.robin"), str(truth.new_path), "-o", str(out),
+                 "--baseline", "-q", "--wav"]) == 0
+    text = capsys.readouterr().out
+    assert "shots matched" in text and "new picture, new music" in text
+    with av.open(str(out)) as c:
+        video = c.streams.video[0]
+        assert float(video.duration * video.time_base) == pytest.approx(31.4, abs=0.05)
+    import soundfile as sf
+    info = sf.info(str(out.with_suffix(".wav")))
+    assert info.frames == int(round(31.4 * info.samplerate))          # to the sample
+    # a second run does not replace the output without --overwrite
+    assert main(["conform", str(tmp_path / "p.robin"), str(truth.new_path), "-o", str(out),
+                 "--baseline", "-q"]) == 2

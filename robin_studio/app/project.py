@@ -63,6 +63,9 @@ class Project:
     takes: list[TakeRecord] = field(default_factory=list)  # applied regenerations, in order
     selection_s: tuple[float, float] | None = None
     export: dict = field(default_factory=dict)  # last export choices (kind, gains, duck)
+    # Hit points ({"time_s", "strong"}) and demoted cuts (times in s): see timing/hits.py.
+    hit_points: list[dict] = field(default_factory=list)
+    ignored_cuts_s: list[float] = field(default_factory=list)
 
     # -- editing helpers ----------------------------------------------------------------
     def remember_prompt(self, prompt: str, limit: int = 30) -> None:
@@ -110,6 +113,9 @@ class Project:
                    for t in d.get("takes", [])],
             selection_s=(float(sel[0]), float(sel[1])) if sel else None,
             export=dict(d.get("export") or {}),
+            hit_points=_hit_points(d.get("hit_points")),
+            ignored_cuts_s=[float(t) for t in d.get("ignored_cuts_s") or []
+                            if isinstance(t, (int, float)) and t >= 0],
         )
 
     def save(self, path: str | Path) -> Path:
@@ -129,6 +135,19 @@ class Project:
             raise ProjectError(f"The project {path} cannot be read ({err}).",
                                "It may be damaged; an autosave copy may exist.") from None
         return cls.from_dict(data)
+
+
+def _hit_points(raw) -> list[dict]:
+    """Hit points as saved, checked (a damaged entry is left out, not fatal)."""
+    from robin_studio.timing.hits import HitPoint
+
+    out = []
+    for item in raw or []:
+        try:
+            out.append(HitPoint.from_dict(item).to_dict())
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
 
 
 def write_json_atomic(path: Path, data: dict) -> None:
