@@ -16,14 +16,20 @@ class InstrumentSpec:
     roles: tuple[Role, ...]         # roles this instrument can fill, best first
     programs: tuple[int, ...]       # GM programs that sound like it, preferred first
     banned_programs: tuple[int, ...] = ()  # what "no NAME" removes (defaults to `programs`)
+    kit: bool = False               # a drum kit (programs are drum-bank presets, never banned)
 
     @property
     def ban(self) -> frozenset[int]:
+        if self.kit:
+            return frozenset()
         return frozenset(self.banned_programs or self.programs)
 
 
 H, M, B, T, D = Role.HARMONY, Role.MELODY, Role.BASS, Role.TEXTURE, Role.DRUMS
 
+# Families first (what "piano", "strings", "brass" mean), then one entry per General MIDI
+# program a creator may name on its own. Every one of the 128 GM programs belongs to at least
+# one entry (tests/test_intent_vocabulary.py checks it); the words for them are in vocab/*.toml.
 INSTRUMENTS: dict[str, InstrumentSpec] = {s.name: s for s in (
     InstrumentSpec("drums", (D,), ()),
     InstrumentSpec("bass", (B,), (33, 32, 34, 35, 38, 39), tuple(range(32, 40))),
@@ -50,48 +56,136 @@ INSTRUMENTS: dict[str, InstrumentSpec] = {s.name: s for s in (
     InstrumentSpec("marimba", (M, H), (12, 11), (11, 12, 13)),
     InstrumentSpec("synth pad", (T, H), (89, 88, 91, 95), tuple(range(88, 96))),
     InstrumentSpec("synth", (M, H, T), (81, 80, 89, 88), tuple(range(80, 104))),
+    # -- single General MIDI programs (issue 16: every GM instrument by name) --------------
+    InstrumentSpec("bright piano", (H, M), (1,)),
+    InstrumentSpec("electric grand", (H, M), (2,)),
+    InstrumentSpec("honky-tonk piano", (H, M), (3,)),
+    InstrumentSpec("harpsichord", (H, M), (6,)),
+    InstrumentSpec("clavinet", (H, M), (7,)),
+    InstrumentSpec("celesta", (M, T), (8,)),
+    InstrumentSpec("glockenspiel", (M, T), (9,)),
+    InstrumentSpec("music box", (M, T), (10,)),
+    InstrumentSpec("vibraphone", (M, H), (11,)),
+    InstrumentSpec("xylophone", (M,), (13,)),
+    InstrumentSpec("tubular bells", (M, T), (14,)),
+    InstrumentSpec("dulcimer", (M, H), (15,)),
+    InstrumentSpec("church organ", (H, T), (19,)),
+    InstrumentSpec("accordion", (H, M), (21,)),
+    InstrumentSpec("harmonica", (M,), (22,)),
+    InstrumentSpec("bandoneon", (H, M), (23,)),
+    InstrumentSpec("nylon guitar", (H, M), (24,)),
+    InstrumentSpec("steel guitar", (H, M), (25,)),
+    InstrumentSpec("jazz guitar", (H, M), (26,)),
+    InstrumentSpec("muted guitar", (H, M), (28,)),
+    InstrumentSpec("overdriven guitar", (H, M), (29,)),
+    InstrumentSpec("distortion guitar", (H, M), (30,)),
+    InstrumentSpec("guitar harmonics", (T, M), (31,)),
+    InstrumentSpec("acoustic bass", (B,), (32,)),
+    InstrumentSpec("electric bass", (B,), (33, 34), (33, 34)),
+    InstrumentSpec("fretless bass", (B,), (35,)),
+    InstrumentSpec("slap bass", (B,), (36, 37)),
+    InstrumentSpec("synth bass", (B,), (38, 39)),
+    InstrumentSpec("viola", (M, H), (41,)),
+    InstrumentSpec("contrabass", (B,), (43,)),
+    InstrumentSpec("tremolo strings", (T, H), (44,)),
+    InstrumentSpec("pizzicato strings", (H, M), (45,)),
+    InstrumentSpec("timpani", (T,), (47,)),
+    InstrumentSpec("synth strings", (H, T), (50, 51)),
+    InstrumentSpec("voice", (T, M), (53,)),
+    InstrumentSpec("synth voice", (T, H), (54,)),
+    InstrumentSpec("orchestra hit", (T,), (55,)),
+    InstrumentSpec("trombone", (M, H), (57,)),
+    InstrumentSpec("tuba", (B, M), (58,)),
+    InstrumentSpec("muted trumpet", (M,), (59,)),
+    InstrumentSpec("synth brass", (H, M), (62, 63)),
+    InstrumentSpec("soprano sax", (M,), (64,)),
+    InstrumentSpec("alto sax", (M,), (65,)),
+    InstrumentSpec("tenor sax", (M,), (66,)),
+    InstrumentSpec("baritone sax", (M, B), (67,)),
+    InstrumentSpec("english horn", (M,), (69,)),
+    InstrumentSpec("bassoon", (M, B), (70,)),
+    InstrumentSpec("piccolo", (M,), (72,)),
+    InstrumentSpec("recorder", (M,), (74,)),
+    InstrumentSpec("pan flute", (M,), (75,)),
+    InstrumentSpec("blown bottle", (M, T), (76,)),
+    InstrumentSpec("shakuhachi", (M,), (77,)),
+    InstrumentSpec("whistle", (M,), (78,)),
+    InstrumentSpec("ocarina", (M,), (79,)),
+    InstrumentSpec("square lead", (M,), (80,)),
+    InstrumentSpec("saw lead", (M,), (81,)),
+    InstrumentSpec("calliope lead", (M,), (82,)),
+    InstrumentSpec("chiff lead", (M,), (83,)),
+    InstrumentSpec("charang lead", (M,), (84,)),
+    InstrumentSpec("voice lead", (M,), (85,)),
+    InstrumentSpec("fifths lead", (M,), (86,)),
+    InstrumentSpec("bass and lead", (M, B), (87,)),
+    InstrumentSpec("new age pad", (T, H), (88,)),
+    InstrumentSpec("warm pad", (T, H), (89,)),
+    InstrumentSpec("polysynth", (H, T), (90,)),
+    InstrumentSpec("choir pad", (T, H), (91,)),
+    InstrumentSpec("bowed pad", (T, H), (92,)),
+    InstrumentSpec("metallic pad", (T, H), (93,)),
+    InstrumentSpec("halo pad", (T, H), (94,)),
+    InstrumentSpec("sweep pad", (T, H), (95,)),
+    InstrumentSpec("rain fx", (T,), (96,)),
+    InstrumentSpec("soundtrack fx", (T,), (97,)),
+    InstrumentSpec("crystal fx", (T, M), (98,)),
+    InstrumentSpec("atmosphere fx", (T,), (99,)),
+    InstrumentSpec("brightness fx", (T,), (100,)),
+    InstrumentSpec("goblins fx", (T,), (101,)),
+    InstrumentSpec("echoes fx", (T,), (102,)),
+    InstrumentSpec("sci-fi fx", (T,), (103,)),
+    InstrumentSpec("sitar", (M, H), (104,)),
+    InstrumentSpec("banjo", (H, M), (105,)),
+    InstrumentSpec("shamisen", (M, H), (106,)),
+    InstrumentSpec("koto", (M, H), (107,)),
+    InstrumentSpec("kalimba", (M, H), (108,)),
+    InstrumentSpec("bagpipe", (M,), (109,)),
+    InstrumentSpec("fiddle", (M,), (110,)),
+    InstrumentSpec("shanai", (M,), (111,)),
+    InstrumentSpec("tinkle bell", (T, M), (112,)),
+    InstrumentSpec("agogo", (T,), (113,)),
+    InstrumentSpec("steel drums", (M, H), (114,)),
+    InstrumentSpec("woodblock", (T,), (115,)),
+    InstrumentSpec("taiko", (T,), (116,)),
+    InstrumentSpec("melodic tom", (T,), (117,)),
+    InstrumentSpec("synth drum", (T,), (118,)),
+    InstrumentSpec("reverse cymbal", (T,), (119,)),
+    InstrumentSpec("guitar fret noise", (T,), (120,)),
+    InstrumentSpec("breath noise", (T,), (121,)),
+    InstrumentSpec("seashore", (T,), (122,)),
+    InstrumentSpec("bird tweet", (T,), (123,)),
+    InstrumentSpec("telephone ring", (T,), (124,)),
+    InstrumentSpec("helicopter", (T,), (125,)),
+    InstrumentSpec("applause", (T,), (126,)),
+    InstrumentSpec("gunshot", (T,), (127,)),
+    # -- drum kits (General MIDI 2 drum-bank presets); each also asks for the drums -------
+    InstrumentSpec("standard kit", (D,), (0,), kit=True),
+    InstrumentSpec("room kit", (D,), (8,), kit=True),
+    InstrumentSpec("power kit", (D,), (16,), kit=True),
+    InstrumentSpec("electronic kit", (D,), (24,), kit=True),
+    InstrumentSpec("808 kit", (D,), (25,), kit=True),
+    InstrumentSpec("jazz kit", (D,), (32,), kit=True),
+    InstrumentSpec("brush kit", (D,), (40,), kit=True),
+    InstrumentSpec("orchestra kit", (D,), (48,), kit=True),
 )}
 
-# Words (any supported language, lower case) -> canonical instrument name. Longest phrases are
-# matched first, so "electric guitar" beats "guitar".
-INSTRUMENT_WORDS: dict[str, str] = {
-    # English
-    "drums": "drums", "drum": "drums", "percussion": "drums", "drum kit": "drums", "kit": "drums",
-    "beat": "drums", "beats": "drums", "rhythm section": "drums", "hi-hats": "drums", "hats": "drums",
-    "bass": "bass", "bassline": "bass", "bass line": "bass", "sub bass": "bass", "double bass": "bass",
-    "piano": "piano", "pianos": "piano", "felt piano": "piano", "grand piano": "piano",
-    "keys": "electric piano", "rhodes": "electric piano", "electric piano": "electric piano",
-    "wurlitzer": "electric piano", "organ": "organ", "hammond": "organ",
-    "guitar": "guitar", "guitars": "guitar", "acoustic guitar": "acoustic guitar",
-    "electric guitar": "electric guitar", "distorted guitar": "electric guitar",
-    "strings": "strings", "string": "strings", "string section": "strings",
-    "violin": "violin", "violins": "violin", "fiddle": "violin", "cello": "cello", "cellos": "cello",
-    "viola": "strings", "harp": "harp", "choir": "choir", "voices": "choir", "vocals": "choir",
-    "brass": "brass", "horns": "brass", "trombone": "brass", "trumpet": "trumpet",
-    "trumpets": "trumpet", "french horn": "horn", "horn": "horn",
-    "sax": "saxophone", "saxophone": "saxophone", "flute": "flute", "flutes": "flute",
-    "clarinet": "clarinet", "oboe": "oboe", "woodwinds": "woodwinds", "woodwind": "woodwinds",
-    "bells": "bells", "glockenspiel": "bells", "celesta": "bells", "music box": "bells",
-    "chimes": "bells", "marimba": "marimba", "vibraphone": "marimba", "xylophone": "marimba",
-    "pad": "synth pad", "pads": "synth pad", "synth pad": "synth pad", "synth pads": "synth pad",
-    "synth": "synth", "synths": "synth", "synthesizer": "synth", "synthesizers": "synth",
-    # French
-    "batterie": "drums", "percussions": "drums", "basse": "bass", "guitare": "guitar",
-    "cordes": "strings", "violon": "violin", "violoncelle": "cello", "harpe": "harp",
-    "chœur": "choir", "choeur": "choir", "cuivres": "brass", "trompette": "trumpet",
-    "flûte": "flute", "clarinette": "clarinet", "orgue": "organ", "synthé": "synth",
-    # German
-    "schlagzeug": "drums", "trommeln": "drums", "klavier": "piano", "flügel": "piano",
-    "gitarre": "guitar", "streicher": "strings", "geige": "violin", "violine": "violin",
-    "harfe": "harp", "chor": "choir", "blechbläser": "brass", "trompete": "trumpet",
-    "flöte": "flute", "klarinette": "clarinet", "orgel": "organ", "bass-gitarre": "bass",
-    # Spanish
-    "batería": "drums", "bateria": "drums", "percusión": "drums", "bajo": "bass",
-    "guitarra": "guitar", "cuerdas": "strings", "violín": "violin", "violonchelo": "cello",
-    "arpa": "harp", "coro": "choir", "metales": "brass", "trompeta": "trumpet",
-    "flauta": "flute", "clarinete": "clarinet", "órgano": "organ", "sintetizador": "synth",
-    "piano eléctrico": "electric piano",
-}
+DRUM_KITS: frozenset[str] = frozenset(n for n, s in INSTRUMENTS.items() if s.kit)
+
+
+def instrument_spec(name: str) -> InstrumentSpec | None:
+    """The spec for a canonical name, also written with underscores ("synth_bass")."""
+    return INSTRUMENTS.get(name) or INSTRUMENTS.get(str(name).replace("_", " "))
+
+
+# Words a creator may type -> canonical instrument name. Since issue 16 the words of every
+# language live in the readable tables robin_studio/intent/vocab/<language>.toml; this dict is
+# built from them (kept under its old name for the corpus captions and older callers).
+def _instrument_words() -> dict[str, str]:
+    from robin_studio.intent.vocabulary import vocabulary
+
+    return {w: v for w, v in vocabulary().words("instrument").items() if not w.endswith("*")}
+
 
 # Instruments that ARE a role: "no drums" removes the drum track, "no bass" the bass track.
 ROLE_INSTRUMENTS: dict[str, Role] = {"drums": Role.DRUMS, "bass": Role.BASS}
