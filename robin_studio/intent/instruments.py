@@ -178,17 +178,12 @@ def instrument_spec(name: str) -> InstrumentSpec | None:
     return INSTRUMENTS.get(name) or INSTRUMENTS.get(str(name).replace("_", " "))
 
 
-# Words a creator may type -> canonical instrument name. Since issue 16 the words of every
-# language live in the readable tables robin_studio/intent/vocab/<language>.toml; this dict is
-# built from them (kept under its old name for the corpus captions and older callers).
-def _instrument_words() -> dict[str, str]:
-    from robin_studio.intent.vocabulary import vocabulary
-
-    return {w: v for w, v in vocabulary().words("instrument").items() if not w.endswith("*")}
-
+# The words a creator may type for each instrument, in every language, are in the readable
+# tables robin_studio/intent/vocab/<language>.toml (issue 16).
 
 # Instruments that ARE a role: "no drums" removes the drum track, "no bass" the bass track.
-ROLE_INSTRUMENTS: dict[str, Role] = {"drums": Role.DRUMS, "bass": Role.BASS}
+ROLE_INSTRUMENTS: dict[str, Role] = {"drums": Role.DRUMS, "bass": Role.BASS,
+                                     **{kit: Role.DRUMS for kit in DRUM_KITS}}
 
 # Role words: "no melody" removes the melody track.
 ROLE_WORDS: dict[str, Role] = {

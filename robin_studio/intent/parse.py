@@ -1,64 +1,51 @@
-"""Prompt parsing: from what a creator typed to an `Intent`.
+"""Prompt parsing: from what a creator typed, in any of ten languages, to an `Intent`.
 
 Explicit controls are read with plain rules and obeyed exactly downstream: a tempo ("92 bpm",
-"slow"), a key and mode ("in D minor", "major key"), instruments to use or avoid ("strings and
-piano", "no drums", "without piano"), dynamics ("soft", "loud", "builds") and timed wishes
-("quiet for the first 10 seconds", "drop at 0:45", "drop at the title card"). Wishes tied to a
-picture moment keep the words (`TimedWish.anchor_text`); the engine ties them to a section
-through the shots' labels. Everything else (style, mood, nuance) reaches the model through the
-sentence embedding of the whole prompt, which works in any language. English is parsed fully;
-French, German and Spanish words for tempo, key, instruments and negation are understood too.
-A prompt in any other language never fails: it just yields the embedding and no explicit controls.
+"around 90", "テンポ120", "slow"), a key and mode ("in D minor", "d-Moll", "ハ短調", "ре минор"),
+instruments to use or avoid ("strings and piano", "no drums", "ドラムなし", "без барабанов",
+"only piano"), a style ("lo-fi", "ブームバップ"), moods and what they imply (mode and energy:
+"triste" is minor and low), dynamics ("soft", "loud", "builds") and timed wishes ("quiet for
+the first 10 seconds", "drop at 0:45", "drop at the title card"). Wishes tied to a picture
+moment keep the words (`TimedWish.anchor_text`); the engine ties them to a section through
+the shots' labels. Everything else reaches the model through the sentence embedding of the
+whole prompt.
+
+The words of every language are data (`vocab/<language>.toml`, found by
+`intent.vocabulary`); this module only says how they combine ("no" before a list, "なし" after
+an instrument, a note name before a mode word). Nothing is dropped silently: every word that
+set a control is recorded (`Intent.provenance`, `Intent.spans`), every word that set none is
+listed (`Intent.unknown_words`), and every request that cannot be honoured exactly says so
+(`Intent.substitutions`, `Intent.notes`); `intent.report` turns that into lines for the CLI
+and the app. The work is linear in the prompt's length.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
-from robin_studio.intent.instruments import (INSTRUMENT_WORDS, INSTRUMENTS, ROLE_INSTRUMENTS,
-                                             ROLE_WORDS)
-from robin_studio.intent.styles import MOODS, STYLE_SYNONYMS, WEAK_STYLE_WORDS
+from robin_studio.intent.instruments import DRUM_KITS, INSTRUMENTS, ROLE_INSTRUMENTS
+from robin_studio.intent.styles import STYLES
 from robin_studio.intent.types import Intent, TimedWish
-from robin_studio.limits import bounded_prompt
+from robin_studio.limits import bounded_prompt, prompt_note
+from robin_studio.intent.vocabulary import (CJK_CHAR, Hit, Token, meanings, normalise, tokens,
+                                            vocabulary)
 from robin_studio.score.types import Role
 
-# -- vocabularies ------------------------------------------------------------------------
-PITCH_CLASS = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
-# Solfege names (French/Spanish) and German H.
-SOLFEGE = {"do": 0, "ré": 2, "re": 2, "mi": 4, "fa": 5, "sol": 7, "la": 9, "si": 11, "h": 11}
-MAJOR_WORDS = {"major", "maj", "dur", "majeur", "mayor"}
-MINOR_WORDS = {"minor", "min", "moll", "mineur", "menor"}
-
-TEMPO_WORDS: dict[str, tuple[float, float]] = {
-    "very slow": (50, 68), "slow": (60, 84), "slowly": (60, 84), "laid back": (70, 92),
-    "laid-back": (70, 92), "relaxed tempo": (70, 92), "mid tempo": (92, 116),
-    "mid-tempo": (92, 116), "midtempo": (92, 116), "medium tempo": (92, 116),
-    "moderate": (92, 116), "moderately": (92, 116), "fast": (124, 160), "quick": (124, 160),
-    "uptempo": (118, 140), "up-tempo": (118, 140), "very fast": (140, 180),
-    "lent": (60, 84), "lente": (60, 84), "rapide": (124, 160), "langsam": (60, 84),
-    "schnell": (124, 160), "lento": (60, 84), "lenta": (60, 84), "rápido": (124, 160), "rapido": (124, 160),
-    "rápida": (124, 160), "andante": (76, 108), "allegro": (120, 156), "adagio": (60, 76),
-    "largo": (50, 64), "presto": (160, 190), "moderato": (100, 120),
+ROLE_NAMES: dict[str, Role] = {r.value: r for r in Role}
+# The style ids that name one idiom: when two styles are named, the more specific one wins
+# ("epic orchestral trailer music" is trailer, "lo-fi hip hop" lofi); else the first named.
+SPECIFIC_STYLES = frozenset({"edm", "house", "trap", "boombap", "swing", "bossa", "latin",
+                             "trailer", "funk", "solopiano", "acoustic", "chiptune", "synthwave",
+                             "lofi"})
+# Instruments that, named alone, say the style when no style word does.
+STYLE_FROM_INSTRUMENTS: dict[frozenset[str], str] = {
+    frozenset({"acoustic guitar"}): "acoustic", frozenset({"nylon guitar"}): "acoustic",
+    frozenset({"steel guitar"}): "acoustic",
 }
-
-SOFT_WORDS = {"soft", "quiet", "gentle", "delicate", "subtle", "understated", "minimal",
-              "hushed", "tender", "doux", "douce", "leise", "sanft", "suave", "tranquila", "tranquilo",
-              "tranquille", "calme", "ruhig", "ruhige", "ruhiger"}
-LOUD_WORDS = {"loud", "powerful", "big", "massive", "huge", "intense", "aggressive", "bombastic",
-              "energetic", "fort", "forte", "laut", "kräftig", "fuerte"}
-BUILD_WORDS = {"builds", "build", "building", "crescendo", "grows", "growing", "rises",
-               "rising", "swells", "swelling", "escalates", "escalating"}
-
-NEGATIONS = ("no", "without", "not", "avoid", "minus", "nor", "don't use", "dont use",
-             "no more", "sans", "pas de", "ohne", "kein", "keine", "keinen", "sin", "ni")
-ONLY_WORDS = ("only", "just", "solo", "purely", "nothing but", "seulement", "nur", "solo",
-              "sólo", "solamente", "uniquement")
-# Instrument words that count only after a negation ("no beat"); on their own they usually
-# mean something else ("cuts on the beat").
-NEGATION_ONLY = {"beat": "drums", "beats": "drums", "kit": "drums", "hats": "drums",
-                 "hi-hats": "drums", "rhythm section": "drums"}
-
+MAX_TIMED_WISHES = 64        # a prompt is a wish list, not a score: more is noise
+# Mood words kept for the model and the UI; ids as in vocab/meanings.toml.
+STRUCTURE_KINDS = {"build": "build", "drop": "drop", "climax": "drop", "breakdown": "quiet",
+                   "fade out": "quiet", "silence": "silence"}
 WISH_KINDS: dict[str, str] = {
     "quiet": "quiet", "quietly": "quiet", "soft": "quiet", "softly": "quiet", "calm": "quiet",
     "gentle": "quiet", "sparse": "quiet", "low": "quiet", "minimal": "quiet", "mellow": "quiet",
@@ -75,19 +62,20 @@ WISH_KINDS: dict[str, str] = {
     "stop": "silence", "stops": "silence", "pause": "silence", "breakdown": "quiet",
 }
 
+
 # Number and unit of a time: "0:45", "1:02:03", "45s", "45 seconds", "1.5 min", "1m30".
-_UNIT_S = r"(?:s|sec|secs|second|seconds|seconde|secondes|segundo|segundos|sekunde|sekunden)"
-_UNIT_M = r"(?:m|min|mins|minute|minutes|minuto|minutos|minuten)"
+_UNIT_S = (r"(?:s|sec|secs|second|seconds|seconde|secondes|segundo|segundos|secondo|secondi|sekunde"
+           r"|sekunden|sek|секунд[уаы]?|сек|秒|초)")
+_UNIT_M = r"(?:m|min|mins|minute|minutes|minuto|minutos|minuti|minuten|минут[уаы]?|мин|分|분)"
 TIME_RE = (r"(?:(?P<h>\d+):(?P<m>\d{1,2})(?::(?P<s>\d{1,2}))?"
            r"|(?P<mm>\d+)\s*m\s*(?P<ss>\d{1,2})\s*s?"
-           rf"|(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT_S}|{_UNIT_M})\b)")
+           rf"|(?P<num>\d+(?:[.,]\d+)?)\s*(?P<unit>{_UNIT_S}|{_UNIT_M})(?![a-zа-я]))")
 ANCHOR_STOP = r"(?=$|[.,;!?]| and | but | then | with | while | until | after | before )"
 
 
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFC", text).lower()
-    text = text.replace("’", "'").replace("–", "-").replace("—", "-")
-    return " ".join(text.split())
+
+_WORD_B = r"(?<![\w-])"
+_WORD_E = r"(?![\w-])"
 
 
 def _time_s(m: re.Match) -> float:
@@ -106,82 +94,11 @@ def _phrase_pattern(words) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
-_WORD_B = r"(?<![\w-])"
-_WORD_E = r"(?![\w-])"
-_INSTR_ALL = {**INSTRUMENT_WORDS, **NEGATION_ONLY}
-_INSTR_RE = _phrase_pattern(_INSTR_ALL)
-_ROLE_RE = _phrase_pattern(ROLE_WORDS)
-_ITEM_RE = rf"(?:{_INSTR_RE}|{_ROLE_RE})"
-_LIST_RE = (rf"(?P<list>(?:the |any |a |de |la |le |les |das |die |den |el |los |las )?"
-            rf"(?:{_ITEM_RE})(?:\s*(?:,|/|\+|&|and|or|nor|et|ou|und|oder|y|o|ni)\s*"
-            rf"(?:the |any |a )?(?:{_ITEM_RE}))*)")
-_NEG_RE = re.compile(rf"{_WORD_B}(?P<neg>{_phrase_pattern(NEGATIONS)})\s+{_LIST_RE}{_WORD_E}"
-                     rf"|{_WORD_B}(?P<list2>{_ITEM_RE})-free{_WORD_E}")
-_ONLY_RE = re.compile(rf"{_WORD_B}(?:{_phrase_pattern(ONLY_WORDS)})\s+{_LIST_RE}{_WORD_E}")
-_ITEM_FIND = re.compile(rf"{_WORD_B}({_ITEM_RE}){_WORD_E}")
-
-
-def _items(list_text: str) -> list[str]:
-    return [m.group(1) for m in _ITEM_FIND.finditer(list_text)]
-
-
-# -- the parts of a prompt ---------------------------------------------------------------
-def _parse_tempo(text: str, intent: Intent) -> None:
-    m = re.search(r"(\d{2,3}(?:[.,]\d+)?)\s*(?:bpm|b\.p\.m\.?|beats per minute|beats a minute"
-                  r"|schläge pro minute|pulsations par minute|ppm|pulsaciones)", text)
-    if m:
-        bpm = float(m.group(1).replace(",", "."))
-        if 30 <= bpm <= 300:
-            intent.tempo_bpm = bpm
-            return
-    m = re.search(r"(?:tempo|at)\s+(?:of\s+)?(\d{2,3})(?!\s*[:%\d])(?!\s*(?:s|sec|seconds?|min))\b",
-                  text)
-    if m and 40 <= float(m.group(1)) <= 220 and "tempo" in m.group(0):
-        intent.tempo_bpm = float(m.group(1))
-        return
-    for word in sorted(TEMPO_WORDS, key=len, reverse=True):
-        if re.search(rf"{_WORD_B}{re.escape(word)}{_WORD_E}", text):
-            # "slow build" / "slowly builds" is about the arc, not the tempo.
-            if re.search(rf"{re.escape(word)}\s+(?:build|builds|burn|fade|crescendo|rise)", text):
-                continue
-            intent.tempo_range_bpm = TEMPO_WORDS[word]
-            return
-
-
-def _parse_key(text: str, intent: Intent) -> None:
-    mode_re = _phrase_pattern(MAJOR_WORDS | MINOR_WORDS)
-    letter = r"(?P<letter>[a-g]|do|ré|re|mi|fa|sol|la|si|h)"
-    accidental = r"(?P<acc>#|♯|b|♭|-sharp|-flat| sharp| flat|is|es|s| dièse| bémol| sostenido| bemol)?"
-    for m in re.finditer(rf"{_WORD_B}{letter}{accidental}[\s-]*(?P<mode>{mode_re}){_WORD_E}", text):
-        raw_letter = m.group("letter")
-        # "a minor key" / "a major chord": the article, not the note A.
-        before = text[max(0, m.start() - 4):m.start()]
-        after = text[m.end():m.end() + 6]
-        if raw_letter == "a" and not before.endswith("in ") and after.startswith(" key"):
-            break
-        if raw_letter == "b" and m.group("acc") in (None, ""):
-            pass
-        pc = PITCH_CLASS.get(raw_letter, SOLFEGE.get(raw_letter))
-        if pc is None:
-            continue
-        acc = (m.group("acc") or "").strip()
-        if acc in ("#", "♯", "-sharp", "sharp", "is", "dièse", "sostenido"):
-            pc += 1
-        elif acc in ("b", "♭", "-flat", "flat", "es", "s", "bémol", "bemol"):
-            pc -= 1
-        intent.key_tonic = pc % 12
-        intent.key_mode = "major" if m.group("mode") in MAJOR_WORDS else "minor"
-        return
-    if re.search(rf"{_WORD_B}(?:{_phrase_pattern(MINOR_WORDS - {'min'})}){_WORD_E}", text):
-        intent.key_mode = "minor"
-    elif re.search(rf"{_WORD_B}(?:{_phrase_pattern(MAJOR_WORDS - {'maj'})}){_WORD_E}", text):
-        intent.key_mode = "major"
-
 
 def _until_wish(text: str, end: int) -> tuple[float | None, str] | None:
     """If a ban is followed by "until 0:20" / "until the title card", its end time or anchor."""
     m = re.match(rf"\s*(?:until|till|til|before|jusqu'à|jusqu'au|bis|hasta)\s+(?:the\s+)?"
-                 rf"(?:{TIME_RE}|(?P<anchor>.+?){ANCHOR_STOP})", text[end:])
+                 rf"(?:{TIME_RE}|(?P<anchor>.{{1,60}}?){ANCHOR_STOP})", text[end:end + 200])
     if not m:
         return None
     if m.group("anchor"):
@@ -193,7 +110,7 @@ def _part_wish(text: str, end: int) -> str | None:
     """A ban followed by "at first" / "in the intro" / "at the end": which part it is about."""
     m = re.match(r"\s*(?:(?P<intro>at first|at the (?:start|beginning)|in the (?:beginning|intro|opening)"
                  r"|(?:for|during) the (?:intro|opening|beginning))|(?P<end>at the end|in the (?:outro|ending)"
-                 r"|(?:for|during) the (?:outro|ending|end)))\b", text[end:])
+                 r"|(?:for|during) the (?:outro|ending|end)))\b", text[end:end + 60])
     if not m:
         return None
     return "intro" if m.group("intro") else "ending"
@@ -202,119 +119,15 @@ def _part_wish(text: str, end: int) -> str | None:
 def _first_wish(text: str, end: int) -> tuple[float, bool] | None:
     """A ban followed by "for the first 20 seconds" / "in the last 10 s": (seconds, from_end)."""
     m = re.match(rf"\s*(?:for|during|in|over)\s+the\s+(?P<which>first|last|opening|final)\s+"
-                 rf"(?:{TIME_RE})", text[end:])
+                 rf"(?:{TIME_RE})", text[end:end + 80])
     if not m:
         return None
     return _time_s(m), m.group("which") in ("last", "final")
 
 
-def _parse_instruments(text: str, intent: Intent) -> str:
-    """Fill the instrument and role fields; returns the text with negated phrases removed."""
-    consumed = []
-    for m in _NEG_RE.finditer(text):
-        list_text = m.group("list") or m.group("list2") or ""
-        end = m.end()
-        if "," in list_text:
-            # "no drums, bass or piano" negates all three; "ohne Schlagzeug, Klavier und
-            # Streicher" negates only the first: a comma list is negated only if it ends with "or".
-            segments = list_text.split(",")
-            if not re.search(r"\b(?:or|nor|oder|ou|o|ni)\b", segments[-1]):
-                list_text = segments[0]
-                end = m.start("list") + len(list_text)
-        items = _items(list_text)
-        roles: list[Role] = []
-        names: list[str] = []
-        for item in items:
-            if item in ROLE_WORDS:
-                roles.append(ROLE_WORDS[item])
-                continue
-            name = _INSTR_ALL[item]
-            if name in ROLE_INSTRUMENTS:
-                roles.append(ROLE_INSTRUMENTS[name])
-            else:
-                names.append(name)
-        until = _until_wish(text, end)
-        first = _first_wish(text, end) if until is None else None
-        part = _part_wish(text, end) if until is None and first is None else None
-        if until is not None or first is not None or part is not None:
-            # A ban with an end ("no drums until the title card") is a timed wish, not a ban.
-            if part is not None:
-                wish = TimedWish("mute", None, None, text=m.group(0), anchor_text=part,
-                                 roles=tuple(roles))
-            elif until is not None:
-                wish = TimedWish("mute", 0.0, until[0], text=m.group(0), anchor_text=until[1],
-                                 roles=tuple(roles))
-            else:
-                secs, from_end = first
-                wish = (TimedWish("mute", secs, 0.0, text=m.group(0), relative_to_end=True,
-                                  roles=tuple(roles)) if from_end else
-                        TimedWish("mute", 0.0, secs, text=m.group(0), roles=tuple(roles)))
-            if roles:
-                intent.timed_wishes.append(wish)
-        else:
-            for r in roles:
-                intent.exclude_roles.add(r)
-            for n in names:
-                if n not in intent.excluded_instruments:
-                    intent.excluded_instruments.append(n)
-        consumed.append((m.start(), end))
-    rest = text
-    for s, e in reversed(consumed):
-        rest = rest[:s] + " " * (e - s) + rest[e:]
 
-    only = _ONLY_RE.search(rest)
-    if only:
-        intent.exclusive_instruments = True
-    for m in _ITEM_FIND.finditer(rest):
-        item = m.group(1)
-        if item in ROLE_WORDS or item in NEGATION_ONLY:
-            continue
-        name = INSTRUMENT_WORDS[item]
-        # "bass" in "bass-heavy", "808 bass" still asks for a bass; keep it simple.
-        if name not in intent.instruments and name not in intent.excluded_instruments:
-            intent.instruments.append(name)
-    for name in intent.instruments:
-        if name in ROLE_INSTRUMENTS:
-            intent.include_roles.add(ROLE_INSTRUMENTS[name])
-    if intent.exclusive_instruments:
-        allowed = {r for n in intent.instruments for r in INSTRUMENTS[n].roles}
-        for role in (Role.DRUMS, Role.BASS):
-            if role not in allowed:
-                intent.exclude_roles.add(role)
-    intent.include_roles -= intent.exclude_roles
-    return rest
-
-
-def _parse_style_and_mood(text: str, intent: Intent) -> None:
-    hits: list[tuple[int, bool, str]] = []
-    for phrase, style in STYLE_SYNONYMS.items():
-        for m in re.finditer(rf"{_WORD_B}{re.escape(phrase)}{_WORD_E}", text):
-            hits.append((m.start(), phrase in WEAK_STYLE_WORDS, style))
-    if hits:
-        # The first strong genre word wins; weak words ("dark", "upbeat") only if none.
-        hits.sort(key=lambda h: (h[1], h[0]))
-        intent.style = hits[0][2]
-    for word, mood in MOODS.items():
-        if re.search(rf"{_WORD_B}{re.escape(word)}{_WORD_E}", text) and mood not in intent.moods:
-            intent.moods.append(mood)
-
-
-def _parse_dynamics(text: str, intent: Intent) -> None:
-    words = set(re.findall(r"[\w'-]+", text))
-    soft = len(words & SOFT_WORDS)
-    loud = len(words & LOUD_WORDS)
-    if soft > loud:
-        intent.dynamics = 0.25
-    elif loud > soft:
-        intent.dynamics = 0.85
-    if words & BUILD_WORDS and not any(w.kind == "build" for w in intent.timed_wishes):
-        # "builds (to the end)" without a moment: one arc over the whole piece.
-        m = re.search(rf"{_WORD_B}(?:{_phrase_pattern(BUILD_WORDS)}){_WORD_E}", text)
-        intent.timed_wishes.append(TimedWish("build", None, None, text=m.group(0) if m else "build"))
-
-
-def _parse_timed_wishes(text: str, intent: Intent) -> str:
-    """Append the timed wishes; returns the text with their phrases blanked out."""
+def _parse_timed_wishes(text: str, intent: Intent) -> list[tuple[int, int]]:
+    """Append the timed wishes said in English; returns where their phrases are."""
     kinds = _phrase_pattern(WISH_KINDS)
     spans: list[tuple[int, int]] = []
 
@@ -322,7 +135,7 @@ def _parse_timed_wishes(text: str, intent: Intent) -> str:
         return all(e <= a or s >= b for a, b in spans)
 
     def add(wish: TimedWish, m: re.Match) -> None:
-        if free(m.start(), m.end()):
+        if len(spans) < MAX_TIMED_WISHES and free(m.start(), m.end()):
             spans.append((m.start(), m.end()))
             intent.timed_wishes.append(wish)
 
@@ -371,7 +184,7 @@ def _parse_timed_wishes(text: str, intent: Intent) -> str:
             add(TimedWish(kind, t, None, m.group(0)), m)
     # "drop at the title card", "calm when the sun comes up", "builds to the sunrise"
     for m in re.finditer(rf"{_WORD_B}(?P<kind>{kinds})(?:\s+(?:up|in|out))?\s+(?P<prep>at|on|to|towards|"
-                         rf"toward|when|as|once|for|during|until|till|after)\s+(?P<anchor>.+?){ANCHOR_STOP}",
+                         rf"toward|when|as|once|for|during|until|till|after)\s+(?P<anchor>.{{1,60}}?){ANCHOR_STOP}",
                          text):
         anchor = m.group("anchor").strip()
         if re.match(rf"(?:the\s+)?(?:first|last|opening|final)\b|{TIME_RE}|the beat|beats?\b", anchor):
@@ -379,7 +192,7 @@ def _parse_timed_wishes(text: str, intent: Intent) -> str:
         if m.group("prep") == "for" and not re.match(r"the\s", anchor):
             continue
         kind = WISH_KINDS[m.group("kind")]
-        anchor = re.sub(r"^(?:the|a|an)\s+", "", anchor)
+        anchor = _anchor_part(re.sub(r"^(?:the|a|an)\s+", "", anchor))
         if anchor in ("end", "the end", "finish", "ending") and kind == "build":
             add(TimedWish("build", None, None, m.group(0), anchor_text="ending"), m)
             continue
@@ -397,11 +210,8 @@ def _parse_timed_wishes(text: str, intent: Intent) -> str:
                          rf"(?P<kind>{kinds}){_WORD_E}", text):
         part = "intro" if m.group("part") in ("starts", "begins", "opens") else "ending"
         add(TimedWish(WISH_KINDS[m.group("kind")], None, None, m.group(0), anchor_text=part), m)
-    for w in intent.timed_wishes:
-        if w.text and w.text in text:
-            i = text.index(w.text)
-            text = text[:i] + " " * len(w.text) + text[i + len(w.text):]
-    return text
+    return spans
+
 
 
 # -- hit points ("hit at 0:12.4", "soft hit at 31.5 s", "hits at 0:10 and 0:20") --------------
@@ -439,25 +249,641 @@ class _Fake:
         return self._g
 
 
+
+
+def _anchor_part(anchor: str) -> str:
+    """"the end" / "the very end" -> "ending", "the start" -> "intro"; other anchors as typed."""
+    if re.search(r"\b(?:end|ending|finish|finale|outro|close)\b", anchor) and len(anchor) < 30:
+        return "ending"
+    if re.fullmatch(r"(?:very\s+)?(?:start|beginning|intro|opening)", anchor):
+        return "intro"
+    return anchor
+
+
+class _Parse:
+    """One prompt being read: the normalised text, its tokens, the vocabulary hits, and what
+    has been used so far (so that leftovers can be reported)."""
+
+    def __init__(self, prompt: str, intent: Intent) -> None:
+        self.prompt = prompt
+        self.intent = intent
+        self.vocab = vocabulary()
+        self.norm, self.where = normalise(prompt)
+        self.norm = _parse_hit_points(self.norm, intent)     # blanks its phrases (same length)
+        self.toks: list[Token] = tokens(self.norm)
+        self.hits: list[Hit] = self.vocab.find(self.norm, self.toks)
+        self.covered = bytearray(len(self.norm) + 1)    # 1 where a character set something
+        self.consumed: set[int] = set()                 # hits read as part of another rule
+        self.fillers = self.vocab.fillers()
+        self.connectors = self.vocab.section("connector")
+        self.wish_spans: list[tuple[int, int]] = []
+        self._cjk_fillers = sorted((w for w in self.fillers if CJK_CHAR.search(w)), key=len,
+                                   reverse=True)
+        self._cjk_connectors = sorted((w for w in self.connectors if CJK_CHAR.search(w)), key=len,
+                                      reverse=True)
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    def mark(self, start: int, end: int, control: str, words: str | None = None) -> None:
+        """Record that norm[start:end] set `control`."""
+        self.use(start, end)
+        text = words if words is not None else self.norm[start:end].strip()
+        prov = self.intent.provenance.setdefault(control, [])
+        if text and text not in prov:
+            prov.append(text)
+        if self.where and end > start:
+            s = self.where[min(start, len(self.where) - 1)]
+            e = self.where[min(end, len(self.where)) - 1] + 1
+            self.intent.spans.append((s, e, control))
+
+    def use(self, start: int, end: int) -> None:
+        """Record that norm[start:end] was read (it is not reported as not understood)."""
+        self.covered[start:end] = b"\x01" * max(0, end - start)
+
+    def is_covered(self, start: int, end: int) -> bool:
+        return end > start and self.covered.find(0, start, end) < 0
+
+    def mark_hit(self, hit: Hit, control: str) -> None:
+        self.mark(hit.start, hit.end, control, hit.text)
+
+    def in_wish(self, start: int, end: int) -> bool:
+        return any(a <= start and end <= b for a, b in self.wish_spans)
+
+    def gap_ok(self, a: int, b: int, *, connectors: bool) -> str | None:
+        """If norm[a:b] holds only fillers (and connectors, if allowed): the strongest
+        connector in it ("" if none, "comma", "and", "or"), else None."""
+        gap = self.norm[a:b]
+        kind = ""
+        if not gap.strip():
+            return kind
+        for tok in tokens(gap):
+            t = tok.text
+            if tok.kind == "cjk":
+                rest = self._strip_cjk_fillers(t, connectors)
+                if rest is None:
+                    return None
+                kind = rest or kind
+                continue
+            if t in self.fillers or t in ("'", "\"", "(", ")", "«", "»", "「", "」", ":"):
+                continue
+            if connectors and t in self.connectors:
+                c = self.connectors[t]
+                if c == "then":
+                    return None
+                kind = "or" if c == "or" else ("comma" if c == "comma" and kind != "or" else
+                                               (kind or c))
+                continue
+            if connectors and t in ("，", "、"):
+                kind = kind or "comma"
+                continue
+            return None
+        return kind
+
+    def _strip_cjk_fillers(self, text: str, connectors: bool) -> str | None:
+        """A CJK gap made only of particles and connectors: the connector kind ("" if none)."""
+        i, kind = 0, ""
+        words = self._cjk_fillers
+        conn = self._cjk_connectors if connectors else []
+        while i < len(text):
+            for w in conn:
+                if text.startswith(w, i):
+                    c = self.connectors[w]
+                    kind = "or" if c == "or" else (kind or c)
+                    i += len(w)
+                    break
+            else:
+                for w in words:
+                    if len(w) <= 2 and text.startswith(w, i):
+                        i += len(w)
+                        break
+                else:
+                    return None
+        return kind
+
+    # -- tempo -----------------------------------------------------------------------------
+    def tempo(self) -> None:
+        intent, text = self.intent, self.norm
+        units = [w for w, v in self.vocab.section("bpm").items() if v == "unit"] + ["bpm"]
+        words = [w for w, v in self.vocab.section("bpm").items() if v == "word"]
+        around = self.vocab.section("around")
+        before = [w for w, v in around.items() if v == "before"]
+        after = [w for w, v in around.items() if v == "after"]
+        unit_re = _alt(units)
+        not_time = rf"(?!\s*(?:[:%\d]|[.,]\d|{_UNIT_S}(?![a-zа-я])|{_UNIT_M}(?![a-zа-я])))"
+        candidates: list[tuple[int, int, float, bool]] = []    # (start, end, bpm, explicit unit)
+        for m in re.finditer(rf"(?<![\d.,:])(\d{{2,3}}(?:[.,]\d+)?)\s*(?:{unit_re})(?![a-zа-я])", text):
+            candidates.append((m.start(), m.end(), float(m.group(1).replace(",", ".")), True))
+        for m in re.finditer(rf"(?<![\w])(?:{_alt(words)})\s*(?:[:=]|of|de|di|von|à|a|é|は|が|是|为)?\s*"
+                             rf"(?:{_alt(before)})?\s*(?<![\d.,:])(\d{{2,3}})(?![\d.,:]\d){not_time}", text):
+            candidates.append((m.start(), m.end(), float(m.group(1)), False))
+        if before:
+            for m in re.finditer(rf"(?<![\w])(?:{_alt(before)})\s*(?<![\d.,:])(\d{{2,3}})(?![\d.,:]\d)"
+                                 rf"{not_time}", text):
+                candidates.append((m.start(), m.end(), float(m.group(1)), False))
+        if after:
+            for m in re.finditer(rf"(?<![\d.,:])(\d{{2,3}})\s*(?:{_alt(after)})", text):
+                if not re.match(rf"\s*(?:{_UNIT_S}|{_UNIT_M})", text[m.end(1):m.end(1) + 8]):
+                    candidates.append((m.start(), m.end(), float(m.group(1)), False))
+        candidates.sort()
+        for start, end, bpm, explicit in candidates:
+            low, high = (30, 300) if explicit else (40, 220)
+            if low <= bpm <= high:
+                intent.tempo_bpm = bpm
+                self.mark(start, end, "tempo_bpm")
+                return
+            self.use(start, end)
+            intent.notes.append(f"'{text[start:end].strip()}': a tempo must be between {low} and "
+                                f"{high} bpm; not used")
+        # tempo words ("slow", "langsam", "ゆっくり")
+        ranges = meanings()["tempo"]
+        for k, hit in enumerate(self.hits):
+            for word in hit.values("tempo"):
+                # "slow build", "slowly builds" are about the arc, not the tempo
+                nxt = self.hits[k + 1] if k + 1 < len(self.hits) else None
+                if nxt is not None and nxt.has("structure") and "build" in nxt.values("structure") \
+                        and self.gap_ok(hit.end, nxt.start, connectors=False) is not None:
+                    continue
+                if word in ranges:
+                    intent.tempo_range_bpm = (float(ranges[word][0]), float(ranges[word][1]))
+                    self.mark_hit(hit, "tempo_range_bpm")
+                    return
+
+    # -- key and mode ------------------------------------------------------------------------
+    def key(self) -> None:
+        intent = self.intent
+        found: list[tuple[int, int, int | None, str]] = []   # (start, end, tonic, mode)
+        accidentals = self.vocab.section("accidental")
+        for hit in self.hits:
+            modes = hit.values("mode")
+            if not modes or hit.text in ("min", "maj") and not self._note_before(hit, accidentals):
+                if modes and hit.text in ("min", "maj"):
+                    continue
+                if not modes:
+                    continue
+            mode = modes[0]
+            lang = next(m.lang for m in hit.meanings if m.section == "mode")
+            note = self._note_before(hit, accidentals, lang)
+            if note is not None:
+                start, pc = note
+                found.append((start, hit.end, pc, mode))
+            else:
+                found.append((hit.start, hit.end, None, mode))
+        # Japanese, Chinese, Korean: accidental and note name glued to the mode word
+        cjk_notes = {**self.vocab.section("note", "ja"), **self.vocab.section("note", "ko")}
+        cjk_acc = {w: v for w, v in accidentals.items() if CJK_CHAR.search(w)}
+        cjk_modes = {}
+        for lang in ("ja", "zh", "ko"):
+            cjk_modes.update(self.vocab.section("mode", lang))
+        letters = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
+        for m in re.finditer(rf"(?P<acc>{_alt(cjk_acc)})?\s*(?:(?P<note>{_alt(cjk_notes)})|(?<![a-z])"
+                             rf"(?P<letter>[a-g]))\s*(?P<acc2>#|♯|b|♭)?\s*(?P<mode>{_alt(cjk_modes)})",
+                             self.norm):
+            pc = cjk_notes[m.group("note")] if m.group("note") else letters[m.group("letter")]
+            acc = cjk_acc.get(m.group("acc") or "") or {"#": "sharp", "♯": "sharp", "b": "flat",
+                                                         "♭": "flat"}.get(m.group("acc2") or "")
+            pc += 1 if acc == "sharp" else -1 if acc == "flat" else 0
+            found.append((m.start(), m.end(), pc % 12, cjk_modes[m.group("mode")]))
+        if not found:
+            return
+        with_tonic = sorted(f for f in found if f[2] is not None)
+        start, end, pc, mode = with_tonic[0] if with_tonic else sorted(found)[0]
+        intent.key_mode = mode
+        if pc is not None:
+            intent.key_tonic = pc % 12
+            self.mark(start, end, "key_tonic")
+        self.mark(start, end, "key_mode")
+        for s, e, _, _ in found:
+            self.use(s, e)
+        others = {f[3] for f in found} - {mode}
+        if others:
+            intent.notes.append(f"both major and minor are named; using {mode} "
+                                f"('{self.norm[start:end].strip()}')")
+
+    def _note_before(self, hit: Hit, accidentals: dict, lang: str | None = None
+                     ) -> tuple[int, int] | None:
+        """The note name (and accidental) right before a mode word: (start, pitch class)."""
+        j = hit.tokens[0] - 1
+        toks = self.toks
+        while j >= 0 and toks[j].text == "-":
+            j -= 1
+        if j < 0 or toks[j].kind == "cjk":
+            return None
+        acc = None
+        if toks[j].text in accidentals and not CJK_CHAR.search(toks[j].text):
+            # "b" is a flat only after a note ("e b major" is rare; "bb" is glued)
+            if not (toks[j].text == "b" and (j == 0 or toks[j - 1].text in (" ", "in", "en"))):
+                acc = accidentals[toks[j].text]
+                j -= 1
+                while j >= 0 and toks[j].text in ("-", " "):
+                    j -= 1
+        if j < 0:
+            return None
+        word = toks[j].text
+        notes_lang = self.vocab.section("note", lang) if lang else {}
+        notes_all = self.vocab.section("note", "en") | self.vocab.section("note", "fr") | \
+            self.vocab.section("note", "it") | self.vocab.section("note", "pt") | \
+            self.vocab.section("note", "ru")
+        pc = notes_lang.get(word, notes_all.get(word))
+        if pc is None and len(word) == 2 and word[1] in "b#" and word[0] in "abcdefg" and acc is None:
+            pc, acc = notes_all[word[0]], ("flat" if word[1] == "b" else "sharp")
+        if pc is None:
+            return None
+        # "a minor key ballad": the article, not the note A
+        if word == "a" and hit.text.endswith("key"):
+            return None
+        if j > 0 and toks[j - 1].kind == "word" and toks[j].start == toks[j - 1].end:
+            return None
+        pc += 1 if acc == "sharp" else -1 if acc == "flat" else 0
+        return toks[j].start, pc % 12
+
+    # -- instruments -------------------------------------------------------------------------
+    @staticmethod
+    def _item(hit: Hit) -> bool:
+        return hit.has("instrument") or hit.has("substitute") or hit.has("role")
+
+    def _list_after(self, k: int) -> list[int]:
+        """Indices of the instrument hits listed from hit k on ("drums, bass or piano")."""
+        items: list[int] = []
+        kinds: list[str] = []
+        prev_end = self.hits[k].end
+        for i in range(k + 1, len(self.hits)):
+            hit = self.hits[i]
+            if not self._item(hit):
+                break
+            kind = self.gap_ok(prev_end, hit.start, connectors=bool(items))
+            if kind is None:
+                break
+            if items:
+                kinds.append(kind or "and")
+            items.append(i)
+            prev_end = hit.end
+        if "comma" in kinds and kinds[-1] != "or":
+            # "no drums, bass or piano" bans all three; "ohne Schlagzeug, Klavier und Streicher"
+            # only the first: a comma list is one list only when it ends with "or"
+            items = items[:kinds.index("comma") + 1]
+        return items
+
+    def _item_before(self, k: int) -> list[int]:
+        if k == 0:
+            return []
+        hit = self.hits[k - 1]
+        if self._item(hit) and self.gap_ok(hit.end, self.hits[k].start, connectors=False) is not None:
+            return [k - 1]
+        return []
+
+    def instruments(self) -> None:
+        intent = self.intent
+        banned: list[tuple[int, Hit]] = []
+        only: set[int] = set()
+        for k, hit in enumerate(self.hits):
+            where = hit.values("negation") or hit.values("only")
+            if not where or k in self.consumed:
+                continue
+            if where[0] == "before" or where[0] == "both":
+                items = self._list_after(k)
+            else:
+                items = []
+            if not items and where[0] in ("after", "both"):
+                items = self._item_before(k)
+            if not items:
+                continue
+            self.consumed.add(k)
+            if hit.has("negation"):
+                self._ban(hit, [self.hits[i] for i in items])
+                self.consumed.update(items)
+            else:
+                only.update(items)
+                intent.exclusive_instruments = True
+                self.mark_hit(hit, "exclusive_instruments")
+        for k, hit in enumerate(self.hits):
+            if k in self.consumed:
+                continue
+            for word_sub in hit.values("substitute"):
+                self._want(hit, str(word_sub), substitute=True)
+            for name in hit.values("instrument"):
+                self._want(hit, str(name))
+
+    def _want(self, hit: Hit, name: str, substitute: bool = False) -> None:
+        intent = self.intent
+        if name in DRUM_KITS:
+            if intent.drum_kit is None:
+                intent.drum_kit = name
+                self.mark_hit(hit, "drum_kit")
+            name = "drums"
+        if name not in INSTRUMENTS:
+            return
+        if substitute:
+            pair = (hit.text, name)
+            if pair not in intent.substitutions:
+                intent.substitutions.append(pair)
+        if name in intent.excluded_instruments or ROLE_INSTRUMENTS.get(name) in intent.exclude_roles:
+            intent.notes.append(f"'{hit.text}': asked for and ruled out; left out")
+            return
+        if name not in intent.instruments:
+            intent.instruments.append(name)
+        self.mark_hit(hit, f"instruments:{name}")
+        self.mark_hit(hit, "instruments")
+
+    def _ban(self, neg: Hit, items: list[Hit]) -> None:
+        intent = self.intent
+        roles: list[Role] = []
+        names: list[str] = []
+        for item in items:
+            for r in item.values("role"):
+                roles.append(ROLE_NAMES[str(r)])
+            for n in item.values("instrument") + item.values("substitute"):
+                n = "drums" if n in DRUM_KITS else str(n)
+                if n in ROLE_INSTRUMENTS:
+                    roles.append(ROLE_INSTRUMENTS[n])
+                elif n in INSTRUMENTS:
+                    names.append(n)
+        end = max(neg.end, items[-1].end)
+        start = min(neg.start, items[0].start)
+        until = _until_wish(self.norm, end)
+        first = _first_wish(self.norm, end) if until is None else None
+        part = _part_wish(self.norm, end) if until is None and first is None else None
+        text = self.norm[start:end]
+        if until is not None or first is not None or part is not None:
+            # a ban with an end ("no drums until the title card") is a timed wish, not a ban
+            if part is not None:
+                wish = TimedWish("mute", None, None, text=text, anchor_text=part, roles=tuple(roles))
+            elif until is not None:
+                wish = TimedWish("mute", 0.0, until[0], text=text, anchor_text=until[1],
+                                 roles=tuple(roles))
+            else:
+                secs, from_end = first
+                wish = (TimedWish("mute", secs, 0.0, text=text, relative_to_end=True,
+                                  roles=tuple(roles)) if from_end else
+                        TimedWish("mute", 0.0, secs, text=text, roles=tuple(roles)))
+            if roles and len(intent.timed_wishes) < MAX_TIMED_WISHES:
+                intent.timed_wishes.append(wish)
+                self.mark(start, end, "timed_wishes")
+            elif names:
+                intent.notes.append(f"'{text.strip()}': only drums, bass or a part (melody, "
+                                    f"chords) can be left out for a while; ignored")
+            return
+        for r in roles:
+            intent.exclude_roles.add(r)
+            self.mark(start, end, f"exclude_roles:{r.value}")
+            self.mark(start, end, "exclude_roles")
+        for n in names:
+            if n not in intent.excluded_instruments:
+                intent.excluded_instruments.append(n)
+            if n in intent.instruments:
+                intent.instruments.remove(n)
+            self.mark(start, end, f"excluded_instruments:{n}")
+            self.mark(start, end, "excluded_instruments")
+
+    def roles(self) -> None:
+        """The roles the instruments imply, once the style is known ("solo piano": no drums)."""
+        intent = self.intent
+        if intent.drum_kit:
+            # the kit plays the drums: the arrangement gives the drum track its preset
+            names = [intent.drum_kit if n == "drums" else n for n in intent.instruments]
+            intent.instruments = list(dict.fromkeys(names))
+            for w in intent.provenance.pop("instruments:drums", []):
+                intent.provenance.setdefault(f"instruments:{intent.drum_kit}", []).append(w)
+        for name in intent.instruments:
+            if name in ROLE_INSTRUMENTS:
+                intent.include_roles.add(ROLE_INSTRUMENTS[name])
+        if intent.exclusive_instruments:
+            allowed = {r for n in intent.instruments for r in INSTRUMENTS[n].roles}
+            for role in (Role.DRUMS, Role.BASS):
+                if role not in allowed:
+                    intent.exclude_roles.add(role)
+        for role in list(intent.include_roles & intent.exclude_roles):
+            intent.notes.append(f"{role.value}: both asked for and ruled out; left out")
+        intent.include_roles -= intent.exclude_roles
+
+    # -- style, mood, dynamics ---------------------------------------------------------------
+    def style_and_mood(self) -> None:
+        intent = self.intent
+        strong: list[tuple[int, int, str, Hit]] = []
+        weak: list[tuple[int, str, Hit]] = []
+        for k, hit in enumerate(self.hits):
+            if k in self.consumed:
+                continue
+            for s in hit.values("style"):
+                if s in STYLES:
+                    strong.append((0 if s in SPECIFIC_STYLES else 1, hit.start, str(s), hit))
+            for s in hit.values("weak_style"):
+                if s in STYLES:
+                    weak.append((hit.start, str(s), hit))
+        if strong:
+            strong.sort(key=lambda h: (h[0], h[1]))
+            intent.style = strong[0][2]
+            for _, _, s, hit in strong:
+                if s == intent.style:
+                    self.mark_hit(hit, "style")
+            others = sorted({s for _, _, s, _ in strong} - {intent.style})
+            if others:
+                intent.notes.append(f"several styles named; using {intent.style}, not "
+                                    f"{', '.join(others)}")
+        elif weak:
+            weak.sort(key=lambda h: h[0])
+            intent.style = weak[0][1]
+            self.mark_hit(weak[0][2], "style")
+        elif intent.instruments:
+            # "a warm acoustic guitar solo": the instrument says the style
+            style = STYLE_FROM_INSTRUMENTS.get(frozenset(n for n in intent.instruments
+                                                         if n != "drums"))
+            if style in STYLES:
+                intent.style = style
+                for n in intent.instruments:
+                    for w in intent.provenance.get(f"instruments:{n}", []):
+                        intent.provenance.setdefault("style", []).append(w)
+        if intent.style == "solopiano" and "piano" not in intent.instruments \
+                and not intent.excluded_instruments.count("piano"):
+            intent.instruments.insert(0, "piano")
+            intent.exclusive_instruments = True
+            for w in intent.provenance.get("style", []):
+                intent.provenance.setdefault("instruments:piano", []).append(w)
+            intent.provenance.setdefault("instruments", []).extend(intent.provenance.get("style", []))
+        moods = meanings()["mood"]
+        energies: list[float] = []
+        votes: dict[str, list[Hit]] = {}
+        mood_hits: list[Hit] = []
+        for k, hit in enumerate(self.hits):
+            if k in self.consumed or self.in_wish(hit.start, hit.end):
+                continue
+            for mood in hit.values("mood"):
+                if mood not in moods:
+                    continue
+                if mood not in intent.moods:
+                    intent.moods.append(str(mood))
+                self.mark_hit(hit, "moods")
+                mood_hits.append(hit)
+                energies.append(float(moods[mood]["energy"]))
+                if moods[mood]["mode"]:
+                    votes.setdefault(moods[mood]["mode"], []).append(hit)
+        if energies:
+            intent.energy = round(sum(energies) / len(energies), 2)
+            for hit in mood_hits:
+                self.mark_hit(hit, "energy")
+        if intent.key_mode is None and len(votes) == 1:
+            intent.key_mode, hits = next(iter(votes.items()))
+            for hit in hits:
+                self.mark_hit(hit, "key_mode")
+        elif intent.key_mode is None and len(votes) > 1:
+            words = ", ".join(h.text for hs in votes.values() for h in hs)
+            intent.notes.append(f"the tone words ({words}) point to both major and minor; "
+                                f"the mode is left to the music")
+
+    def dynamics(self) -> None:
+        intent = self.intent
+        values = meanings()["dynamics"]
+        soft: list[Hit] = []
+        loud: list[Hit] = []
+        for k, hit in enumerate(self.hits):
+            if k in self.consumed or self.in_wish(hit.start, hit.end):
+                continue
+            for d in hit.values("dynamics"):
+                (soft if d == "soft" else loud).append(hit)
+        if len(soft) != len(loud):
+            winner = soft if len(soft) > len(loud) else loud
+            intent.dynamics = float(values["soft" if winner is soft else "loud"])
+            for hit in winner:
+                self.mark_hit(hit, "dynamics")
+        elif soft:
+            intent.notes.append(f"soft and loud words in equal number "
+                                f"({', '.join(h.text for h in soft + loud)}); the dynamics "
+                                f"follow the picture")
+
+    # -- structure ----------------------------------------------------------------------------
+    def structure(self) -> None:
+        """Timed wishes: the English phrasings first (rules below), then, in any language, a
+        structure word followed by a time ("drop bei 0:45", "クライマックスは1:10")."""
+        intent = self.intent
+        self.wish_spans = _parse_timed_wishes(self.norm, intent)
+        for a, b in self.wish_spans:
+            self.mark(a, b, "timed_wishes")
+        time_re = re.compile(rf"\s*(?:[^\d\s]{{1,12}}\s*){{0,3}}?(?:{TIME_RE})")
+        for k, hit in enumerate(self.hits):
+            kinds = hit.values("structure")
+            if not kinds or k in self.consumed or self.in_wish(hit.start, hit.end):
+                continue
+            word = str(kinds[0])
+            kind = STRUCTURE_KINDS.get(word)
+            m = time_re.match(self.norm, hit.end)
+            if m and kind and "-" not in self.norm[hit.end:m.start("num") if m.group("num") else
+                                                   m.end()]:
+                t = _time_s(m)
+                if len(intent.timed_wishes) >= MAX_TIMED_WISHES:
+                    break
+                if kind == "build":
+                    wish = TimedWish("build", None, t, self.norm[hit.start:m.end()])
+                elif word == "fade out":
+                    wish = TimedWish("quiet", t, None, self.norm[hit.start:m.end()])
+                else:
+                    wish = TimedWish(kind, t, None, self.norm[hit.start:m.end()])
+                intent.timed_wishes.append(wish)
+                self.wish_spans.append((hit.start, m.end()))
+                self.mark(hit.start, m.end(), "timed_wishes")
+                continue
+            if word in ("build", "climax"):
+                if not any(w.kind == "build" for w in intent.timed_wishes):
+                    # "builds", "нарастает к кульминации": one arc over the piece, to its end
+                    anchor = "ending" if word == "climax" or self._ending_near(k) else ""
+                    intent.timed_wishes.append(TimedWish("build", None, None, hit.text,
+                                                         anchor_text=anchor))
+                self.mark_hit(hit, "timed_wishes")
+            elif word == "fade out":
+                intent.timed_wishes.append(TimedWish("quiet", None, None, hit.text,
+                                                     anchor_text="ending"))
+                self.mark_hit(hit, "timed_wishes")
+            elif word in ("drop", "breakdown", "silence"):
+                intent.notes.append(f"'{hit.text}': no time given, so it is not placed (say when, "
+                                    f"e.g. '{hit.text} at 0:45')")
+                self.use(hit.start, hit.end)
+            else:
+                self.use(hit.start, hit.end)     # intro / ending: context words
+
+    def _ending_near(self, k: int) -> bool:
+        for hit in self.hits[k + 1:k + 4]:
+            if "ending" in hit.values("structure") or "climax" in hit.values("structure"):
+                return True
+        return False
+
+    # -- leftovers ----------------------------------------------------------------------------
+    def leftovers(self) -> None:
+        """The words that set nothing: reported, never dropped silently."""
+        intent = self.intent
+        for h in self.hits:
+            # every vocabulary word was read; those overruled by another say so in the notes
+            self.use(h.start, h.end)
+        for a, b in self.wish_spans:
+            self.use(a, b)
+        is_covered = self.is_covered
+        unknown: list[str] = []
+
+        for tok in self.toks:
+            if len(unknown) >= 40:
+                break
+            if tok.kind == "sign" or tok.text.strip("'").isdigit():
+                continue
+            if tok.kind == "word":
+                t = tok.text.rstrip("'")
+                if t in self.fillers or tok.text in self.fillers or t in self.connectors \
+                        or len(t) < 2 or is_covered(tok.start, tok.end):
+                    continue
+                if t[:40] not in unknown:
+                    unknown.append(t[:40])
+                continue
+            # CJK: the characters no hit covers, minus particles
+            run = "".join(" " if self.covered[i] else self.norm[i]
+                          for i in range(tok.start, min(tok.end, tok.start + 2000)))
+            for piece in run.split():
+                rest = self._cjk_residue(piece[:200])
+                if rest and rest[:40] not in unknown:
+                    unknown.append(rest[:40])
+        intent.unknown_words = unknown
+        intent.notes = list(dict.fromkeys(intent.notes))[:20]
+
+    def _cjk_residue(self, piece: str) -> str:
+        words = self._cjk_fillers + self._cjk_connectors
+        out, i = "", 0
+        while i < len(piece):
+            for w in words:
+                if piece.startswith(w, i):
+                    i += len(w)
+                    out += " "
+                    break
+            else:
+                out += piece[i]
+                i += 1
+        parts = [p for p in out.split() if len(p) >= 2 or not re.fullmatch(r"[\u3040-\u309f]", p)]
+        return " ".join(p for p in parts if len(p) >= 2)
+
+
+def _alt(words) -> str:
+    """A regex alternation of literal words, longest first (the lists here are short)."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)) or "(?!)"
+
+
 def parse_prompt(text: str, *, embed: bool = True) -> Intent:
     """Parse a prompt into an `Intent` (with its sentence embedding unless `embed=False`).
 
     Never raises on odd input: an empty prompt gives an empty Intent (no embedding), any
-    language gives at least the embedding.
+    language gives at least the embedding. Besides the controls, the Intent says which words
+    set each control (`provenance`, `spans`), which words set nothing (`unknown_words`) and
+    what could not be honoured exactly (`substitutions`, `notes`); see `intent.report`.
     """
     prompt = text if isinstance(text, str) else str(text or "")
     intent = Intent(prompt=prompt)
     read = bounded_prompt(prompt)   # only the first 1000 characters: the encoder is slow on more
-    norm = _norm(read)
-    if norm:
-        norm = _parse_hit_points(norm, intent)
-        _parse_tempo(norm, intent)
-        _parse_key(norm, intent)
-        rest = _parse_instruments(norm, intent)
-        _parse_style_and_mood(rest, intent)
-        rest = _parse_timed_wishes(norm, intent)
-        _parse_dynamics(rest, intent)
-    if embed and norm:
+    if read.strip():
+        p = _Parse(read, intent)
+        if p.norm.strip():
+            p.tempo()
+            p.key()
+            p.structure()
+            p.instruments()
+            p.style_and_mood()
+            p.roles()
+            p.dynamics()
+            p.leftovers()
+    if prompt_note(prompt):
+        intent.notes.append(prompt_note(prompt))
+    if embed and read.strip():
         from robin_studio.intent.text_encoder import embed_text
         intent.text_embedding = embed_text(read)
     return intent

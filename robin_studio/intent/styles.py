@@ -1,5 +1,5 @@
-"""The style vocabulary: the twelve style ids the whole project speaks, and the words that
-point at them.
+"""The style vocabulary: the style ids the whole project speaks, and the words that point at
+them.
 
 The ids here are the contract shared by the corpus (`robin_studio.train.corpus.styles`), the
 sound palettes (`robin_studio.render.palettes`) and the prompt parser. Ids are lower-case
@@ -9,65 +9,35 @@ the parser matches whole words and phrases, longest first.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 STYLES: tuple[str, ...] = (
     "cinematic", "ambient", "lofi", "pop", "rock", "electronic",
     "folk", "orchestral", "jazz", "hiphop", "corporate", "thriller",
+    "edm", "house", "trap", "boombap", "swing", "bossa", "latin", "trailer", "funk", "solopiano", "acoustic", "chiptune", "synthwave",
 )
 
-# Phrase -> style id. Multi-word phrases win over single words (the parser sorts by length).
-STYLE_SYNONYMS: dict[str, str] = {
-    # cinematic
-    "cinematic": "cinematic", "film score": "cinematic", "movie": "cinematic", "epic": "cinematic",
-    "trailer": "cinematic", "soundtrack": "cinematic", "heroic": "cinematic",
-    "filmisch": "cinematic", "cinématique": "cinematic", "cinematográfico": "cinematic",
-    "épico": "cinematic", "épique": "cinematic", "episch": "cinematic",
-    # ambient
-    "ambient": "ambient", "atmospheric": "ambient", "drone": "ambient", "meditative": "ambient",
-    "meditation": "ambient", "new age": "ambient", "spa": "ambient", "pad": "ambient",
-    "pads": "ambient", "soundscape": "ambient", "ambiente": "ambient",
-    # lofi
-    "lofi": "lofi", "lo-fi": "lofi", "lo fi": "lofi", "chillhop": "lofi", "chill hop": "lofi",
-    "study beats": "lofi", "chill beats": "lofi", "dusty": "lofi", "vinyl": "lofi",
-    # pop
-    "pop": "pop", "poppy": "pop", "catchy": "pop", "radio": "pop", "synthpop": "pop",
-    "synth pop": "pop", "indie pop": "pop",
-    # rock
-    "rock": "rock", "guitar rock": "rock", "indie rock": "rock", "punk": "rock", "grunge": "rock",
-    "metal": "rock", "hard rock": "rock", "alt rock": "rock", "alternative rock": "rock",
-    # electronic
-    "electronic": "electronic", "edm": "electronic", "techno": "electronic", "house": "electronic",
-    "trance": "electronic", "synthwave": "electronic", "electro": "electronic",
-    "dubstep": "electronic", "drum and bass": "electronic", "dnb": "electronic",
-    "electronica": "electronic", "synth": "electronic", "synths": "electronic",
-    "electrónica": "electronic", "électronique": "electronic", "elektronisch": "electronic",
-    "elektronische": "electronic",
-    # folk
-    "folk": "folk", "acoustic": "folk", "folky": "folk", "celtic": "folk", "irish": "folk",
-    "country": "folk", "americana": "folk", "singer songwriter": "folk", "bluegrass": "folk",
-    "acoustique": "folk", "akustisch": "folk", "acústico": "folk",
-    # orchestral
-    "orchestral": "orchestral", "orchestra": "orchestral", "classical": "orchestral",
-    "symphonic": "orchestral", "chamber": "orchestral", "baroque": "orchestral",
-    "string quartet": "orchestral", "orchestre": "orchestral", "orchester": "orchestral",
-    "orquesta": "orchestral", "orquestal": "orchestral", "classique": "orchestral",
-    "klassisch": "orchestral", "clásico": "orchestral", "clásica": "orchestral",
-    # jazz
-    "jazz": "jazz", "jazzy": "jazz", "swing": "jazz", "bebop": "jazz", "bossa nova": "jazz",
-    "bossa": "jazz", "lounge": "jazz", "smooth jazz": "jazz", "blues": "jazz", "bluesy": "jazz",
-    # hiphop
-    "hiphop": "hiphop", "hip-hop": "hiphop", "hip hop": "hiphop", "rap": "hiphop", "trap": "hiphop",
-    "boom bap": "hiphop",
-    # corporate
-    "corporate": "corporate", "upbeat": "corporate", "commercial": "corporate",
-    "advertising": "corporate", "business": "corporate", "presentation": "corporate",
-    "motivational": "corporate", "inspiring": "corporate", "explainer": "corporate",
-    "product video": "corporate", "tech": "corporate",
-    # thriller
-    "thriller": "thriller", "tense": "thriller", "suspense": "thriller", "suspenseful": "thriller",
-    "horror": "thriller", "creepy": "thriller", "ominous": "thriller", "dark": "thriller",
-    "menacing": "thriller", "scary": "thriller", "spooky": "thriller", "tension": "thriller",
-    "mystery": "thriller", "mysterious": "thriller",
-}
+# Phrase -> style id, in every language: built from the [style] sections of the vocabulary
+# tables (robin_studio/intent/vocab/*.toml), where a musician or translator adds words. Loaded
+# on first use (module __getattr__ below), so importing the style ids costs nothing.
+@lru_cache(maxsize=1)
+def _style_synonyms() -> dict[str, str]:
+    from robin_studio.intent.vocabulary import vocabulary
+
+    out = {s: s for s in STYLES}
+    for word, style in vocabulary().section("style").items():
+        if not word.endswith("*") and style in STYLES:
+            out.setdefault(word, style)
+    return out
+
+
+def __getattr__(name: str):
+    if name == "STYLE_SYNONYMS":
+        value = _style_synonyms()
+        globals()["STYLE_SYNONYMS"] = value
+        return value
+    raise AttributeError(name)
+
 
 # Synonyms that describe a mood as much as a genre ("dark", "upbeat"): a real genre word in the
 # same prompt wins over them ("dark jazz" is jazz, "upbeat rock" is rock).
@@ -111,4 +81,4 @@ def normalise_style(word: str | None) -> str | None:
     w = word.strip().lower()
     if w in STYLES:
         return w
-    return STYLE_SYNONYMS.get(w)
+    return _style_synonyms().get(w)

@@ -45,3 +45,14 @@ class Intent:
     exclusive_instruments: bool = False        # "solo piano", "only strings": nothing else plays
     # Added by the hitpoints owner: "hit at 0:12.4", "soft hit at 31 s" -> (time_s, strong)
     hit_points: list[tuple[float, bool]] = field(default_factory=list)
+    # Added by the prompts owner (issue 16; fields with defaults, nothing renamed):
+    drum_kit: str | None = None                # "808 kit", "brush kit"... (intent.instruments)
+    energy: float | None = None                # 0 still .. 1 full tilt, from the tone words
+    # control -> the words of the prompt that set it; keys as in `intent.report.controls`, and
+    # "instruments:NAME", "excluded_instruments:NAME", "exclude_roles:ROLE" per item
+    provenance: dict[str, list[str]] = field(default_factory=dict)
+    # (start, end, control): where those words are in `prompt` (character offsets)
+    spans: list[tuple[int, int, str]] = field(default_factory=list)
+    substitutions: list[tuple[str, str]] = field(default_factory=list)  # (word, instrument used)
+    unknown_words: list[str] = field(default_factory=list)  # words that set no control
+    notes: list[str] = field(default_factory=list)  # what could not be honoured exactly, and why

@@ -84,6 +84,8 @@ def normalise(text: str) -> tuple[str, list[int]]:
         n = n.lower()
         for c in n:
             if c.isspace():
+                if not out or out[-1] == " ":
+                    continue          # one space between words, none at the start
                 c = " "
             out.append(c)
             where.append(i)
