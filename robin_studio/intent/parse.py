@@ -39,6 +39,7 @@ SPECIFIC_STYLES = frozenset({"edm", "house", "trap", "boombap", "swing", "bossa"
                              "lofi"})
 # Instruments that, named alone, say the style when no style word does.
 STYLE_FROM_INSTRUMENTS: dict[frozenset[str], str] = {
+    frozenset({"piano"}): "solopiano",
     frozenset({"acoustic guitar"}): "acoustic", frozenset({"nylon guitar"}): "acoustic",
     frozenset({"steel guitar"}): "acoustic",
 }
@@ -53,7 +54,7 @@ WISH_KINDS: dict[str, str] = {
     "silent": "silence", "silence": "silence", "no music": "silence", "nothing": "silence",
     "loud": "loud", "intense": "loud", "big": "loud", "full": "loud", "powerful": "loud",
     "energetic": "loud", "louder": "loud", "bigger": "loud", "epic": "loud",
-    "drop": "drop", "hit": "drop", "climax": "drop", "peak": "drop", "impact": "drop",
+    "drop": "drop", "drops": "drop", "hit": "drop", "climax": "drop", "peak": "drop", "impact": "drop",
     "boom": "drop", "explode": "drop", "explodes": "drop", "kicks in": "drop", "kick in": "drop",
     "build": "build", "builds": "build", "build up": "build", "builds up": "build",
     "swell": "build", "swells": "build", "crescendo": "build", "rise": "build", "rises": "build",
@@ -691,8 +692,11 @@ class _Parse:
                 for n in intent.instruments:
                     for w in intent.provenance.get(f"instruments:{n}", []):
                         intent.provenance.setdefault("style", []).append(w)
+        if strong and intent.style == "solopiano" and "piano" not in intent.excluded_instruments:
+            # "solo piano", "ピアノ曲": the piano alone (a lone "piano" only suggests the style)
+            intent.exclusive_instruments = True
         if intent.style == "solopiano" and "piano" not in intent.instruments \
-                and not intent.excluded_instruments.count("piano"):
+                and "piano" not in intent.excluded_instruments:
             intent.instruments.insert(0, "piano")
             intent.exclusive_instruments = True
             for w in intent.provenance.get("style", []):
@@ -764,6 +768,8 @@ class _Parse:
             word = str(kinds[0])
             kind = STRUCTURE_KINDS.get(word)
             m = time_re.match(self.norm, hit.end)
+            if m and any(h.start < m.end() and h.has("structure") for h in self.hits[k + 1:k + 4]):
+                m = None        # "builds and drops at 0:20": the time is the drop's
             if m and kind and "-" not in self.norm[hit.end:m.start("num") if m.group("num") else
                                                    m.end()]:
                 t = _time_s(m)
