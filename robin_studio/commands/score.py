@@ -118,6 +118,11 @@ def run(args: argparse.Namespace) -> int:
 
     hits = tuple([parse_hit(h) for h in args.hit] + [parse_hit(h, strong=False) for h in args.hit_soft])
     ignored = tuple(parse_time(t) for t in args.ignore_cut)
+    from robin_studio.intent.parse import parse_prompt
+    from robin_studio.intent.report import report_lines
+
+    for line in report_lines(parse_prompt(args.prompt, embed=False)):   # before the music starts
+        print(line, flush=True)
     scorer = Scorer(generator=generator)
     bar = _Bar(args.quiet)
     t0 = time.perf_counter()
@@ -140,11 +145,6 @@ def run(args: argparse.Namespace) -> int:
                 progress=bar.stage(f"writing {kind}", span), overwrite=args.overwrite))
     finally:
         bar.close()
-    from robin_studio.intent.parse import describe_intent
-
-    understood = describe_intent(piece.intent)
-    if understood:
-        print(f"understood: {understood}")
     if piece.tempo_advice:
         print(f"note: {piece.tempo_advice}")
     tm = piece.tempo_map

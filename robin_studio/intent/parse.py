@@ -26,8 +26,7 @@ import re
 from robin_studio.intent.instruments import DRUM_KITS, INSTRUMENTS, ROLE_INSTRUMENTS
 from robin_studio.intent.styles import STYLES
 from robin_studio.intent.types import Intent, TimedWish
-from robin_studio.limits import bounded_prompt, prompt_note
-from robin_studio.intent.vocabulary import (CJK_CHAR, Hit, Token, meanings, normalise, tokens,
+from robin_studio.intent.vocabulary import (CJK_CHAR, CJK_CLASS, Hit, Token, meanings, normalise, tokens,
                                             vocabulary)
 from robin_studio.score.types import Role
 
@@ -254,7 +253,7 @@ class _Fake:
 
 def _anchor_part(anchor: str) -> str:
     """"the end" / "the very end" -> "ending", "the start" -> "intro"; other anchors as typed."""
-    if re.search(r"\b(?:end|ending|finish|finale|outro|close)\b", anchor) and len(anchor) < 30:
+    if re.search(r"\b(?:end|ending|finish|finale|outro|close|climax|peak)\b", anchor) and len(anchor) < 30:
         return "ending"
     if re.fullmatch(r"(?:very\s+)?(?:start|beginning|intro|opening)", anchor):
         return "intro"
@@ -276,8 +275,17 @@ class _Parse:
         self.covered = bytearray(len(self.norm) + 1)    # 1 where a character set something
         self.consumed: set[int] = set()                 # hits read as part of another rule
         self.fillers = self.vocab.fillers()
+        # which language the prompt is in, by its words: settles words that mean different
+        # things in two languages ("carillon": bells in French, a music box in Italian)
+        self.lang_votes: dict[str, float] = {}
+        for hit in self.hits:
+            langs = {m.lang for m in hit.meanings}
+            for lang in langs:
+                self.lang_votes[lang] = self.lang_votes.get(lang, 0.0) + 1.0 / len(langs)
         self.connectors = self.vocab.section("connector")
         self.wish_spans: list[tuple[int, int]] = []
+        self.mood_energies: list[float] = []
+        self.periods: list[list] = []
         self._cjk_fillers = sorted((w for w in self.fillers if CJK_CHAR.search(w)), key=len,
                                    reverse=True)
         self._cjk_connectors = sorted((w for w in self.connectors if CJK_CHAR.search(w)), key=len,
@@ -303,6 +311,15 @@ class _Parse:
     def is_covered(self, start: int, end: int) -> bool:
         return end > start and self.covered.find(0, start, end) < 0
 
+    def values(self, hit: Hit, section: str) -> list:
+        """A hit's values in one section; when languages disagree on a word, the meaning of
+        the language the prompt is mostly written in."""
+        ms = [m for m in hit.meanings if m.section == section]
+        if len({m.value for m in ms}) <= 1:
+            return [m.value for m in ms[:1]]
+        best = max(ms, key=lambda m: self.lang_votes.get(m.lang, 0.0))
+        return [best.value]
+
     def mark_hit(self, hit: Hit, control: str) -> None:
         self.mark(hit.start, hit.end, control, hit.text)
 
@@ -324,14 +341,14 @@ class _Parse:
                     return None
                 kind = rest or kind
                 continue
-            if t in self.fillers or t in ("'", "\"", "(", ")", "«", "»", "「", "」", ":"):
-                continue
             if connectors and t in self.connectors:
                 c = self.connectors[t]
                 if c == "then":
                     return None
                 kind = "or" if c == "or" else ("comma" if c == "comma" and kind != "or" else
                                                (kind or c))
+                continue
+            if t in self.fillers or t in ("'", "\"", "(", ")", "«", "»", "「", "」", ":"):
                 continue
             if connectors and t in ("，", "、"):
                 kind = kind or "comma"
@@ -371,17 +388,17 @@ class _Parse:
         unit_re = _alt(units)
         not_time = rf"(?!\s*(?:[:%\d]|[.,]\d|{_UNIT_S}(?![a-zа-я])|{_UNIT_M}(?![a-zа-я])))"
         candidates: list[tuple[int, int, float, bool]] = []    # (start, end, bpm, explicit unit)
-        for m in re.finditer(rf"(?<![\d.,:])(\d{{2,3}}(?:[.,]\d+)?)\s*(?:{unit_re})(?![a-zа-я])", text):
+        for m in re.finditer(rf"(?<!\d[.,:])(?<!\d)(\d{{2,3}}(?:[.,]\d+)?)\s*(?:{unit_re})(?![a-zа-я])", text):
             candidates.append((m.start(), m.end(), float(m.group(1).replace(",", ".")), True))
         for m in re.finditer(rf"(?<![\w])(?:{_alt(words)})\s*(?:[:=]|of|de|di|von|à|a|é|は|が|是|为)?\s*"
-                             rf"(?:{_alt(before)})?\s*(?<![\d.,:])(\d{{2,3}})(?![\d.,:]\d){not_time}", text):
+                             rf"(?:{_alt(before)})?\s*(?<!\d[.,:])(?<!\d)(\d{{2,3}})(?![\d.,:]\d){not_time}", text):
             candidates.append((m.start(), m.end(), float(m.group(1)), False))
         if before:
-            for m in re.finditer(rf"(?<![\w])(?:{_alt(before)})\s*(?<![\d.,:])(\d{{2,3}})(?![\d.,:]\d)"
+            for m in re.finditer(rf"(?<![\w])(?:{_alt(before)})\s*(?<!\d[.,:])(?<!\d)(\d{{2,3}})(?![\d.,:]\d)"
                                  rf"{not_time}", text):
                 candidates.append((m.start(), m.end(), float(m.group(1)), False))
         if after:
-            for m in re.finditer(rf"(?<![\d.,:])(\d{{2,3}})\s*(?:{_alt(after)})", text):
+            for m in re.finditer(rf"(?<!\d[.,:])(?<!\d)(\d{{2,3}})\s*(?:{_alt(after)})", text):
                 if not re.match(rf"\s*(?:{_UNIT_S}|{_UNIT_M})", text[m.end(1):m.end(1) + 8]):
                     candidates.append((m.start(), m.end(), float(m.group(1)), False))
         candidates.sort()
@@ -501,7 +518,7 @@ class _Parse:
     def _item(hit: Hit) -> bool:
         return hit.has("instrument") or hit.has("substitute") or hit.has("role")
 
-    def _list_after(self, k: int) -> list[int]:
+    def _list_after(self, k: int, whole: bool = False) -> list[int]:
         """Indices of the instrument hits listed from hit k on ("drums, bass or piano")."""
         items: list[int] = []
         kinds: list[str] = []
@@ -517,7 +534,12 @@ class _Parse:
                 kinds.append(kind or "and")
             items.append(i)
             prev_end = hit.end
-        if "comma" in kinds and kinds[-1] != "or":
+        after = items[-1] + 1 if items else len(self.hits)
+        if after < len(self.hits) and self.hits[after].has("negation") and \
+                self.gap_ok(self.hits[items[-1]].end, self.hits[after].start, connectors=True) \
+                is not None:
+            kinds.append("or")      # "sin batería, bajo ni piano": "ni" ends an or-list
+        if "comma" in kinds and kinds[-1] != "or" and not whole:
             # "no drums, bass or piano" bans all three; "ohne Schlagzeug, Klavier und Streicher"
             # only the first: a comma list is one list only when it ends with "or"
             items = items[:kinds.index("comma") + 1]
@@ -536,14 +558,13 @@ class _Parse:
         banned: list[tuple[int, Hit]] = []
         only: set[int] = set()
         for k, hit in enumerate(self.hits):
-            where = hit.values("negation") or hit.values("only")
+            where = set(hit.values("negation") or hit.values("only"))
             if not where or k in self.consumed:
                 continue
-            if where[0] == "before" or where[0] == "both":
-                items = self._list_after(k)
-            else:
-                items = []
-            if not items and where[0] in ("after", "both"):
+            items = []
+            if where & {"before", "both", "list"}:
+                items = self._list_after(k, whole="list" in where)
+            if not items and where & {"after", "both"}:
                 items = self._item_before(k)
             if not items:
                 continue
@@ -558,9 +579,9 @@ class _Parse:
         for k, hit in enumerate(self.hits):
             if k in self.consumed:
                 continue
-            for word_sub in hit.values("substitute"):
+            for word_sub in self.values(hit, "substitute"):
                 self._want(hit, str(word_sub), substitute=True)
-            for name in hit.values("instrument"):
+            for name in self.values(hit, "instrument"):
                 self._want(hit, str(name))
 
     def _want(self, hit: Hit, name: str, substitute: bool = False) -> None:
@@ -600,7 +621,13 @@ class _Parse:
         end = max(neg.end, items[-1].end)
         start = min(neg.start, items[0].start)
         until = _until_wish(self.norm, end)
-        first = _first_wish(self.norm, end) if until is None else None
+        first = None
+        if until is None:
+            per = self.period_near(start, end)
+            if per is not None:
+                per[4] = True
+                first = (per[2], per[3])
+                start, end = min(start, per[0]), max(end, per[1])
         part = _part_wish(self.norm, end) if until is None and first is None else None
         text = self.norm[start:end]
         if until is not None or first is not None or part is not None:
@@ -663,10 +690,10 @@ class _Parse:
         for k, hit in enumerate(self.hits):
             if k in self.consumed:
                 continue
-            for s in hit.values("style"):
+            for s in self.values(hit, "style"):
                 if s in STYLES:
                     strong.append((0 if s in SPECIFIC_STYLES else 1, hit.start, str(s), hit))
-            for s in hit.values("weak_style"):
+            for s in self.values(hit, "weak_style"):
                 if s in STYLES:
                     weak.append((hit.start, str(s), hit))
         if strong:
@@ -719,6 +746,7 @@ class _Parse:
                 energies.append(float(moods[mood]["energy"]))
                 if moods[mood]["mode"]:
                     votes.setdefault(moods[mood]["mode"], []).append(hit)
+        self.mood_energies = energies
         if energies:
             intent.energy = round(sum(energies) / len(energies), 2)
             for hit in mood_hits:
@@ -742,6 +770,13 @@ class _Parse:
                 continue
             for d in hit.values("dynamics"):
                 (soft if d == "soft" else loud).append(hit)
+        if soft or loud:
+            # loudness words are tone words too: they move the energy like moods do
+            tone = [float(values["soft"])] * len(soft) + [float(values["loud"])] * len(loud)
+            energies = self.mood_energies + tone
+            intent.energy = round(sum(energies) / len(energies), 2)
+            for hit in soft + loud:
+                self.mark_hit(hit, "energy")
         if len(soft) != len(loud):
             winner = soft if len(soft) > len(loud) else loud
             intent.dynamics = float(values["soft" if winner is soft else "loud"])
@@ -753,13 +788,79 @@ class _Parse:
                                 f"follow the picture")
 
     # -- structure ----------------------------------------------------------------------------
+    def find_periods(self) -> None:
+        """ "the first 10 seconds", "in den ersten 10 Sekunden", "les 10 premières secondes",
+        "最初の10秒", "前10秒", "последние 5 секунд": (start, end, seconds, from the end)."""
+        words = self.vocab.section("period")
+        first = [w for w, v in words.items() if v == "first"]
+        last = [w for w, v in words.items() if v == "last"]
+        which = rf"(?P<which>{_alt(first + last)})"
+        t2 = TIME_RE.replace("?P<", "?P<b_")
+        pattern = re.compile(
+            rf"(?<![\w]){which}\s*(?:(?:the|de|les|los|las|i|le|os|as|の)\s*)?(?:{TIME_RE})"
+            rf"|(?<!\d[.,:])(?<!\d)(?P<n2>\d+(?:[.,]\d+)?)\s+(?P<which2>{_alt(first + last)})\s+"
+            rf"(?P<u2>{_UNIT_S}|{_UNIT_M})(?![a-zа-я])"
+            rf"|(?:(?<=[{CJK_CLASS}\s])|^){which.replace('which', 'which3')}\s*(?:{t2})")
+        self.periods = []
+        for m in pattern.finditer(self.norm):
+            if len(self.periods) >= MAX_TIMED_WISHES:
+                break
+            if m.group("n2"):
+                value = float(m.group("n2").replace(",", "."))
+                secs = value * 60 if re.fullmatch(_UNIT_M, m.group("u2")) else value
+                w = m.group("which2")
+            elif m.group("which3"):
+                g = {k[2:]: v for k, v in m.groupdict().items() if k.startswith("b_")}
+                secs, w = _time_s(_Fake(g)), m.group("which3")
+            else:
+                secs, w = _time_s(m), m.group("which")
+            self.periods.append([m.start(), m.end(), secs, w in last, False])
+
+    def period_near(self, start: int, end: int, window: int = 24) -> list | None:
+        """An unused period right before `start` or right after `end`, in the same clause."""
+        for per in self.periods:
+            a, b = per[0], per[1]
+            if per[4]:
+                continue
+            gap = self.norm[b:start] if b <= start else self.norm[end:a] if a >= end else None
+            if gap is not None and len(gap) <= window and not re.search(r"[.;!?。！？\n]", gap) \
+                    and gap.count(",") + gap.count("、") + gap.count("，") == 0:
+                return per
+        return None
+
     def structure(self) -> None:
         """Timed wishes: the English phrasings first (rules below), then, in any language, a
-        structure word followed by a time ("drop bei 0:45", "クライマックスは1:10")."""
+        structure word followed by a time ("drop bei 0:45", "クライマックスは1:10") and a tone
+        word next to a period ("leise in den ersten 10 Sekunden", "最初の10秒は静かに")."""
         intent = self.intent
+        self.find_periods()
         self.wish_spans = _parse_timed_wishes(self.norm, intent)
         for a, b in self.wish_spans:
             self.mark(a, b, "timed_wishes")
+        for per in self.periods:
+            if self.in_wish(per[0], per[1]):
+                per[4] = True
+        for k, hit in enumerate(self.hits):
+            tone = [v for v in hit.values("dynamics")] + \
+                ["silence" for v in hit.values("structure") if v == "silence"] + \
+                ["soft" for v in hit.values("mood") if v == "calm"]
+            if not tone or self.in_wish(hit.start, hit.end):
+                continue
+            nxt = self.hits[k + 1] if k + 1 < len(self.hits) else None
+            if nxt is not None and nxt.has("negation") and nxt.start - hit.end < 6:
+                continue           # "silence" in "no silence": not a wish
+            per = self.period_near(hit.start, hit.end)
+            if per is None or len(intent.timed_wishes) >= MAX_TIMED_WISHES:
+                continue
+            kind = {"soft": "quiet", "loud": "loud", "silence": "silence"}[tone[0]]
+            a, b, secs, from_end, _ = per
+            per[4] = True
+            wish = (TimedWish(kind, secs, 0.0, self.norm[a:b], relative_to_end=True) if from_end
+                    else TimedWish(kind, 0.0, secs, self.norm[a:b]))
+            intent.timed_wishes.append(wish)
+            span = (min(a, hit.start), max(b, hit.end))
+            self.wish_spans.append(span)
+            self.mark(span[0], span[1], "timed_wishes")
         time_re = re.compile(rf"\s*(?:[^\d\s]{{1,12}}\s*){{0,3}}?(?:{TIME_RE})")
         for k, hit in enumerate(self.hits):
             kinds = hit.values("structure")
@@ -768,6 +869,23 @@ class _Parse:
             word = str(kinds[0])
             kind = STRUCTURE_KINDS.get(word)
             m = time_re.match(self.norm, hit.end)
+            if not m:
+                before = re.search(rf"(?:{TIME_RE})\s*(?:で|に|から|에서|에|부터|处|時|时|の|は)?\s*$",
+                                   self.norm[max(0, hit.start - 20):hit.start])
+                if before:
+                    m = before
+            if m and m.start() < hit.start:
+                t = _time_s(m)
+                if kind and len(intent.timed_wishes) < MAX_TIMED_WISHES:
+                    a = hit.start - (len(self.norm[max(0, hit.start - 20):hit.start]) - m.start())
+                    wish_kind = "quiet" if word == "fade out" else kind
+                    intent.timed_wishes.append(
+                        TimedWish(wish_kind, None if kind == "build" else t,
+                                  t if kind == "build" else None, self.norm[a:hit.end]))
+                    self.wish_spans.append((a, hit.end))
+                    self.mark(a, hit.end, "timed_wishes")
+                    continue
+                m = None
             if m and any(h.start < m.end() and h.has("structure") for h in self.hits[k + 1:k + 4]):
                 m = None        # "builds and drops at 0:20": the time is the drop's
             if m and kind and "-" not in self.norm[hit.end:m.start("num") if m.group("num") else

@@ -28,7 +28,7 @@ def energy_level(energy: float | None) -> str | None:
     """"low" / "medium" / "high": the energy as a listener would name it."""
     if energy is None:
         return None
-    return "low" if energy < 0.45 else ("medium" if energy < 0.7 else "high")
+    return "low" if energy < 0.45 else ("medium" if energy < 0.67 else "high")
 
 
 def controls(intent: Intent) -> dict[str, object]:

@@ -37,6 +37,7 @@ MATCHED_SECTIONS: tuple[str, ...] = ("instrument", "substitute", "role", "style"
 
 _CJK = ("\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
         "\ua960-\ua97f\uac00-\ud7af\uf900-\ufaff")
+CJK_CLASS = _CJK                    # for a regex character class
 CJK_CHAR = re.compile(f"[{_CJK}]")
 _TOKEN_RE = re.compile(rf"(?P<cjk>[{_CJK}]+)|(?P<word>[^\W{_CJK}]+'?)|(?P<sign>[^\w\s])")
 
@@ -101,6 +102,50 @@ def _phrase_tokens(phrase: str) -> list[str]:
     return [t.text for t in tokens(phrase)]
 
 
+# Sections whose words are adjectives that inflect in Romance languages.
+_INFLECTED_SECTIONS = ("mood", "dynamics", "tempo", "weak_style")
+
+
+def inflections(word: str, lang: str) -> list[str]:
+    """The other forms of a Romance adjective a table lists once ("misterioso" -> "misteriosa",
+    "misteriosos", "misteriosas"; "mystérieux" -> "mystérieuse"...), so that a translator need
+    not list every gender and number. Single words only; other languages decline too
+    irregularly for rules and use "*" stems instead."""
+    if " " in word or word.endswith("*") or not word.isalpha():
+        return []
+    w = word
+    if lang in ("es", "pt"):
+        if w.endswith("o"):
+            return [w[:-1] + "a", w + "s", w[:-1] + "as"]
+        if w.endswith("a"):
+            return [w[:-1] + "o", w + "s", w[:-1] + "os"]
+        if w.endswith("e"):
+            return [w + "s"]
+        if w.endswith(("l", "r", "z", "n")) and lang == "es":
+            return [w + "es", w + "a", w + "as"] if w.endswith("r") else [w + "es"]
+    if lang == "it":
+        if w.endswith("o"):
+            return [w[:-1] + "a", w[:-1] + "i", w[:-1] + "e"]
+        if w.endswith("a"):
+            return [w[:-1] + "o", w[:-1] + "e", w[:-1] + "i"]
+        if w.endswith("e"):
+            return [w[:-1] + "i"]
+    if lang == "fr":
+        if w.endswith("eux"):
+            return [w[:-1] + "se", w[:-1] + "ses"]
+        if w.endswith("euse"):
+            return [w[:-2] + "x", w + "s"]
+        if w.endswith("if"):
+            return [w[:-1] + "ve", w[:-1] + "ves", w + "s"]
+        if w.endswith("é"):
+            return [w + "e", w + "s", w + "es"]
+        if w.endswith("e"):
+            return [w + "s"]
+        if w.endswith(("ant", "ent", "d", "t", "in", "al")):
+            return [w + "e", w + "s", w + "es"]
+    return []
+
+
 @dataclass
 class _Entry:
     parts: tuple[str, ...]             # tokens; a token ending in "*" is a prefix
@@ -111,6 +156,7 @@ class _Entry:
 class _TrieNode:
     children: dict = field(default_factory=dict)
     meanings: list[Meaning] | None = None
+    terminal: bool = False          # a word ends here (meanings empty: a particle)
 
 
 class Vocabulary:
@@ -125,8 +171,15 @@ class Vocabulary:
         entries: dict[tuple[str, ...], _Entry] = {}
         cjk_entries: dict[str, list[Meaning]] = {}
         for lang, table in tables.items():
+            known = {w for sec in MATCHED_SECTIONS for w in table.get(sec, {})}
             for section in MATCHED_SECTIONS:
-                for phrase, value in table.get(section, {}).items():
+                words = dict(table.get(section, {}))
+                if section in _INFLECTED_SECTIONS:
+                    for word, value in list(words.items()):
+                        for form in inflections(word, lang):
+                            if form not in known and form not in words:
+                                words[form] = value
+                for phrase, value in words.items():
                     meaning = Meaning(section, value, lang)
                     phrase = unicodedata.normalize("NFKC", phrase).lower().strip()
                     if CJK_CHAR.search(phrase):
@@ -149,18 +202,29 @@ class Vocabulary:
                     if not any((m.section, m.value) == (section, value) for m in entry.meanings):
                         entry.meanings.append(meaning)
         for entry in entries.values():
+            if len(entry.parts) == 1 and entry.parts[0].isdigit():
+                cjk_entries.setdefault(entry.parts[0], []).extend(entry.meanings)  # "808とハイハット"
             first = entry.parts[0]
             if first.endswith("*") and len(first) > 1:
                 self._prefix_first.setdefault(first[:-1], []).append(entry)
                 self.max_prefix = max(self.max_prefix, len(first) - 1)
             else:
                 self._exact_first.setdefault(first, []).append(entry)
+        for lang, table in tables.items():
+            # particles and connectors take part in segmenting CJK text ("钢琴和弦乐" is
+            # piano + and + strings, not piano + chord + 乐) but produce no hit
+            words = list(table.get("filler", {}).get("_", [])) + list(table.get("connector", {}))
+            for word in words:
+                word = unicodedata.normalize("NFKC", word).lower().replace(" ", "")
+                if CJK_CHAR.search(word):
+                    cjk_entries.setdefault(word, [])
         for phrase, meanings in cjk_entries.items():
             node = self._trie
             for ch in phrase:
                 node = node.children.setdefault(ch, _TrieNode())
             node.meanings = (node.meanings or []) + [m for m in meanings
                                                      if m not in (node.meanings or [])]
+            node.terminal = True
 
     # -- table access ------------------------------------------------------------------
     def section(self, section: str, lang: str | None = None) -> dict:
@@ -212,28 +276,44 @@ class Vocabulary:
         return (best[0], best[2]) if best else None
 
     def _match_cjk(self, text: str, start: int, end: int, tok_index: int) -> list[Hit]:
-        """Longest-first matches inside one CJK stretch text[start:end] (spaces skipped)."""
+        """The best segmentation of one CJK stretch text[start:end] (spaces skipped): the one
+        that covers most characters with words and particles, then most with words, then with
+        the fewest pieces (dynamic programming over the trie's matches: linear in the text)."""
         chars = [(k, text[k]) for k in range(start, end) if not text[k].isspace()]
-        hits: list[Hit] = []
-        i = 0
-        while i < len(chars):
+        n = len(chars)
+        # matches[i]: (length, meanings) of every word starting at i
+        matches: list[list[tuple[int, list[Meaning]]]] = [[] for _ in range(n)]
+        for i in range(n):
             node = self._trie
             j = i
-            last: tuple[int, list[Meaning]] | None = None
-            while j < len(chars):
+            while j < n:
                 node = node.children.get(chars[j][1])
                 if node is None:
                     break
                 j += 1
-                if node.meanings:
-                    last = (j, node.meanings)
-            if last is None:
+                if node.terminal:
+                    matches[i].append((j - i, node.meanings or []))
+        best: list[tuple[int, int, int]] = [(0, 0, 0)] * (n + 1)   # (covered, meaningful, -pieces)
+        choice: list[tuple[int, list[Meaning]] | None] = [None] * (n + 1)
+        for i in range(n - 1, -1, -1):
+            best[i], choice[i] = best[i + 1], None
+            for length, meanings in matches[i]:
+                c, w, p = best[i + length]
+                cand = (c + length, w + (length if meanings else 0), p - 1)
+                if cand > best[i]:
+                    best[i], choice[i] = cand, (length, meanings)
+        hits: list[Hit] = []
+        i = 0
+        while i < n:
+            pick = choice[i]
+            if pick is None:
                 i += 1
                 continue
-            j, meanings = last
-            s, e = chars[i][0], chars[j - 1][0] + 1
-            hits.append(Hit(s, e, text[s:e], list(meanings), (tok_index, tok_index + 1)))
-            i = j
+            length, meanings = pick
+            if meanings:
+                s, e = chars[i][0], chars[i + length - 1][0] + 1
+                hits.append(Hit(s, e, text[s:e], list(meanings), (tok_index, tok_index + 1)))
+            i += length
         return hits
 
     def find(self, text: str, toks: list[Token] | None = None) -> list[Hit]:
@@ -243,11 +323,14 @@ class Vocabulary:
         i = 0
         while i < len(toks):
             tok = toks[i]
-            if tok.kind == "cjk":
-                # a CJK stretch: consecutive CJK tokens separated only by spaces
+            if tok.kind == "cjk" or (tok.text.isdigit() and i + 1 < len(toks)
+                                     and toks[i + 1].kind == "cjk" and toks[i + 1].start == tok.end):
+                # a CJK stretch: consecutive CJK tokens separated only by spaces (and the
+                # digits glued to them: "8ビット")
                 j = i
-                while j + 1 < len(toks) and toks[j + 1].kind == "cjk" \
-                        and not text[toks[j].end:toks[j + 1].start].strip():
+                while j + 1 < len(toks) and (
+                        (toks[j + 1].kind == "cjk" and not text[toks[j].end:toks[j + 1].start].strip())
+                        or (toks[j + 1].text.isdigit() and toks[j + 1].start == toks[j].end)):
                     j += 1
                 for h in self._match_cjk(text, tok.start, toks[j].end, i):
                     # token range: the CJK tokens the hit overlaps
