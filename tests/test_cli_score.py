@@ -51,6 +51,15 @@ def test_score_writes_a_playable_mp4_as_long_as_the_video(scored):
     assert "wrote" in proc.stdout
 
 
+def test_the_prompt_is_read_back_before_the_music(scored):
+    proc, _ = scored
+    lines = proc.stdout.splitlines()
+    understood = next(i for i, line in enumerate(lines) if line.startswith("understood:"))
+    assert all(part in lines[understood] for part in ("92 bpm", "piano", "no drums"))
+    summary = next(i for i, line in enumerate(lines) if " shots, " in line)
+    assert understood < summary          # printed first (before the analysis starts)
+
+
 def test_score_writes_wav_midi_and_stems(scored):
     proc, out = scored
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 
 from robin_studio.intent.instruments import DRUM_KITS, INSTRUMENTS, ROLE_INSTRUMENTS
-from robin_studio.intent.styles import STYLES
+from robin_studio.intent.styles import STYLE_IDS, available_style
 from robin_studio.intent.types import Intent, TimedWish
 from robin_studio.intent.vocabulary import (CJK_CHAR, CJK_CLASS, Hit, Token, meanings, normalise, tokens,
                                             vocabulary)
@@ -691,10 +691,10 @@ class _Parse:
             if k in self.consumed:
                 continue
             for s in self.values(hit, "style"):
-                if s in STYLES:
+                if s in STYLE_IDS:
                     strong.append((0 if s in SPECIFIC_STYLES else 1, hit.start, str(s), hit))
             for s in self.values(hit, "weak_style"):
-                if s in STYLES:
+                if s in STYLE_IDS:
                     weak.append((hit.start, str(s), hit))
         if strong:
             strong.sort(key=lambda h: (h[0], h[1]))
@@ -714,7 +714,7 @@ class _Parse:
             # "a warm acoustic guitar solo": the instrument says the style
             style = STYLE_FROM_INSTRUMENTS.get(frozenset(n for n in intent.instruments
                                                          if n != "drums"))
-            if style in STYLES:
+            if style in STYLE_IDS:
                 intent.style = style
                 for n in intent.instruments:
                     for w in intent.provenance.get(f"instruments:{n}", []):
@@ -729,6 +729,10 @@ class _Parse:
             for w in intent.provenance.get("style", []):
                 intent.provenance.setdefault("instruments:piano", []).append(w)
             intent.provenance.setdefault("instruments", []).extend(intent.provenance.get("style", []))
+        if intent.style is not None and available_style(intent.style) != intent.style:
+            named, intent.style = intent.style, available_style(intent.style)
+            used = intent.style or "the model's choice"
+            intent.notes.append(f"the style '{named}' is not in the music yet; using {used}")
         moods = meanings()["mood"]
         energies: list[float] = []
         votes: dict[str, list[Hit]] = {}
