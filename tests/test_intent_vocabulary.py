@@ -150,8 +150,17 @@ def test_chinese_words_are_segmented_without_spaces():
 
 
 def test_a_very_long_prompt_is_read_in_one_pass():
+    from robin_studio.intent.parse import _Parse
+    from robin_studio.intent.types import Intent
+
     text = ("no drums, warm piano and strings at 92 bpm in D minor, builds to the end. " * 1400)
     assert len(text) > 100_000
-    i = parse_prompt(text, embed=False)
+    i = parse_prompt(text, embed=False)        # the prompt is cut (limits.MAX_PROMPT_CHARS)
     assert i.tempo_bpm == 92.0 and i.key_tonic == 2 and "piano" in i.instruments
-    assert len(i.timed_wishes) <= 64
+    assert any("characters long" in n for n in i.notes)
+    # the parser itself reads all of it, in one pass (a few seconds, not minutes)
+    whole = Intent(prompt=text)
+    p = _Parse(text, whole)
+    p.tempo(), p.key(), p.structure(), p.instruments(), p.style_and_mood(), p.roles()
+    p.leftovers()
+    assert whole.tempo_bpm == 92.0 and len(whole.timed_wishes) <= 64

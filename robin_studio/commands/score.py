@@ -122,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     from robin_studio.intent.report import report_lines
 
     for line in report_lines(parse_prompt(args.prompt, embed=False)):   # before the music starts
-        print(line, flush=True)
+        if line != f"note: {note}":                                      # already said above
+            print(line, flush=True)
     scorer = Scorer(generator=generator)
     bar = _Bar(args.quiet)
     t0 = time.perf_counter()

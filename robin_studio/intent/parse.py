@@ -26,8 +26,9 @@ import re
 from robin_studio.intent.instruments import DRUM_KITS, INSTRUMENTS, ROLE_INSTRUMENTS
 from robin_studio.intent.styles import STYLE_IDS, available_style
 from robin_studio.intent.types import Intent, TimedWish
-from robin_studio.intent.vocabulary import (CJK_CHAR, CJK_CLASS, Hit, Token, meanings, normalise, tokens,
-                                            vocabulary)
+from robin_studio.intent.vocabulary import (CJK_CHAR, CJK_CLASS, Hit, Token, meanings,
+                                            normalise, tokens, vocabulary)
+from robin_studio.limits import bounded_prompt, prompt_note
 from robin_studio.score.types import Role
 
 ROLE_NAMES: dict[str, Role] = {r.value: r for r in Role}
