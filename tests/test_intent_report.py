@@ -85,3 +85,20 @@ def test_parse_adherence_per_language():
     got = parse_adherence(prompts)
     assert got["en"]["all"] == 1.0
     assert got["ja"]["style"] == 0.0 and got["ja"]["wanted"] == 1.0 and got["ja"]["all"] == 0.75
+
+
+def test_a_wish_tied_to_a_cut_lands_on_that_cut_in_any_language():
+    from robin_studio.generate.conditions import resolve_wishes
+
+    from test_generate_engine import make_analysis
+
+    analysis = make_analysis(16.0, (4.0, 9.5))           # cuts at 4.0 s and 9.5 s
+    for text in ("drums come in after the first cut", "Schlagzeug erst nach dem ersten Schnitt",
+                 "batterie après la première coupe", "最初のカットの後からドラム",
+                 "барабаны после первой склейки", "첫 번째 컷 이후 드럼"):
+        (w,) = resolve_wishes(p(text), analysis)
+        assert (w.kind, w.start_s, w.end_s, w.roles) == ("mute", 0.0, 4.0, (Role.DRUMS,)), text
+    (w,) = resolve_wishes(p("a drop at the last cut"), analysis)
+    assert (w.kind, w.start_s) == ("drop", 9.5)
+    (w,) = resolve_wishes(p("quiet until the second cut"), analysis)
+    assert (w.kind, w.start_s, w.end_s) == ("quiet", 0.0, 9.5)

@@ -193,6 +193,20 @@ def find_anchor_section(anchor_text: str, analysis: VideoAnalysis,
     return int(np.argmax(scores))
 
 
+def _cut_time(anchor_text: str, analysis: VideoAnalysis) -> float | None:
+    """The time of the cut an anchor names by number ("cut 1" the first, "cut -1" the last;
+    written by the prompt parser for "after the first cut"), or None."""
+    import re
+
+    m = re.fullmatch(r"cut (-?\d+)", anchor_text or "")
+    cuts = [float(s.start_s) for s in analysis.shots[1:]]
+    if m is None or not cuts:
+        return None
+    n = int(m.group(1))
+    i = n - 1 if n > 0 else n
+    return cuts[i] if -len(cuts) <= i < len(cuts) else None
+
+
 def resolve_wishes(intent: Intent | None, analysis: VideoAnalysis,
                    section_vecs: list[np.ndarray | None] | None = None) -> list[ResolvedWish]:
     """Turn the intent's timed wishes into spans in seconds on this clip."""
@@ -206,7 +220,15 @@ def resolve_wishes(intent: Intent | None, analysis: VideoAnalysis,
         if w.relative_to_end:
             start = dur - (start or 0.0)
             end = dur - (end or 0.0)
-        if w.anchor_text:
+        cut = _cut_time(w.anchor_text, analysis)
+        if cut is not None:                    # "drums after the first cut" (anchor "cut 1")
+            if w.kind == "build":
+                start, end = max(0.0, cut - 8.0), cut
+            elif start == 0.0:
+                start, end = 0.0, cut          # until the cut
+            else:
+                start, end = cut, None         # at the cut, and from it on
+        elif w.anchor_text:
             i = find_anchor_section(w.anchor_text, analysis, section_vecs)
             a, b = spans[i]
             if w.kind == "mute" and start is None and end is None:

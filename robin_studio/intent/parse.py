@@ -258,6 +258,10 @@ def _anchor_part(anchor: str) -> str:
         return "ending"
     if re.fullmatch(r"(?:very\s+)?(?:start|beginning|intro|opening)", anchor):
         return "intro"
+    cut = re.fullmatch(r"(first|1st|second|2nd|third|3rd|last|final)\s+(?:cut|edit)", anchor)
+    if cut:     # a cut by its number, found in the video by the engine
+        return "cut " + {"first": "1", "1st": "1", "second": "2", "2nd": "2", "third": "3",
+                         "3rd": "3"}.get(cut.group(1), "-1")
     return anchor
 
 
@@ -866,6 +870,7 @@ class _Parse:
             span = (min(a, hit.start), max(b, hit.end))
             self.wish_spans.append(span)
             self.mark(span[0], span[1], "timed_wishes")
+        self.cuts()
         time_re = re.compile(rf"\s*(?:[^\d\s]{{1,12}}\s*){{0,3}}?(?:{TIME_RE})")
         for k, hit in enumerate(self.hits):
             kinds = hit.values("structure")
@@ -925,6 +930,79 @@ class _Parse:
                 self.use(hit.start, hit.end)
             else:
                 self.use(hit.start, hit.end)     # intro / ending: context words
+
+    def cuts(self) -> None:
+        """"drums after the first cut", "Schlagzeug erst nach dem ersten Schnitt", "最初のカットの後
+        でドロップ": a wish tied to a cut of the picture, by its number (anchor "cut N", N = -1
+        for the last; the engine finds the cut's time in the video)."""
+        intent, v = self.intent, self.vocab
+
+        def alt(words) -> str:
+            return "|".join(re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else "")
+                            for w in sorted(set(words), key=len, reverse=True)) or "(?!)"
+        cut_words = alt(v.section("cut"))
+        ordinals = v.section("ordinal")
+        relations = v.section("relation")
+        latin_rel = [w for w in relations if not CJK_CHAR.search(w)]
+        cjk_rel = [w for w in relations if CJK_CHAR.search(w)]
+        article = r"(?:\s+(?:the|dem|den|der|la|le|l'|el|il|lo|o|a|do|da))?"
+        pattern = re.compile(
+            rf"(?<!\w)(?P<rel>{alt(latin_rel)}){article}\s+(?P<ord>{alt(ordinals)})\s*"
+            rf"(?P<cut>{cut_words})(?!\w)"
+            rf"|(?P<ord2>{alt(o for o in ordinals if CJK_CHAR.search(o))})\s*(?P<cut2>{cut_words})"
+            rf"\s*(?P<rel2>{alt(cjk_rel)})")
+        for m in pattern.finditer(self.norm):
+            if len(intent.timed_wishes) >= MAX_TIMED_WISHES:
+                break
+            if self.in_wish(m.start(), m.end()):
+                continue            # said in English and read by the rules above
+            rel = relations.get(m.group("rel") or m.group("rel2") or "", "at")
+            word = (m.group("ord") or m.group("ord2") or "").strip()
+            n = next((int(val) for key, val in ordinals.items()
+                      if key == word or (key.endswith("*") and word.startswith(key[:-1]))), 1)
+            subject = self._cut_subject(m.start(), m.end())
+            self.use(m.start(), m.end())
+            if subject is None:
+                intent.notes.append(f"'{m.group(0).strip()}': nothing to tie to this cut; ignored")
+                continue
+            anchor = f"cut {n}"
+            roles = tuple(ROLE_NAMES[str(r)] for r in self.values(subject, "role")) + tuple(
+                ROLE_INSTRUMENTS[str(i)] for i in self.values(subject, "instrument")
+                if i in ROLE_INSTRUMENTS)
+            tone = (self.values(subject, "structure") + self.values(subject, "dynamics"))
+            text = self.norm[min(subject.start, m.start()):max(subject.end, m.end())]
+            if roles:
+                # "drums after the first cut": no drums until then; "until": none from then on
+                wish = TimedWish("mute", 0.0 if rel == "after" else None, None, text,
+                                 anchor_text=anchor, roles=roles)
+            elif tone:
+                kind = STRUCTURE_KINDS.get(str(tone[0]), {"soft": "quiet", "loud": "loud"}.get(
+                    str(tone[0])))
+                if kind is None:
+                    continue
+                wish = TimedWish(kind, 0.0 if rel == "until" and kind != "build" else None, None,
+                                 text, anchor_text=anchor)
+            else:
+                intent.notes.append(f"'{text.strip()}': only drums, bass, a part (melody, chords) "
+                                    f"or a change (drop, quiet, loud) can be tied to a cut; ignored")
+                continue
+            intent.timed_wishes.append(wish)
+            self.wish_spans.append((min(subject.start, m.start()), max(subject.end, m.end())))
+            self.mark(min(subject.start, m.start()), max(subject.end, m.end()), "timed_wishes")
+
+    def _cut_subject(self, start: int, end: int) -> Hit | None:
+        """The instrument, part or change a cut phrase is about: the nearest one before it in
+        the same clause, else the first one after it."""
+        def usable(h: Hit) -> bool:
+            return bool(h.has("role") or h.has("instrument") or
+                        set(h.values("structure")) & set(STRUCTURE_KINDS) or h.has("dynamics"))
+        before = [h for h in self.hits if h.end <= start and start - h.end <= 40 and usable(h)
+                  and not re.search(r"[.;!?。]", self.norm[h.end:start])]
+        if before:
+            return before[-1]
+        after = [h for h in self.hits if h.start >= end and h.start - end <= 40 and usable(h)
+                 and not re.search(r"[.;!?。]", self.norm[end:h.start])]
+        return after[0] if after else None
 
     def _ending_near(self, k: int) -> bool:
         for hit in self.hits[k + 1:k + 4]:
