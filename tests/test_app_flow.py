@@ -253,9 +253,10 @@ def test_saved_project_replays_to_the_same_music(qtbot, tmp_path, clip, scorer):
     w.close()
 
     w2 = make_window(qtbot, tmp_path, scorer)
-    assert w2.open_project(tmp_path / "song.robin")
-    qtbot.waitUntil(lambda: w2.piece is not None and not w2.busy and not w2._replay
-                    and w2.undo_stack.count() == 2, timeout=120_000)
+    with qtbot.waitSignal(w2.replayDone, timeout=120_000):
+        assert w2.open_project(tmp_path / "song.robin")
+    assert [t.name for t in w2.takes.takes] == ["Take 1", "Take 2"] and w2.takes.current == 2
+    assert w2.windowTitle().endswith("[song.robin]"), "no '*' right after opening"
     np.testing.assert_array_equal(w2.piece.audio, want)
     assert w2.prompt_panel.text() == "gentle folk guitar" and w2.prompt_panel.seed.value() == 5
     assert w2.prompt_panel.chips["folk"].isChecked() and not w2.prompt_panel.instruments["drums"].isChecked()
@@ -269,5 +270,8 @@ def test_an_asked_tempo_that_misses_cuts_is_explained_in_the_status_bar(qtbot, t
     qtbot.mouseClick(w.prompt_panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
     wait_idle(qtbot, w)
     assert not w.dialogs
-    assert "At 80 bpm" in w.status_label.text() and "of the 2 cuts" in w.status_label.text()
-    assert w.status_label.toolTip() == w.piece.tempo_advice
+    assert "At 80 bpm" in w.status_text() and "of the 2 cuts" in w.status_text()
+    assert w.status_label.toolTip() == w.status_text()
+    # The whole advice, next to the prompt (the status bar may have to shorten it).
+    note = w.prompt_panel.note
+    assert note.isVisible() and note.text() == w.piece.tempo_advice and note.wordWrap()

@@ -80,7 +80,7 @@ def test_recovery_ignores_a_running_session(tmp_path):
 def test_checks_here_report_no_audio_device_with_advice():
     c = checks.check_audio_device()
     assert not c.ok  # these machines have no sound card
-    assert "playback is off" in c.message.lower()
+    assert "sound is off" in c.message.lower() and "picture plays" in c.message.lower()
 
 
 def test_checks_soundfont_and_models_messages(tmp_path):
@@ -96,13 +96,27 @@ def test_checks_soundfont_and_models_messages(tmp_path):
     assert checks.check_models(tmp_path).ok
 
 
-def test_player_without_device_does_nothing_and_says_so():
+def test_player_without_device_plays_silently_by_the_system_clock():
     player = AudioPlayer()        # the real probe: there is no device here
-    assert not player.available and "playback is off" in player.notice.lower()
+    assert not player.available and "sound is off" in player.notice.lower()
+    now = [100.0]
+    player.clock = lambda: now[0]          # the system clock, stepped by hand
     player.set_duration(2.0)
-    assert player.play() is False and not player.playing
+    player.seek(0.5)
+    assert player.play() is True and player.playing
+    now[0] += 0.75
+    assert player.position_s() == pytest.approx(1.25)
+    player.play(2.0)                       # L again: twice as fast
+    now[0] += 0.25
+    assert player.position_s() == pytest.approx(1.75)
+    player.pause()
+    now[0] += 1.0
+    assert player.position_s() == pytest.approx(1.75) and not player.playing
     player.seek(1.25)
     assert player.position_s() == pytest.approx(1.25)
+    player.play(-1.0)                      # J: backwards, stops at the start
+    now[0] += 5.0
+    assert player.position_s() == 0.0 and not player.playing and player.ended
 
 
 class FakeStream:

@@ -169,17 +169,42 @@ def test_frame_accurate_keys_on_a_real_clip(qtbot, tmp_path, index_clip):
     assert w.prompt_panel.text() == "jkl io" and w.position_s == pytest.approx(1.25)
 
 
-def test_no_audio_device_playback_is_off_with_a_notice(qtbot, tmp_path, index_clip):
+def test_no_audio_device_the_picture_plays_by_the_system_clock(qtbot, tmp_path, index_clip):
+    """Issue 17, defect 4: with no audio device, Space and J/K/L did nothing. Now the picture
+    plays against the system clock, with a notice that sound is off (failed before: Space
+    left `player.playing` False and the playhead at 0)."""
     w = make_window(qtbot, tmp_path)   # real probe: there is no sound card here
-    assert not w.player.available
-    assert w.notice_label.isVisible() and "playback is off" in w.notice_label.text().lower()
+    assert not w.player.available and w.player.silent
+    assert w.notice_label.isVisible() and "sound off" in w.notice_label.text().lower()
     assert "speakers" in w.notice_label.toolTip()
     w.open_clip(index_clip)
+    wait_frame(qtbot, w, 0.0)
+    w.setFocus()
+    qtbot.keyClick(w, Key.Key_Space)
+    assert w.player.playing and "without sound" in w.status_text()
+    qtbot.waitUntil(lambda: w.position_s >= 0.5, timeout=5000)      # the playhead moves...
+    qtbot.waitUntil(lambda: w.picture.shown_time_s is not None and w.picture.shown_time_s >= 0.4,
+                    timeout=5000)                                   # ...and the picture with it
+    assert shown_grey(w) != frame_grey(0)
+    qtbot.keyClick(w, Key.Key_K)                                    # K stops
+    assert not w.player.playing
+    stopped = w.position_s
+    qtbot.wait(150)
+    assert w.position_s == pytest.approx(stopped)
+    qtbot.keyClick(w, Key.Key_L)
+    qtbot.keyClick(w, Key.Key_L)                                    # L again: twice as fast
+    assert w.player.speed == 2.0
+    qtbot.keyClick(w, Key.Key_K)
+    at = w.position_s
+    qtbot.keyClick(w, Key.Key_J)                                    # J: backwards
+    assert w.player.speed == -1.0
+    qtbot.waitUntil(lambda: w.position_s < at - 0.1, timeout=5000)
     qtbot.keyClick(w, Key.Key_Space)
     assert not w.player.playing
-    assert "playback is off" in w.status_label.text().lower()
-    qtbot.keyClick(w, Key.Key_Right)          # everything else still works
-    assert w.position_s == pytest.approx(1 / 20)
+    qtbot.keyClick(w, Key.Key_End)
+    qtbot.keyClick(w, Key.Key_Space)                                # at the end: from the start
+    qtbot.waitUntil(lambda: not w.player.playing, timeout=5000)     # and it stops at the end
+    assert w.position_s == pytest.approx(2.0, abs=0.05)
 
 
 def test_playback_clock_drives_picture_with_mocked_stream(qtbot, tmp_path, index_clip):

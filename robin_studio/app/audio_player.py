@@ -6,13 +6,16 @@ into it as they arrive, so playback can start before generation ends. A PortAudi
 copies from the buffer at the current speed (1 = play, 2/4 = fast forward, negative = the
 J key's reverse shuttle, sample-stepped like an editor's scrub) and advances the position;
 `position_s()` is therefore the time being heard, and the window moves the picture to it.
-With no output device the player says so (`available`, `notice`) and never opens a stream.
+With no output device the player says so (`available`, `notice`), never opens a stream, and
+plays silently against the system clock instead (`silent`): the position advances at the asked
+speed from the moment Play was pressed, so the picture still plays and J/K/L still shuttle.
 No Qt here.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 import numpy as np
@@ -35,7 +38,8 @@ class AudioPlayer:
             check = check_audio_device()
             available, self.notice = check.ok, ("" if check.ok else check.message)
         else:
-            self.notice = "" if available else "Playback is off: no audio output device."
+            self.notice = "" if available else ("Sound is off: no audio output device. The picture "
+                                                "plays without sound.")
         self.available = bool(available)
         self._factory = stream_factory or _default_stream_factory
         self._lock = threading.Lock()
@@ -48,6 +52,13 @@ class AudioPlayer:
         self._speed = 0.0        # 0 = paused
         self._stream = None
         self.ended = False       # reached an end of the buffer while playing
+        self._clock: tuple[float, float] | None = None   # silent play: (monotonic start, frame)
+        self.clock = time.monotonic                     # the system clock (tests may step it)
+
+    @property
+    def silent(self) -> bool:
+        """True when playing goes by the system clock, without sound (no output device)."""
+        return not self.available
 
     # -- content ---------------------------------------------------------------------
     def set_duration(self, duration_s: float) -> None:
@@ -96,6 +107,11 @@ class AudioPlayer:
             if gain_db is not None:
                 self.original_gain = 10 ** (gain_db / 20)
 
+    def snapshot(self) -> np.ndarray:
+        """A copy of the music buffer as it is now (a stopped take keeps what arrived)."""
+        with self._lock:
+            return self._buffer.copy()
+
     @property
     def duration_s(self) -> float:
         return len(self._buffer) / SAMPLE_RATE
@@ -103,7 +119,9 @@ class AudioPlayer:
     # -- transport --------------------------------------------------------------------
     @property
     def playing(self) -> bool:
-        return self._speed != 0.0
+        with self._lock:
+            self._advance_clock()
+            return self._speed != 0.0
 
     @property
     def speed(self) -> float:
@@ -111,38 +129,63 @@ class AudioPlayer:
 
     def position_s(self) -> float:
         with self._lock:
+            self._advance_clock()
             return self._pos / SAMPLE_RATE
+
+    def _advance_clock(self) -> None:
+        """Silent play: move the position by the system clock (caller holds the lock)."""
+        if self._clock is None or self._speed == 0.0:
+            return
+        t0, pos0 = self._clock
+        pos = pos0 + (self.clock() - t0) * SAMPLE_RATE * self._speed
+        n = max(len(self._buffer), 1)
+        if pos >= n or pos <= 0:
+            self._pos = float(np.clip(pos, 0, n))
+            self._speed = 0.0
+            self._clock = None
+            self.ended = True
+        else:
+            self._pos = pos
 
     def seek(self, t_s: float) -> None:
         with self._lock:
             self._pos = float(np.clip(t_s * SAMPLE_RATE, 0, len(self._buffer)))
             self.ended = False
+            if self._clock is not None:
+                self._clock = (self.clock(), self._pos)
 
     def play(self, speed: float = 1.0) -> bool:
-        """Start (or change speed). Returns False, doing nothing, when there is no device."""
-        if not self.available or speed == 0.0:
+        """Start (or change speed). Without a device, plays silently by the system clock."""
+        if speed == 0.0:
             return False
         with self._lock:
+            self._advance_clock()
             at_end = self._pos >= len(self._buffer) - 1
             if speed > 0 and at_end:
                 self._pos = 0.0          # Space at the end plays again from the start
             self._speed = float(speed)
             self.ended = False
+            if not self.available:
+                self._clock = (self.clock(), self._pos)
+                return True
         if self._stream is None:
             try:
                 self._stream = self._factory(self._callback)
                 self._stream.start()
             except Exception as err:  # noqa: BLE001 - a device that vanished or refuses
                 self._stream = None
-                self._speed = 0.0
                 self.available = False
-                self.notice = f"Playback is off: the audio device could not be opened ({err})."
-                return False
+                self.notice = (f"Sound is off: the audio device could not be opened ({err}). "
+                               "The picture plays without sound.")
+                with self._lock:      # go on silently, by the system clock
+                    self._clock = (self.clock(), self._pos)
         return True
 
     def pause(self) -> None:
         with self._lock:
+            self._advance_clock()
             self._speed = 0.0
+            self._clock = None
         self._close()
 
     def _close(self) -> None:

@@ -47,21 +47,23 @@ def check_models(models_dir: str | Path | None = None) -> Check:
 
 
 def check_audio_device() -> Check:
-    """A default output device through PortAudio; without one, playback is switched off."""
+    """A default output device through PortAudio; without one, the picture plays silently."""
     try:
         import sounddevice as sd
     except OSError:
         return Check("Audio output", False,
-                     "The PortAudio library is missing, so playback is off. Install it "
-                     "(sudo apt-get install libportaudio2); export still works.")
+                     "The PortAudio library is missing, so sound is off: the picture plays "
+                     "without sound. Install it (sudo apt-get install libportaudio2); export "
+                     "still works.")
     try:
         dev = sd.query_devices(kind="output")
     except Exception:  # noqa: BLE001 - PortAudioError or ValueError when there is none
         dev = None
     if not dev or int(dev.get("max_output_channels", 0)) < 1:
         return Check("Audio output", False,
-                     "No audio output device was found, so playback is off. Connect "
-                     "headphones or speakers and restart; generating and exporting still work.")
+                     "No audio output device was found, so sound is off: the picture plays "
+                     "without sound. Connect headphones or speakers and restart; generating "
+                     "and exporting still work.")
     return Check("Audio output", True, f"Playing through {dev.get('name', 'the default device')}.")
 
 

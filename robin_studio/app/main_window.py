@@ -1,10 +1,14 @@
-"""The main window: picture and transport, the prompt panel, the timeline; menus, keys,
-projects, undo over takes, and the workers that talk to the engine.
+"""The main window: a thin assembler of panels, each with its own model. The picture and
+transport, the prompt panel, the take list (`takes_panel` over `takes.TakesModel`), the
+timeline; menus and keys; projects; the workers that talk to the engine.
 
-Everything the window knows about music and analysis comes from the engine's front door
-(`robin_studio.generate.engine.Scorer`) through `EngineHost`; everything about pictures from
-`robin_studio.media`. The window keeps the project safe: engine errors become readable
-dialogs, an autosave copy is written as work happens, and a crash is offered back next time.
+Every edit of the music is an undoable command (`takes.UseTakeCommand` and friends): undo and
+redo switch the take in use, they never remove one. Everything the window knows about music and
+analysis comes from the engine's front door (`robin_studio.generate.engine.Scorer`) through
+`EngineHost`; which bars a region regenerates from `generate.regions`, the same function the
+engine uses, so the selection shows exactly what will change. The window keeps the project
+safe: replacing or closing it asks first (`keep_work`), engine errors become readable dialogs,
+an autosave copy is written as work happens, and a crash is offered back next time.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import math
 import threading
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,16 +29,21 @@ from robin_studio.app.app_settings import AppSettings
 from robin_studio.app.audio_player import AudioPlayer
 from robin_studio.app.checks import Check, run_checks
 from robin_studio.app.export_dialog import ExportDialog
-from robin_studio.app.keys import TransportKeys
+from robin_studio.app.keep_work import ask_keep_work
+from robin_studio.app.keys import KeysDialog, TransportKeys
 from robin_studio.app.picture import FrameFetcher, PicturePreview, frame_index_at
-from robin_studio.app.project import PROJECT_SUFFIX, Project, RecoveryStore, TakeRecord
-from robin_studio.app.prompt_panel import PromptPanel
+from robin_studio.app.project import (PROJECT_SUFFIX, GenerationSettings, Project, RecoveryStore,
+                                      TakeRecord, settings_from_dict)
+from robin_studio.app.prompt_panel import PromptPanel, compose_prompt
+from robin_studio.app.takes import (DeleteTakeCommand, MusicState, RenameTakeCommand, Take,
+                                    TakesModel, UseTakeCommand)
+from robin_studio.app.takes_panel import TakesPanel
 from robin_studio.app.timeline import Timeline, format_time
 from robin_studio.app.transport import TransportBar
-from robin_studio.app.undo import MusicState, TakeCommand
 from robin_studio.app.workers import (EngineHost, ProgressRelay, analysis_worker,
                                       generation_worker, to_engine_settings)
 from robin_studio.errors import CancelledError, RobinError
+from robin_studio.generate.regions import region_span
 from robin_studio.timing.grid import cuts_on_beats, grid_lines
 # Imported up front: a first import inside a worker thread holds the GIL and stalls the UI.
 import robin_studio.analysis.types  # noqa: E402,F401 - unpickled from the engine process
@@ -75,6 +85,21 @@ def take_id_of(piece) -> int | None:
     return int(tid) if tid is not None else int(piece.takes.current_take.take_id)
 
 
+@dataclass
+class GenRequest:
+    """One Generate or Regenerate on its way: what was asked, and from which take."""
+
+    kind: str                                  # "generate" or "regenerate"
+    text: str                                  # the prompt as typed
+    engine_prompt: str                         # text + the panel's controls, as the engine gets it
+    settings: GenerationSettings               # the panel's controls
+    seed: int
+    region: tuple[float, float] | None = None  # bars to regenerate (s)
+    parent: int | None = None                  # the take regenerated
+    record: TakeRecord | None = None           # set while a saved project is replayed
+    first_chunk_s: float | None = None
+
+
 class MainWindow(QtWidgets.QMainWindow):
     """The Robin Studio window. `scorer_factory` builds the engine (tests may pass a Scorer
     configured for a fixture); `audio_available`/`stream_factory` go to the AudioPlayer."""
@@ -82,6 +107,7 @@ class MainWindow(QtWidgets.QMainWindow):
     chunkShown = QtCore.Signal(int)           # a chunk reached the music lane (index)
     busyChanged = QtCore.Signal(bool)
     analysisReady = QtCore.Signal()
+    replayDone = QtCore.Signal()
 
     def __init__(self, scorer_factory: Callable[[], Any] | None = None,
                  audio_available: bool | None = None, stream_factory=None,
@@ -90,7 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle("Robin Studio")
         self.setAcceptDrops(True)
         self.resize(1340, 740)
-        self.setMinimumSize(960, 600)
+        self.setMinimumSize(1000, 560)
 
         self.host = EngineHost(scorer_factory)
         self.app_settings = AppSettings.load()
@@ -104,26 +130,26 @@ class MainWindow(QtWidgets.QMainWindow):
         self.duration_s = 0.0
         self.fps = 25.0
         self.position_s = 0.0
+        self.ab_side = "A"
         self._fetcher: FrameFetcher | None = None
         self._analysis_worker = None
         self._gen_worker = None
         self._gen_job = None
-        self._gen_kind = ""
-        self._gen_region: tuple[float, float] | None = None
-        self._gen_before: MusicState | None = None
-        self._gen_seed = 0
-        self._gen_prompt = ""
-        self._replay: list[TakeRecord | str] = []
-        self._replay_settings = None   # a project's recorded settings while it is replayed
+        self._gen: GenRequest | None = None
+        self._replay: list[TakeRecord] = []
+        self._replay_current = 0
         self._autosave_lock = threading.Lock()
         self._grid_of = None           # the tempo map the drawn grid belongs to
         self.dialogs: list[QtWidgets.QDialog] = []   # open message boxes (tests read them)
+        self.file_dialog: QtWidgets.QFileDialog | None = None   # the open/save dialog, if open
         self._closing = False
+        self._close_ok = False
         self.checks: list[Check] = []
 
         self.player = AudioPlayer(available=audio_available, stream_factory=stream_factory)
         self.undo_stack = QtGui.QUndoStack(self)
         self.undo_stack.indexChanged.connect(self._undo_index_changed)
+        self.takes = TakesModel(self)
         self.recovery = RecoveryStore(recovery_dir or (paths.data_dir() / "recovery"))
 
         self._build_ui()
@@ -145,7 +171,7 @@ class MainWindow(QtWidgets.QMainWindow):
             except Exception:  # noqa: BLE001 - a stale geometry is not worth an error
                 pass
         self._update_state()
-        if not self.player.available:
+        if self.player.silent:
             self.show_notice(self.player.notice)
         if run_first_checks:
             QtCore.QTimer.singleShot(0, self.run_first_checks)
@@ -155,6 +181,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.picture = PicturePreview()
         self.transport = TransportBar()
         self.prompt_panel = PromptPanel()
+        self.takes_panel = TakesPanel(self.takes)
         self.timeline = Timeline()
 
         left = QtWidgets.QWidget()
@@ -164,23 +191,47 @@ class MainWindow(QtWidgets.QMainWindow):
         ll.addWidget(self.picture, 1)
         ll.addWidget(self.transport)
 
+        # The prompt panel scrolls when the screen is short (1024x600), the take list below
+        # it can be dragged smaller or collapsed.
+        self.prompt_scroll = QtWidgets.QScrollArea()
+        self.prompt_scroll.setWidget(self.prompt_panel)
+        self.prompt_scroll.setWidgetResizable(True)
+        self.prompt_scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.prompt_scroll.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.prompt_scroll.setMinimumWidth(self.prompt_panel.minimumWidth() + 14)
+        self.side_split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        self.side_split.addWidget(self.prompt_scroll)
+        self.side_split.addWidget(self.takes_panel)
+        self.side_split.setStretchFactor(0, 3)
+        self.side_split.setStretchFactor(1, 1)
+        self.side_split.setCollapsible(0, False)
+
         self.top_split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal)
         self.top_split.addWidget(left)
-        self.top_split.addWidget(self.prompt_panel)
+        self.top_split.addWidget(self.side_split)
         self.top_split.setStretchFactor(0, 3)
         self.top_split.setStretchFactor(1, 1)
-        self.top_split.setSizes([900, 360])
+        self.top_split.setCollapsible(0, False)
+        self.top_split.setCollapsible(1, False)
+        self.top_split.setSizes([900, 380])
         self.main_split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         self.main_split.addWidget(self.top_split)
         self.main_split.addWidget(self.timeline)
         self.main_split.setStretchFactor(0, 3)
         self.main_split.setStretchFactor(1, 2)
+        self.main_split.setCollapsible(0, False)
+        self.main_split.setCollapsible(1, False)
         self.main_split.setSizes([440, 300])
         self.setCentralWidget(self.main_split)
 
         sb = self.statusBar()
         self.status_label = QtWidgets.QLabel("Open a video to begin.")
         self.status_label.setToolTip("What Robin Studio is doing")
+        # Long messages are elided with "..." (the whole text is in the tooltip), never cut.
+        self.status_label.setMinimumWidth(80)
+        self.status_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                                        QtWidgets.QSizePolicy.Policy.Preferred)
+        self._status_text = "Open a video to begin."
         self.progress_bar = QtWidgets.QProgressBar()
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setMaximumWidth(220)
@@ -200,6 +251,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.prompt_panel.generateRequested.connect(self.generate)
         self.prompt_panel.stopRequested.connect(self.stop_generation)
         self.prompt_panel.regenerateRequested.connect(self.regenerate_selection)
+        self.takes_panel.useRequested.connect(self.use_take)
+        self.takes_panel.deleteRequested.connect(self.delete_take)
+        self.takes.renameRequested.connect(self.rename_take)
         self.timeline.seekRequested.connect(self.seek)
         self.timeline.selectionChanged.connect(self._selection_changed)
         t = self.transport
@@ -280,6 +334,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_stop = self._action(g, "&Stop", self.stop_generation, "Esc", "Stop generating")
         self.act_regen = self._action(g, "&Regenerate Selection", self.regenerate_selection, "Ctrl+R",
                                       "Generate the selected region again")
+        g.addSeparator()
+        self.act_ab = self._action(g, "Compare &A/B", lambda: self.transport.ab.toggle(), "Ctrl+B",
+                                   "Switch between the take in use (A) and the take it was made from (B)")
 
         v = mb.addMenu("&View")
         self._action(v, "Zoom &In", lambda: self.timeline.zoom(1.6), ["Ctrl+=", "Ctrl++"], "Zoom the timeline in")
@@ -289,7 +346,7 @@ class MainWindow(QtWidgets.QMainWindow):
         h = mb.addMenu("&Help")
         self._action(h, "Check &Setup\u2026", lambda: self.run_first_checks(force=True), None,
                      "Check the SoundFont, the models and the audio device")
-        self._action(h, "&Keys\u2026", self._show_keys, None, "Keyboard shortcuts")
+        self._action(h, "&Keys\u2026", self._show_keys, "F1", "Keyboard shortcuts")
         self._action(h, "&About Robin Studio", self._about, None, "About Robin Studio")
 
     def _fill_recent(self) -> None:
@@ -308,18 +365,29 @@ class MainWindow(QtWidgets.QMainWindow):
     def _update_state(self) -> None:
         has_clip = bool(self.project.clip_path) and self.duration_s > 0
         busy = self.busy
-        can_regen = self.piece is not None and self.timeline.selection_s() is not None
+        cur = self.takes.current_take()
+        can_regen = (self.piece is not None and self.timeline.selection_s() is not None
+                     and cur is not None and cur.complete)
         self.prompt_panel.set_busy(busy, can_regen)
         self.prompt_panel.generate_button.setEnabled(not busy and self.analysis is not None)
         self.act_generate.setEnabled(not busy and self.analysis is not None)
         self.act_stop.setEnabled(busy)
         self.act_regen.setEnabled(not busy and can_regen)
-        self.act_export.setEnabled(self.piece is not None and not busy)
+        if cur is not None and not cur.complete and self.timeline.selection_s() is not None:
+            self.prompt_panel.regenerate_button.setToolTip(
+                f"{cur.name} was stopped before it was finished: generate the whole clip again "
+                "to regenerate parts of it")
+        else:
+            self.prompt_panel.regenerate_button.setToolTip(
+                "Generate the selected bars again with this prompt and a new seed; the music\n"
+                "around them stays (Ctrl+R). The highlight shows exactly what changes.")
+        self.act_export.setEnabled(self.piece is not None and not busy and cur is not None and cur.complete)
         self.act_undo.setEnabled(self.undo_stack.canUndo() and not busy)
         self.act_redo.setEnabled(self.undo_stack.canRedo() and not busy)
         self.act_save.setEnabled(has_clip)
         self.act_save_as.setEnabled(has_clip)
-        self.transport.ab.setEnabled(self._ab_command() is not None and not busy)
+        self.transport.ab.setEnabled(self._ab_parent() is not None and not busy)
+        self.act_ab.setEnabled(self.transport.ab.isEnabled())
         if self.analysis is None and has_clip:
             tip = "Waiting for the analysis of the clip"
         elif not has_clip:
@@ -334,13 +402,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(title + (" *" if self.dirty else ""))
 
     def set_status(self, text: str) -> None:
-        self.status_label.setText(text)
+        self._status_text = text
+        self.status_label.setToolTip(text or "What Robin Studio is doing")
+        self._elide_status()
+
+    def status_text(self) -> str:
+        """The whole status message (the label may show it shortened)."""
+        return self._status_text
+
+    def _elide_status(self) -> None:
+        fm = self.status_label.fontMetrics()
+        width = max(40, self.status_label.width() - 4)
+        self.status_label.setText(fm.elidedText(self._status_text, QtCore.Qt.TextElideMode.ElideRight, width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        QtCore.QTimer.singleShot(0, self._elide_status)
 
     def show_notice(self, text: str) -> None:
         """A lasting limitation, in short in the status bar; the whole advice in its tooltip."""
         short = text.split(". ")[0].split(": ")[-1] if len(text) > 60 else text
-        if "playback is off" in text.lower():
-            short = "No audio device — playback is off"
+        if "sound is off" in text.lower():
+            short = "Sound off (no audio device)"
         self.notice_label.setText(short.rstrip("."))
         self.notice_label.setToolTip(text)
         self.notice_label.setVisible(bool(text))
@@ -419,14 +502,41 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ opening
     def open_dialog(self) -> None:
+        """File > Open: a non-blocking file dialog (Qt's own, so it looks and behaves the same
+        on every desktop and shows its icons); the choice goes through `open_path`."""
         filt = ("Video or project (" + " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
                 + f" *{PROJECT_SUFFIX});;All files (*)")
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open", self.app_settings.last_open_dir, filt)
-        if path:
-            self.open_path(path)
+        dlg = QtWidgets.QFileDialog(self, "Open", self.app_settings.last_open_dir, filt)
+        dlg.setFileMode(QtWidgets.QFileDialog.FileMode.ExistingFile)
+        dlg.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
+        dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        dlg.fileSelected.connect(self.open_path)
+        dlg.finished.connect(lambda *_: setattr(self, "file_dialog", None))
+        self.file_dialog = dlg
+        dlg.open()
 
     def open_path(self, path: str | Path) -> bool:
+        """Open a clip or a project, asking first when that would lose work. Returns False when
+        nothing was opened (yet: an answer to the question may still open it)."""
         path = Path(path)
+        has_work = bool(self.project.clip_path)
+        if has_work and (self.dirty or self.busy):
+            ask_keep_work(self, f"opening {path.name}", self.dirty, self.busy,
+                          lambda answer: self._after_keep_work(answer, lambda: self._open_now(path)))
+            return False
+        return self._open_now(path)
+
+    def _after_keep_work(self, answer: str, go: Callable[[], object]) -> None:
+        if answer == "cancel":
+            self.set_status("Nothing was opened; your project is as it was.")
+            return
+        if answer == "save":
+            self.stop_generation()     # the music so far becomes a take, then is saved
+            self.save(then=lambda ok: go() if ok else None)
+            return
+        go()
+
+    def _open_now(self, path: Path) -> bool:
         if path.suffix.lower() == PROJECT_SUFFIX:
             return self.open_project(path)
         return self.open_clip(path)
@@ -439,7 +549,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self._analysis_worker = None
 
     def open_clip(self, path: str | Path, keep_project: bool = False) -> bool:
-        """Show the clip at once; analysis and thumbnails follow from a worker."""
+        """Show the clip at once; analysis and thumbnails follow from a worker. (Replacing a
+        project with unsaved work goes through `open_path`, which asks first.)"""
         path = Path(path)
         self._stop_everything()
         try:
@@ -462,9 +573,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.analysis = None
         self.piece = None
         self.undo_stack.clear()
+        self.takes.clear()
         self.duration_s = float(info.duration_s)
         self.fps = float(info.fps) if info.fps > 0 else 25.0
         self.timeline.clear()
+        self.timeline.set_take_label("")
         self._grid_of = None
         self.timeline.set_duration(self.duration_s, self.fps)
         self.player.set_duration(self.duration_s)
@@ -567,20 +680,22 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.load_project(project, Path(path))
 
     def load_project(self, project: Project, path: Path | None) -> bool:
-        """Open a project's clip and set the panel; its music is generated again from the
-        recorded prompt, seeds and takes (the same inputs give the same music)."""
+        """Open a project's clip and set the panel; its takes are generated again from the
+        recorded prompts, seeds and regions (the same inputs give the same music)."""
         clip = Path(project.clip_path)
         if not clip.exists():
             self.show_error(RobinError(f"The project's clip {clip} is missing.",
                                        "Move it back, or open the clip and re-enter the prompt."))
             return False
+        records = _take_records(project)
         self.project = project
         self.project_path = path
         self.prompt_panel.apply(project.prompt, project.settings)
         self.prompt_panel.set_history(project.prompt_history)
         if not self.open_clip(clip, keep_project=True):
             return False
-        self._replay = (["generate"] if project.generated else []) + list(project.takes)
+        self._replay = records
+        self._replay_current = project.current_take or (records[-1].number if records else 0)
         self.project.takes = []
         if path is not None:
             self.app_settings.add_recent(path)
@@ -588,58 +703,109 @@ class MainWindow(QtWidgets.QMainWindow):
             self._fill_recent()
         self.dirty = False
         self._update_state()
+        if not records:
+            self._replay_finished()
         return True
 
     def _continue_replay(self) -> None:
-        if not self._replay or self.busy or self.analysis is None:
+        if self.busy or self.analysis is None:
             return
-        step = self._replay.pop(0)
-        if step == "generate":
-            s = self.project.settings
-            self._replay_settings = s
-            try:
-                self._start_generation("generate", self.project.prompt, s.seed, None,
-                                       engine_prompt=self._engine_prompt(self.project.prompt, s))
-            finally:
-                self._replay_settings = None
-        else:
-            assert isinstance(step, TakeRecord)
-            self._start_generation("regenerate", step.prompt, step.seed, (step.start_s, step.end_s),
-                                   engine_prompt=step.prompt)
+        while self._replay:
+            rec = self._replay.pop(0)
+            settings = settings_from_dict(rec.settings) if rec.settings else self.project.settings
+            if rec.kind == "generate":
+                self._start_generation(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
+                                                  record=rec))
+                return
+            parent = self.takes.any_take(rec.parent)
+            if parent is None or parent.state.piece is None:
+                log.warning("take %s cannot be made again: its parent take %s is missing",
+                            rec.number, rec.parent)
+                continue
+            self._show_state(parent.state)
+            self._start_generation(GenRequest("regenerate", rec.text, rec.prompt, settings, rec.seed,
+                                              region=(rec.start_s, rec.end_s), parent=parent.number,
+                                              record=rec))
+            return
+        if self.project.clip_path and not self.busy and self._replay_current is not None:
+            self._replay_finished()
+
+    def _replay_finished(self) -> None:
+        """Every recorded take is back: use the one that was in use, restore the selection."""
+        number = self._replay_current
+        self._replay_current = None
+        cur = self.takes.take(number) or (self.takes.takes[-1] if self.takes.takes else None)
+        self.takes.set_current(cur.number if cur is not None else None)
+        self._apply_take(cur, panel=False)
+        sel = self.project.selection_s
+        if sel is not None and self.duration_s > 0:
+            self.timeline.set_selection(*sel)
+        self.dirty = False
+        self._update_state()
+        if cur is not None:
+            self.set_status(f"Project open: {len(self.takes.takes)} take(s), using {cur.name}.")
+        self.replayDone.emit()
 
     def _sync_project(self) -> None:
         self.project.prompt = self.prompt_panel.text()
         self.project.settings = self.prompt_panel.settings()
         self.project.selection_s = self.timeline.selection_s()
-        takes = []
-        generated = False
-        for i in range(self.undo_stack.index()):
-            cmd = self.undo_stack.command(i)
-            if isinstance(cmd, TakeCommand):
-                if cmd.take is None:
-                    generated, takes = True, []
-                else:
-                    takes.append(cmd.take)
-        if self._replay:  # a project still being regenerated keeps its recorded takes
-            takes += [t for t in self._replay if isinstance(t, TakeRecord)]
-            generated = generated or "generate" in self._replay
-        self.project.generated = generated
-        self.project.takes = takes
+        listed = {t.number for t in self.takes.takes}
+        needed = set(listed)
+        for t in self.takes.takes:            # ancestors the listed takes were made from
+            p = t.parent
+            while p is not None and p not in needed and self.takes.any_take(p) is not None:
+                needed.add(p)
+                p = self.takes.any_take(p).parent
+        records = []
+        for n in sorted(needed):
+            t = self.takes.any_take(n)
+            a, b = t.region_s if t.region_s else (0.0, self.duration_s)
+            records.append(TakeRecord(a, b, t.seed, t.engine_prompt, t.created, kind=t.kind,
+                                      number=t.number, name=t.name, parent=t.parent or 0, text=t.text,
+                                      settings=_settings_dict(t.settings),
+                                      partial_until_s=t.partial_until_s, deleted=n not in listed))
+        if self._replay:  # a project still being made again keeps its recorded takes
+            records += self._replay
+        self.project.takes = records
+        self.project.generated = any(r.kind == "generate" for r in records)
+        self.project.current_take = self.takes.current or 0
 
-    def save(self) -> bool:
+    def save(self, then: Callable[[bool], None] | None = None) -> bool:
+        """Ctrl+S. Without a project file yet, asks where (non-blocking); `then(saved)` runs
+        once it is known whether the project was saved."""
         if self.project_path is None:
-            return self.save_as()
-        return self._save_to(self.project_path)
-
-    def save_as(self) -> bool:
-        start = self.project_path or Path(self.project.clip_path).with_suffix(PROJECT_SUFFIX)
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save project", str(start),
-                                                        f"Robin Studio project (*{PROJECT_SUFFIX})")
-        if not path:
+            self.save_as(then)
             return False
-        if not path.endswith(PROJECT_SUFFIX):
-            path += PROJECT_SUFFIX
-        return self._save_to(Path(path))
+        ok = self._save_to(self.project_path)
+        if then is not None:
+            then(ok)
+        return ok
+
+    def save_as(self, then: Callable[[bool], None] | None = None) -> None:
+        start = self.project_path or Path(self.project.clip_path).with_suffix(PROJECT_SUFFIX)
+        dlg = QtWidgets.QFileDialog(self, "Save project", str(start),
+                                    f"Robin Studio project (*{PROJECT_SUFFIX})")
+        dlg.setAcceptMode(QtWidgets.QFileDialog.AcceptMode.AcceptSave)
+        dlg.setDefaultSuffix(PROJECT_SUFFIX.lstrip("."))
+        dlg.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
+        dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        done = {"saved": False}
+
+        def chosen(path: str) -> None:
+            if not path.endswith(PROJECT_SUFFIX):
+                path += PROJECT_SUFFIX
+            done["saved"] = self._save_to(Path(path))
+
+        def finished(*_) -> None:
+            self.file_dialog = None
+            if then is not None:
+                then(done["saved"])
+
+        dlg.fileSelected.connect(chosen)
+        dlg.finished.connect(finished)
+        self.file_dialog = dlg
+        dlg.open()
 
     def _save_to(self, path: Path) -> bool:
         self._sync_project()
@@ -707,10 +873,6 @@ class MainWindow(QtWidgets.QMainWindow):
         return project
 
     # ------------------------------------------------------------------ generation
-    def _engine_prompt(self, text: str, settings) -> str:
-        from robin_studio.app.prompt_panel import compose_prompt
-        return compose_prompt(text, settings)
-
     def generate(self) -> None:
         if self.busy:
             return
@@ -721,41 +883,43 @@ class MainWindow(QtWidgets.QMainWindow):
         self.project.remember_prompt(text)
         self.prompt_panel.set_history(self.project.prompt_history)
         self._replay = []
-        self._start_generation("generate", text, settings.seed, None,
-                               engine_prompt=self.prompt_panel.engine_prompt())
+        self._start_generation(GenRequest("generate", text, self.prompt_panel.engine_prompt(), settings,
+                                          settings.seed))
 
     def regenerate_selection(self) -> None:
         if self.busy:
             return
         sel = self.timeline.selection_s()
-        if self.piece is None or sel is None:
+        cur = self.takes.current_take()
+        if self.piece is None or sel is None or cur is None:
             self.set_status("Generate first, then select a region (drag on the music lane, or I and O).")
             return
-        text = self.prompt_panel.text()
+        if not cur.complete:
+            self.set_status(f"{cur.name} was stopped before it was finished; generate the whole clip "
+                            "again to regenerate parts of it.")
+            return
+        text, settings = self.prompt_panel.text(), self.prompt_panel.settings()
         self.project.remember_prompt(text)
         self.prompt_panel.set_history(self.project.prompt_history)
-        # A fresh seed per take, derived from the panel's seed and the take count, so a
+        # A fresh seed per take, derived from the panel's seed and the take's number, so a
         # project replays the same takes.
-        seed = (self.prompt_panel.seed.value() * 7919 + 1 + self.undo_stack.index() * 104729) % (2**31 - 1)
-        self._start_generation("regenerate", text, seed, sel, engine_prompt=self.prompt_panel.engine_prompt())
+        seed = (settings.seed * 7919 + 1 + self.takes.next_number() * 104729) % (2**31 - 1)
+        self._start_generation(GenRequest("regenerate", text, self.prompt_panel.engine_prompt(), settings,
+                                          seed, region=sel, parent=cur.number))
 
-    def _start_generation(self, kind: str, prompt: str, seed: int,
-                          region: tuple[float, float] | None, engine_prompt: str) -> None:
+    def _start_generation(self, req: GenRequest) -> None:
         self.pause()
         if self.transport.ab.isChecked():
             self.transport.ab.setChecked(False)
-        # A take records the prompt exactly as the engine got it (text plus the panel's
-        # controls), so replaying a saved project asks the engine the same thing.
-        self._gen_kind, self._gen_region, self._gen_seed = kind, region, seed
-        self._gen_prompt = engine_prompt
-        self._gen_before = self._music_state()
+        self._gen = req
         self.gen_relay = self._new_gen_relay()
-        analysis, piece, relay = self.analysis, self.piece, self.gen_relay
-        panel_settings = self._replay_settings or self.prompt_panel.settings()
+        analysis, relay = self.analysis, self.gen_relay
+        engine_prompt, seed, panel_settings = req.engine_prompt, req.seed, req.settings
 
-        if kind == "generate":
+        if req.kind == "generate":
             self.timeline.clear_music()
             self.timeline.set_pending((0.0, self.duration_s))
+            self.timeline.set_take_label(f"Take {self._take_number(req)}: generating\u2026")
             self.player.set_audio(np.zeros((0, 2), np.float32))
 
             def start(scorer):
@@ -767,7 +931,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                        progress=relay.callback)
             self._show_progress(0.0, "Generating\u2026")
         else:
-            a, b = region
+            a, b = req.region
+            piece = self.takes.any_take(req.parent).state.piece
             self.timeline.set_pending((a, b))
 
             def start(scorer):
@@ -786,6 +951,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_state()
         worker.start()
 
+    def _take_number(self, req: GenRequest) -> int:
+        return req.record.number if req.record is not None and req.record.number else self.takes.next_number()
+
     def _gen_yielded(self, item) -> None:
         if not self._from_current(self._gen_worker):
             return  # a stopped worker's late chunks
@@ -796,10 +964,11 @@ class MainWindow(QtWidgets.QMainWindow):
         chunk = value
         self.timeline.add_chunk(chunk.index, chunk.start_s, chunk.end_s, chunk.spectrogram)
         self.player.write(chunk.start_s, chunk.audio)
-        total = self._gen_region[1] if self._gen_region else self.duration_s
-        start = self._gen_region[0] if self._gen_region else 0.0
+        region = self._gen.region
+        total = region[1] if region else self.duration_s
+        start = region[0] if region else 0.0
         frac = (chunk.end_s - start) / max(1e-6, total - start)
-        self._show_progress(frac, f"{'Regenerating' if self._gen_region else 'Generating'}: "
+        self._show_progress(frac, f"{'Regenerating' if region else 'Generating'}: "
                                   f"bars {chunk.bar_start + 1}\u2013{chunk.bar_end} "
                                   f"(up to {format_time(chunk.end_s)})")
         self.chunkShown.emit(int(chunk.index))
@@ -807,28 +976,55 @@ class MainWindow(QtWidgets.QMainWindow):
     def _gen_returned(self, piece) -> None:
         if piece is None or not self._from_current(self._gen_worker):
             return
-        after = self._music_state(piece)
-        if self._gen_kind == "generate":
-            cmd = TakeCommand("Generate", self._gen_before, after, self._apply_music, None, None)
-            self.project.generated = True
-        else:
-            a, b = self._gen_region
-            take = TakeRecord(a, b, self._gen_seed, self._gen_prompt)
-            cmd = TakeCommand(f"Regenerate {format_time(a)}\u2013{format_time(b)}", self._gen_before,
-                              after, self._apply_music, take, (a, b))
-        self.undo_stack.push(cmd)   # redo() applies `after`
-        self.dirty = True
+        req = self._gen
+        state = self._music_state(piece)
+        span = None
+        if req.kind == "regenerate":
+            tm = _piece_tempo_map(piece)
+            rs = region_span(tm, req.region[0], req.region[1], self.duration_s)
+            span = (rs.audio_start_s, rs.audio_end_s)
+        if req.record is not None and req.record.partial_until_s is not None:
+            state = _cut_state(state, req.record.partial_until_s)
+        take = self._add_take(req, state, span)
+        if take is None:
+            return
         # An asked tempo that leaves cuts off the beat says so (and what a free tempo gives).
-        advice = getattr(piece, "tempo_advice", "") if self._gen_kind == "generate" else ""
-        self.set_status(f"{cmd.text()}: done. "
+        advice = getattr(piece, "tempo_advice", "") if req.kind == "generate" else ""
+        self.prompt_panel.set_note(advice)
+        self.set_status(f"{take.describe()}: done. "
                         + (advice or "Play it, select a region to regenerate, or export."))
-        self.status_label.setToolTip(advice or "What Robin Studio is doing")
+
+    def _add_take(self, req: GenRequest, state: MusicState, span, partial_until_s=None) -> Take | None:
+        """A new take in the list; in a normal session it is put in use by an undoable switch.
+        While a project is replayed, takes are put back as they were (no undo history)."""
+        rec = req.record
+        number = self._take_number(req)
+        name = (rec.name if rec is not None and rec.name else f"Take {number}")
+        take = Take(number, req.kind, name, req.text, req.engine_prompt, req.settings, req.seed, state,
+                    region_s=span, parent=req.parent,
+                    partial_until_s=(rec.partial_until_s if rec is not None else partial_until_s))
+        if rec is not None:
+            if rec.created:
+                take.created = rec.created
+            if rec.deleted:
+                self.takes.add_archived(take)
+            else:
+                self.takes.add(take)
+            return take
+        before = self.takes.current
+        self.takes.add(take)
+        verb = "Generate" if req.kind == "generate" else "Regenerate"
+        cmd = UseTakeCommand(self.takes, before, number, self._apply_take, f"{verb} ({name})")
+        self._first_push = True
+        self.undo_stack.push(cmd)      # redo() puts the new take in use
+        self._first_push = False
+        self.dirty = True
+        return take
 
     def _gen_errored(self, err) -> None:
         if not self._from_current(self._gen_worker):
             return
-        if self._gen_before is not None:
-            self._apply_music(self._gen_before)   # nothing half-done stays on the lane
+        self._show_state_of_current()   # nothing half-done stays on the lane
         self._replay = []
         if isinstance(err, CancelledError):
             self.set_status("Stopped.")
@@ -848,7 +1044,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._continue_replay()
 
     def stop_generation(self) -> None:
-        worker, job = self._gen_worker, self._gen_job
+        worker, job, req = self._gen_worker, self._gen_job, self._gen
         if worker is None:
             return
         if job is not None:
@@ -863,15 +1059,28 @@ class MainWindow(QtWidgets.QMainWindow):
         self._gen_worker = None
         self._gen_job = None
         self._replay = []
-        if self._gen_before is not None and self._gen_kind == "regenerate":
-            self._apply_music(self._gen_before)
-            # The engine may still finish the cancelled take; put its piece back on ours.
-            resync = getattr(self._gen_before.piece, "resync", None)
-            if resync is not None and self._gen_before.take_id is not None:
-                resync(self._gen_before.take_id)
         self.timeline.set_pending(None)
         self._hide_progress()
-        self.set_status("Stopped. The music generated so far stays on the timeline.")
+        chunks = self._chunk_snapshot()
+        if req is not None and req.kind == "generate" and chunks:
+            # What arrived is a take of its own (partial), kept in the list and in the undo
+            # history: Ctrl+Z goes back to the take before it, Ctrl+Shift+Z brings it back.
+            until = max(c[2] for c in chunks)
+            state = MusicState(None, None, chunks, self.player.snapshot())
+            take = self._add_take(GenRequest(req.kind, req.text, req.engine_prompt, req.settings, req.seed),
+                                  state, None, partial_until_s=until)
+            self.set_status(f"Stopped. The music generated so far is kept as {take.name} "
+                            f"(up to {format_time(until)}).")
+        else:
+            if req is not None and req.kind == "regenerate":
+                parent = self.takes.any_take(req.parent)
+                # The engine may still finish the cancelled take; put its piece back on ours.
+                piece = parent.state.piece if parent is not None else None
+                resync = getattr(piece, "resync", None)
+                if resync is not None and parent.state.take_id is not None:
+                    resync(parent.state.take_id)
+            self._show_state_of_current()
+            self.set_status("Stopped. Nothing was changed.")
         self.busyChanged.emit(False)
         self._update_state()
 
@@ -879,11 +1088,18 @@ class MainWindow(QtWidgets.QMainWindow):
     def _chunk_snapshot(self) -> list[tuple[int, float, float, np.ndarray]]:
         return [(c.index, c.start_s, c.end_s, c.image.image) for c in self.timeline.chunk_items]
 
-    def _music_state(self, piece=None) -> MusicState:
-        piece = self.piece if piece is None else piece
+    def _music_state(self, piece) -> MusicState:
         return MusicState(piece, take_id_of(piece), self._chunk_snapshot())
 
-    def _apply_music(self, state: MusicState) -> None:
+    def _show_state(self, state: MusicState | None) -> None:
+        """Draw and play `state` (a take's music); the take in use is not changed."""
+        if state is None:
+            self.piece = None
+            self.timeline.clear_music()
+            self.player.set_audio(np.zeros((0, 2), np.float32))
+            self.timeline.set_grid([], [])
+            self._grid_of = None
+            return
         self.piece = state.piece
         if state.piece is not None and state.take_id is not None \
                 and take_id_of(state.piece) != state.take_id:
@@ -896,9 +1112,11 @@ class MainWindow(QtWidgets.QMainWindow):
             for index, a, b, spec in state.chunks:
                 self.timeline.add_chunk(index, a, b, spec)
         if state.piece is None:
-            self.player.set_audio(np.zeros((0, 2), np.float32))
-            self.timeline.set_grid([], [])
-            self._grid_of = None
+            audio = state.audio if state.audio is not None else np.zeros((0, 2), np.float32)
+            self.player.set_audio(np.asarray(audio, dtype=np.float32))
+            if state.audio is None:
+                self.timeline.set_grid([], [])
+                self._grid_of = None
         else:
             self.player.set_audio(np.asarray(state.piece.audio, dtype=np.float32))
             tm = _piece_tempo_map(state.piece)
@@ -907,66 +1125,148 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.timeline.set_grid(*tempo_grid(tm, self.duration_s),
                                        on_beat=cut_flags(tm, self.timeline.cut_times_s))
                 self._grid_of = key
+
+    def _show_state_of_current(self) -> None:
+        cur = self.takes.current_take()
+        self._show_state(cur.state if cur is not None else None)
+        self._label_lane()
+
+    def _apply_take(self, take: Take | None, panel: bool = True) -> None:
+        """Put `take` in use: the lane, the player, the lane's label and (after undo, redo or a
+        click in the take list) the prompt panel show what made it."""
+        self._set_ab_side(False)
+        self._show_state(take.state if take is not None else None)
+        self._label_lane()
+        if take is not None and panel and not getattr(self, "_first_push", False):
+            self.prompt_panel.apply(take.text, take.settings)
+        if self.timeline.selection_s() is not None:
+            self._selection_changed(self.timeline.selection_s())
         self._update_state()
+
+    def _label_lane(self, side: str = "A") -> None:
+        cur = self.takes.current_take()
+        if cur is None:
+            self.timeline.set_take_label("")
+            return
+        if side == "B":
+            parent = self._ab_parent()
+            self.timeline.set_take_label(f"B: {parent.describe()}  (A: {cur.name})")
+        else:
+            self.timeline.set_take_label(("A: " if self.transport.ab.isEnabled() else "") + cur.describe())
+
+    def use_take(self, number: int) -> None:
+        """A click in the take list: hear and see that take (undoable)."""
+        if self.busy or number == self.takes.current:
+            return
+        take = self.takes.take(number)
+        if take is None:
+            return
+        self.undo_stack.push(UseTakeCommand(self.takes, self.takes.current, number, self._apply_take,
+                                            f"Use {take.name}"))
+        self.set_status(f"Using {take.describe()}.")
+
+    def delete_take(self, number: int) -> None:
+        if self.busy or self.takes.take(number) is None:
+            return
+        cmd = DeleteTakeCommand(self.takes, number, self._apply_take)
+        self.undo_stack.push(cmd)
+        self.set_status(f"{cmd.text()}. Ctrl+Z brings it back.")
+
+    def rename_take(self, number: int, name: str) -> None:
+        if self.takes.take(number) is not None:
+            self.undo_stack.push(RenameTakeCommand(self.takes, number, name))
+            self._label_lane()
 
     def undo(self) -> None:
         if self.busy:
             self.set_status("Stop generating before undoing.")
             return
-        self.set_ab(False)
+        text = self.undo_stack.undoText()
+        if not text:
+            return
         self.undo_stack.undo()
+        self._say_take(f"Undid \u201c{text}\u201d")
 
     def redo(self) -> None:
         if self.busy:
             return
-        self.set_ab(False)
+        text = self.undo_stack.redoText()
+        if not text:
+            return
         self.undo_stack.redo()
+        self._say_take(f"Redid \u201c{text}\u201d")
+
+    def _say_take(self, what: str) -> None:
+        cur = self.takes.current_take()
+        self.set_status(f"{what}: now using {cur.describe()}." if cur is not None
+                        else f"{what}: no music.")
 
     def _undo_index_changed(self, _index: int) -> None:
         self.dirty = True
         self._update_state()
 
-    def _ab_command(self) -> TakeCommand | None:
-        """The current regeneration to compare with its previous take (covering the selection
-        if there is one)."""
-        idx = self.undo_stack.index()
-        sel = self.timeline.selection_s()
-        for i in range(idx - 1, -1, -1):
-            cmd = self.undo_stack.command(i)
-            if isinstance(cmd, TakeCommand) and cmd.region_s is not None and cmd.before.piece is not None:
-                if sel is None or (cmd.region_s[0] < sel[1] and sel[0] < cmd.region_s[1]):
-                    return cmd
-        return None
+    def _ab_parent(self) -> Take | None:
+        """The take the one in use was made from (A/B compares the two)."""
+        cur = self.takes.current_take()
+        if cur is None or cur.parent is None:
+            return None
+        parent = self.takes.any_take(cur.parent)
+        return parent if parent is not None and parent.state.piece is not None else None
 
-    def set_ab(self, b_side: bool) -> None:
-        """A/B compare: B plays the previous take of the region, A the current one."""
-        cmd = self._ab_command()
-        was_b = getattr(self, "ab_side", "A") == "B"
+    def _set_ab_side(self, b_side: bool) -> None:
+        self.ab_side = "B" if b_side else "A"
         if self.transport.ab.isChecked() != bool(b_side):
             self.transport.ab.blockSignals(True)
             self.transport.ab.setChecked(bool(b_side))
             self.transport.ab.blockSignals(False)
-        if cmd is None or self.piece is None or (was_b == bool(b_side) and not b_side):
+
+    def set_ab(self, b_side: bool) -> None:
+        """A/B compare: B draws and plays the take the current one was made from, A the
+        current take. The take in use does not change."""
+        parent, cur = self._ab_parent(), self.takes.current_take()
+        if parent is None or cur is None or self.busy:
+            self._set_ab_side(False)
             return
-        state = cmd.before if b_side else cmd.after
-        if take_id_of(state.piece) != state.take_id:
-            state.piece.select_take(state.take_id)
-        self.player.set_audio(np.asarray(state.piece.audio, dtype=np.float32))
-        self.ab_side = "B" if b_side else "A"
-        self.set_status(f"{'B: previous take' if b_side else 'A: current take'} of "
-                        f"{format_time(cmd.region_s[0])}\u2013{format_time(cmd.region_s[1])}")
+        if b_side == (self.ab_side == "B"):
+            self._set_ab_side(b_side)
+            return
+        self._set_ab_side(b_side)
+        self._show_state(parent.state if b_side else cur.state)
+        self.piece = cur.state.piece if not b_side else parent.state.piece
+        self._label_lane("B" if b_side else "A")
+        region = cur.region_s or (0.0, self.duration_s)
+        self.set_status(f"{'B: ' + parent.name + ' (before)' if b_side else 'A: ' + cur.name + ' (in use)'}"
+                        f", compare {format_time(region[0])}\u2013{format_time(region[1])}")
         if b_side and not self.player.playing:
-            self.seek(cmd.region_s[0])
+            self.seek(region[0])
+        self._update_state()
 
     def _clip_sound(self, on: bool) -> None:
         self.player.original_on = bool(on)
 
     # ------------------------------------------------------------------ selection and marks
     def _selection_changed(self, sel) -> None:
+        """With music on the lane, a selection snaps to the bars it touches, and the span
+        whose audio will change (attack lead and release tail included) is drawn around it:
+        what Ctrl+R changes is exactly what is shown."""
+        tm = _piece_tempo_map(self.piece)
+        if sel is not None and tm is not None and self.duration_s > 0:
+            rs = region_span(tm, sel[0], sel[1], self.duration_s)
+            snapped = (rs.bars_start_s, rs.bars_end_s)
+            if abs(snapped[0] - sel[0]) > 1e-6 or abs(snapped[1] - sel[1]) > 1e-6:
+                self.timeline.set_selection(*snapped, emit=False)
+            self.timeline.set_change_span((rs.audio_start_s, rs.audio_end_s))
+            sel = snapped
+            self.set_status(f"Selected bars {rs.bar_start + 1}\u2013{rs.bar_end} "
+                            f"({format_time(sel[0])}\u2013{format_time(sel[1])}); the music changes from "
+                            f"{format_time(rs.audio_start_s)} to {format_time(rs.audio_end_s)} "
+                            "(release tail included). Regenerate: Ctrl+R.")
+        else:
+            self.timeline.set_change_span(None)
+            if sel is not None:
+                self.set_status(f"Selected {format_time(sel[0])}\u2013{format_time(sel[1])} "
+                                f"({sel[1] - sel[0]:.1f} s). Generate first to regenerate a part.")
         self.project.selection_s = sel
-        if sel is not None:
-            self.set_status(f"Selected {format_time(sel[0])}\u2013{format_time(sel[1])} "
-                            f"({sel[1] - sel[0]:.1f} s). Regenerate selection: Ctrl+R.")
         self._update_state()
 
     def mark_in(self) -> None:
@@ -1003,16 +1303,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.seek(self.position_s + s)
 
     def play(self, speed: float = 1.0) -> bool:
+        """Play at `speed` (J/K/L). Without an audio device the picture plays silently by the
+        system clock, and the notice says that sound is off."""
         if self.duration_s <= 0:
             return False
-        if not self.player.available:
-            self.show_notice(self.player.notice or "Playback is off: no audio output device.")
-            self.set_status("Playback is off on this machine (no audio device). "
-                            "Step with the arrow keys; export still works.")
-            return False
         if not self.player.play(speed):
-            self.show_notice(self.player.notice)
             return False
+        if self.player.silent:
+            self.show_notice(self.player.notice)
+            self.set_status(f"Playing the picture{'' if speed == 1 else f' at {speed:+g}x'} without "
+                            "sound (no audio device); export still has the music.")
         self._play_timer.start()
         self.transport.show_playing(True)
         return True
@@ -1042,7 +1342,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.play(new)
 
     def _tick(self) -> None:
-        """Audio clock -> picture and playhead."""
+        """Player clock (the audio device's, or the system clock) -> picture and playhead."""
         t = self.player.position_s()
         if abs(t - self.position_s) > 1e-4:
             self.seek(t, from_player=True)
@@ -1061,10 +1361,12 @@ class MainWindow(QtWidgets.QMainWindow):
         return run
 
     def open_export(self) -> ExportDialog | None:
-        if self.piece is None:
-            self.set_status("Generate music before exporting.")
+        cur = self.takes.current_take()
+        if self.piece is None or cur is None or not cur.complete:
+            self.set_status("Generate music (a whole take) before exporting.")
             return None
-        self.set_ab(False)   # export what the current take sounds like
+        if self.ab_side == "B":
+            self.set_ab(False)   # export what the take in use sounds like
         self.pause()
         has_audio = bool(self.media_info and self.media_info.has_audio)
         dlg = ExportDialog(self, self.project.clip_path, self.export_function(), has_audio,
@@ -1098,13 +1400,13 @@ class MainWindow(QtWidgets.QMainWindow):
             self.open_path(path)
 
     # ------------------------------------------------------------------ help
-    def _show_keys(self) -> None:
-        self._message(QtWidgets.QMessageBox.Icon.Information, "Keys",
-                      "Space  play / pause\nJ / K / L  shuttle back / stop / forward (again: faster)\n"
-                      "Left / Right  one frame\nShift+Left / Shift+Right  one second\n"
-                      "Home / End  start / end\nI / O  selection start / end at the playhead\n"
-                      "Ctrl+Z / Ctrl+Shift+Z  undo / redo takes\nCtrl+Return  generate\n"
-                      "Ctrl+R  regenerate selection\nEsc  stop generating\nCtrl+E  export")
+    def _show_keys(self) -> KeysDialog:
+        dlg = KeysDialog(self)
+        dlg.finished.connect(lambda *_: self.dialogs.remove(dlg) if dlg in self.dialogs else None)
+        self.dialogs.append(dlg)
+        self.keys_dialog = dlg
+        dlg.open()
+        return dlg
 
     def _about(self) -> None:
         from robin_studio.app.about import show_about
@@ -1112,17 +1414,20 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802
-        if self.confirm_close and self.dirty and self.project.clip_path:
-            answer = QtWidgets.QMessageBox.question(
-                self, "Save the project?", "Save the project before closing?",
-                QtWidgets.QMessageBox.StandardButton.Save | QtWidgets.QMessageBox.StandardButton.Discard
-                | QtWidgets.QMessageBox.StandardButton.Cancel)
-            if answer == QtWidgets.QMessageBox.StandardButton.Cancel:
-                event.ignore()
-                return
-            if answer == QtWidgets.QMessageBox.StandardButton.Save and not self.save():
-                event.ignore()
-                return
+        if (not self._close_ok and self.confirm_close and self.project.clip_path
+                and (self.dirty or self.busy)):
+            event.ignore()
+
+            def then(answer: str) -> None:
+                if answer == "cancel":
+                    return
+                if answer == "save":
+                    self.stop_generation()
+                    self.save(then=lambda ok: self._close_now() if ok else None)
+                else:
+                    self._close_now()
+            ask_keep_work(self, "closing", self.dirty, self.busy, then)
+            return
         self._closing = True
         self._stop_everything()
         # Stop an engine process this window started (its pending calls end with an error
@@ -1141,6 +1446,47 @@ class MainWindow(QtWidgets.QMainWindow):
         self.app_settings.save()
         self.recovery.clean_exit()
         super().closeEvent(event)
+
+    def _close_now(self) -> None:
+        self._close_ok = True
+        self.close()
+
+
+def _settings_dict(settings: GenerationSettings) -> dict:
+    return {"seed": settings.seed, "tempo_bpm": settings.tempo_bpm, "key": settings.key,
+            "instruments": dict(settings.instruments), "styles": list(settings.styles)}
+
+
+def _take_records(project: Project) -> list[TakeRecord]:
+    """A project's takes in the order to make them again. A version 1 project holds the
+    generated piece (from the project's prompt and controls) and its regenerations in order."""
+    if any(r.kind == "generate" or r.number for r in project.takes):
+        return sorted(project.takes, key=lambda r: r.number)
+    records: list[TakeRecord] = []
+    if project.generated:
+        s = project.settings
+        records.append(TakeRecord(0.0, 0.0, s.seed, compose_prompt(project.prompt, s), kind="generate",
+                                  number=1, name="Take 1", text=project.prompt,
+                                  settings=_settings_dict(s)))
+    for r in project.takes:
+        n = len(records) + 1
+        records.append(TakeRecord(r.start_s, r.end_s, r.seed, r.prompt, r.created, kind="regenerate",
+                                  number=n, name=f"Take {n}", parent=n - 1, text=project.prompt,
+                                  settings=_settings_dict(project.settings)))
+    return records
+
+
+def _cut_state(state: MusicState, until_s: float) -> MusicState:
+    """A whole take cut back to a stopped take's length (a project replays a stopped take
+    by generating it whole, the same music, and keeping what had arrived)."""
+    audio = np.asarray(state.piece.audio, dtype=np.float32).copy()
+    audio[int(round(until_s * audio.shape[0] / max(1e-9, _piece_duration(state.piece, audio)))):] = 0.0
+    chunks = [c for c in state.chunks if c[2] <= until_s + 1e-6]
+    return MusicState(None, None, chunks, audio)
+
+
+def _piece_duration(piece, audio) -> float:
+    return audio.shape[0] / float(getattr(piece, "sample_rate", 48_000))
 
 
 def _dropped_path(mime: QtCore.QMimeData) -> str | None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from robin_studio.errors import RobinError
 
 PROJECT_SUFFIX = ".robin"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ROLE_NAMES = ("drums", "bass", "harmony", "melody", "texture")
 
 
@@ -44,13 +44,23 @@ class GenerationSettings:
 
 @dataclass
 class TakeRecord:
-    """One regeneration of a region: enough to redo it and to label it in the UI."""
+    """One take: enough to make it again and to label it in the take list. Version 1 files
+    hold only regenerations (applied in order after the `generated` piece); version 2 files
+    hold every take, whole-clip generations included, each naming the take it was made from."""
 
     start_s: float
     end_s: float
     seed: int
-    prompt: str
+    prompt: str                      # as the engine got it
     created: float = field(default_factory=time.time)
+    kind: str = "regenerate"         # or "generate"
+    number: int = 0                  # the take's label number (0: not numbered, version 1)
+    name: str = ""
+    parent: int = 0                  # the take a regeneration was made from
+    text: str = ""                   # the prompt as typed
+    settings: dict | None = None     # the panel's controls (a generation's inputs)
+    partial_until_s: float | None = None   # a stopped take: music only up to here
+    deleted: bool = False            # kept only because a take in the list was made from it
 
 
 @dataclass
@@ -66,6 +76,7 @@ class Project:
     # Hit points ({"time_s", "strong"}) and demoted cuts (times in s): see timing/hits.py.
     hit_points: list[dict] = field(default_factory=list)
     ignored_cuts_s: list[float] = field(default_factory=list)
+    current_take: int = 0                     # the take in use (its number; 0 = the last)
 
     # -- editing helpers ----------------------------------------------------------------
     def remember_prompt(self, prompt: str, limit: int = 30) -> None:
@@ -93,14 +104,7 @@ class Project:
         if int(d.get("version", 1)) > FORMAT_VERSION:
             raise ProjectError("This project was saved by a newer Robin Studio.",
                                "Update Robin Studio to open it.")
-        s = d.get("settings") or {}
-        settings = GenerationSettings(
-            seed=int(s.get("seed", 0)),
-            tempo_bpm=None if s.get("tempo_bpm") is None else float(s["tempo_bpm"]),
-            key=s.get("key"),
-            instruments={**{r: True for r in ROLE_NAMES}, **dict(s.get("instruments") or {})},
-            styles=list(s.get("styles") or []),
-        )
+        settings = settings_from_dict(d.get("settings") or {})
         sel = d.get("selection_s")
         return cls(
             clip_path=str(d.get("clip_path", "")),
@@ -109,13 +113,21 @@ class Project:
             settings=settings,
             generated=bool(d.get("generated", False)),
             takes=[TakeRecord(float(t["start_s"]), float(t["end_s"]), int(t["seed"]),
-                              str(t.get("prompt", "")), float(t.get("created", 0.0)))
+                              str(t.get("prompt", "")), float(t.get("created", 0.0)),
+                              kind=str(t.get("kind", "regenerate")), number=int(t.get("number", 0)),
+                              name=str(t.get("name", "")), parent=int(t.get("parent", 0)),
+                              text=str(t.get("text", "")),
+                              settings=dict(t["settings"]) if t.get("settings") else None,
+                              partial_until_s=(None if t.get("partial_until_s") is None
+                                               else float(t["partial_until_s"])),
+                              deleted=bool(t.get("deleted", False)))
                    for t in d.get("takes", [])],
             selection_s=(float(sel[0]), float(sel[1])) if sel else None,
             export=dict(d.get("export") or {}),
             hit_points=_hit_points(d.get("hit_points")),
             ignored_cuts_s=[float(t) for t in d.get("ignored_cuts_s") or []
                             if isinstance(t, (int, float)) and t >= 0],
+            current_take=int(d.get("current_take", 0)),
         )
 
     def save(self, path: str | Path) -> Path:
@@ -148,6 +160,14 @@ def _hit_points(raw) -> list[dict]:
         except (KeyError, TypeError, ValueError):
             continue
     return out
+def settings_from_dict(s: dict) -> GenerationSettings:
+    return GenerationSettings(
+        seed=int(s.get("seed", 0)),
+        tempo_bpm=None if s.get("tempo_bpm") is None else float(s["tempo_bpm"]),
+        key=s.get("key"),
+        instruments={**{r: True for r in ROLE_NAMES}, **dict(s.get("instruments") or {})},
+        styles=list(s.get("styles") or []),
+    )
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

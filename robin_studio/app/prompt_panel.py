@@ -125,6 +125,15 @@ class PromptPanel(QtWidgets.QWidget):
         self.prompt.setMinimumHeight(64)
         self.prompt.setMaximumHeight(110)
         lay.addWidget(self.prompt)
+        # What the engine made of the prompt, and anything it could not honour exactly
+        # (an asked tempo that leaves cuts off the beat...): next to the prompt, in full.
+        self.note = QtWidgets.QLabel("")
+        self.note.setObjectName("note")
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.setToolTip("What Robin Studio could not do exactly as asked")
+        self.note.hide()
+        lay.addWidget(self.note)
 
         chips_box = QtWidgets.QWidget()
         self.chip_layout = FlowLayout(chips_box)
@@ -174,8 +183,8 @@ class PromptPanel(QtWidgets.QWidget):
         form.setColumnStretch(1, 1)
         lay.addLayout(form)
 
-        parts = QtWidgets.QHBoxLayout()
-        parts.setSpacing(2)
+        parts_box = QtWidgets.QWidget()
+        parts = FlowLayout(parts_box, spacing=2)   # wraps on a narrow panel instead of eliding
         self.instruments: dict[str, QtWidgets.QToolButton] = {}
         for role in ROLE_NAMES:
             b = QtWidgets.QToolButton()
@@ -184,10 +193,9 @@ class PromptPanel(QtWidgets.QWidget):
             b.setChecked(True)
             b.setObjectName("part")
             b.setToolTip(ROLE_TIPS[role])
-            b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
             parts.addWidget(b)
             self.instruments[role] = b
-        lay.addLayout(parts)
+        lay.addWidget(parts_box)
 
         lay.addStretch(1)
         buttons = QtWidgets.QHBoxLayout()
@@ -249,6 +257,10 @@ class PromptPanel(QtWidgets.QWidget):
 
     def engine_prompt(self) -> str:
         return compose_prompt(self.text(), self.settings())
+
+    def set_note(self, text: str) -> None:
+        self.note.setText(text or "")
+        self.note.setVisible(bool(text))
 
     def set_busy(self, busy: bool, can_regenerate: bool) -> None:
         self.generate_button.setEnabled(not busy)

@@ -26,10 +26,14 @@ BAR_LINE = (255, 255, 255, 150)
 CUT_ON_BEAT = (80, 230, 120, 230)
 CUT_OFF_BEAT = (255, 150, 60, 200)
 PENDING_FILL = (255, 255, 255, 14)
-SELECTION_FILL = (232, 162, 58, 45)
-SELECTION_HOVER = (232, 162, 58, 70)
-SELECTION_EDGE = ACCENT
-SELECTION_SHADOW = (232, 162, 58, 90)
+# The selection must read over a bright spectrogram: a cool fill (the spectrogram's colours
+# are warm) at a strong alpha, with solid edges.
+SELECTION_FILL = (90, 200, 255, 95)
+SELECTION_HOVER = (90, 200, 255, 125)
+SELECTION_EDGE = "#5ac8ff"
+SELECTION_SHADOW = (90, 200, 255, 120)
+CHANGE_FILL = (255, 255, 255, 28)     # the audio that will change (lead and release tail)
+CHANGE_EDGE = "#ffffff"
 
 
 def theme_path():

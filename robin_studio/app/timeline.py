@@ -193,6 +193,22 @@ class Timeline(QtWidgets.QWidget):
                                                     pen=pg.mkPen(None))
         self.selection_shadow.hide()
         self.ruler.addItem(self.selection_shadow)
+        # Where the audio will change when the selection is regenerated (the selected bars
+        # plus the attack lead before and the release tail after): a bright band along the top
+        # of the music lane and a hatched one on the ruler, so nothing changes outside it.
+        self.change_band = _Span(pg.mkPen(style.CHANGE_EDGE, width=6), y=0.985)
+        self.change_band.setZValue(26)
+        self.music_lane.addItem(self.change_band, ignoreBounds=True)
+        self.change_shadow = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(style.CHANGE_FILL),
+                                                 pen=pg.mkPen(style.CHANGE_EDGE, width=1))
+        self.change_shadow.setZValue(19)
+        self.change_shadow.hide()
+        self.music_lane.addItem(self.change_shadow, ignoreBounds=True)
+        # Which take is drawn (and heard): a label in the lane's top-left corner.
+        self.take_label = pg.TextItem("", color=style.TEXT, fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 0))
+        self.take_label.setZValue(40)
+        self.music_lane.addItem(self.take_label, ignoreBounds=True)
+        self.music_lane.getViewBox().sigXRangeChanged.connect(self._place_take_label)
 
         # Playhead in every lane; the ruler's one carries a handle.
         self.playheads = []
@@ -264,7 +280,14 @@ class Timeline(QtWidgets.QWidget):
         self.cut_marks.setData([], [])
         self.motion_curve.setData([], [])
         self.cut_times_s = []
+        # Nothing of the previous clip's music stays: its bar numbers and on-beat colours.
+        self.beat_times_s = np.zeros(0)
+        self.downbeat_times_s = np.zeros(0)
+        self._on_beat_flags = None
+        self.bar_axis.setTicks([[], []])
+        self.set_take_label("")
         self.set_selection(None)
+        self.set_change_span(None)
 
     def set_analysis(self, analysis) -> None:
         """Draw a robin_studio.analysis.types.VideoAnalysis: shots, cuts, motion, visual beats."""
@@ -343,6 +366,31 @@ class Timeline(QtWidgets.QWidget):
         self._spec_levels = None
         self.set_pending(None)
 
+    def set_take_label(self, text: str) -> None:
+        """Name the take drawn on the music lane ("" hides the label)."""
+        self.take_label.setText(text)
+        self.take_label.setVisible(bool(text))
+        self._place_take_label()
+
+    def take_label_text(self) -> str:
+        return self.take_label.textItem.toPlainText() if self.take_label.isVisible() else ""
+
+    def _place_take_label(self, *_):
+        lo, _hi = self.music_lane.getViewBox().viewRange()[0]
+        self.take_label.setPos(lo, 0.99)
+
+    def set_change_span(self, span: tuple[float, float] | None) -> None:
+        """The span whose audio a regeneration of the selection changes (None hides it)."""
+        self.change_band.set_span(span)
+        if span is None:
+            self.change_shadow.hide()
+        else:
+            self.change_shadow.setRegion(span)
+            self.change_shadow.show()
+
+    def change_span_s(self) -> tuple[float, float] | None:
+        return self.change_band.span
+
     def set_pending(self, span: tuple[float, float] | None) -> None:
         """Mark the span still being generated."""
         self.pending_region.set_span(span)
@@ -414,6 +462,7 @@ class Timeline(QtWidgets.QWidget):
         if start_s is None or end_s is None or end_s - start_s < 1e-3:
             self.selection.hide()
             self.selection_shadow.hide()
+            self.set_change_span(None)
             if emit:
                 self.selectionChanged.emit(None)
             return
@@ -470,16 +519,17 @@ class Timeline(QtWidgets.QWidget):
 class _Span(pg.PlotCurveItem):
     """A horizontal stripe from a to b near the bottom of a lane (None = hidden)."""
 
-    def __init__(self, pen) -> None:
+    def __init__(self, pen, y: float = 0.025) -> None:
         super().__init__(pen=pen)
         self.span: tuple[float, float] | None = None
+        self._y = y
 
     def set_span(self, span: tuple[float, float] | None) -> None:
         self.span = None if span is None else (float(span[0]), float(span[1]))
         if self.span is None:
             self.setData([], [])
         else:
-            self.setData(list(self.span), [0.025, 0.025])
+            self.setData(list(self.span), [self._y, self._y])
 
     def isVisible(self) -> bool:  # noqa: N802 - "is something pending", as tests ask
         return self.span is not None

@@ -45,7 +45,7 @@ class TransportBar(QtWidgets.QWidget):
         self.timecode = QtWidgets.QLabel("0:00.000")
         self.timecode.setObjectName("timecode")
         self.timecode.setToolTip("Playhead time (minutes:seconds) and frame number")
-        self.timecode.setMinimumWidth(190)
+        self.timecode.setMinimumWidth(self.timecode.fontMetrics().horizontalAdvance("0:00.000 / 0:00.0  frame 0000") + 8)
         lay.addWidget(self.timecode)
         lay.addStretch(1)
         self.mark_in = _button("I", "Set the selection start at the playhead (I)")
@@ -66,7 +66,13 @@ class TransportBar(QtWidgets.QWidget):
             lay.addWidget(b)
 
     def show_time(self, t_s: float, duration_s: float, frame: int) -> None:
-        self.timecode.setText(f"{format_time(t_s, True)} / {format_time(duration_s)}  f{frame}")
+        text = f"{format_time(t_s, True)} / {format_time(duration_s)}  frame {frame}"
+        # Wide enough for the longest time and frame number of this clip, so nothing is cut.
+        longest = f"{format_time(duration_s, True)} / {format_time(duration_s)}  frame {int(duration_s * 120) + 1}"
+        need = self.timecode.fontMetrics().horizontalAdvance(longest) + 8
+        if self.timecode.minimumWidth() < need:
+            self.timecode.setMinimumWidth(need)
+        self.timecode.setText(text)
 
     def show_playing(self, playing: bool) -> None:
         SP = QtWidgets.QStyle.StandardPixmap

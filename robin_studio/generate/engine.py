@@ -64,6 +64,7 @@ from robin_studio.errors import CancelledError, ModelFileError, RobinError
 from robin_studio.generate import sound
 from robin_studio.generate.arrange import Arrangement, build_arrangement, choose_key
 from robin_studio.generate.conditions import MUTE_KEY, build_controls, muted_roles
+from robin_studio.generate.regions import REGION_TAIL_S, audio_edge_s, region_bars
 from robin_studio.generate.takes import Take, TakeHistory
 from robin_studio.intent.parse import parse_prompt
 from robin_studio.intent.styles import STYLE_TEMPO_RANGE_BPM
@@ -81,7 +82,6 @@ DEFAULT_BPM_RANGE = (72.0, 132.0)
 EXPLICIT_TEMPO_TOLERANCE = 0.005  # "92 bpm" gives a tempo map within 0.5 % of 92
 END_RELEASE_S = 0.45        # the final chord stops this long before the video ends...
 END_FADE_S = 0.25           # ...and the last moments fade, so nothing is cut off mid-note
-REGION_TAIL_S = 1.5         # after a regenerated region, new audio rings this long
 FIRST_CHUNK_BARS = 2        # the first chunk's length in bars (later ones: chunk_bars)
 REGION_LEAD_S = 6.0         # a region re-render starts this long before it (see RegenerationJob)
 NOTE_TAIL_S = 3.0           # how long a released note can still be heard
@@ -683,9 +683,7 @@ class GenerationJob:
         self._piece = piece
 
 
-def _audio_edge_s(tm, bar: int) -> float:
-    """Where audio belonging to `bar` onwards may begin: its bar line less the attack lead."""
-    return max(0.0, tm.bar_start_s(bar) - sound.ATTACK_LOOKAHEAD_S)
+_audio_edge_s = audio_edge_s    # (generate.regions) where a bar's audio may begin
 
 
 def _reference_gain_db(score: Score, arrangement: Arrangement, soundfont) -> float | None:
@@ -757,11 +755,9 @@ class RegenerationJob(GenerationJob):
         self.new_prompt = prompt
         n_takes = len(piece.takes)
         self.seed = int(seed) if seed is not None else int(piece.seed) + 1000 * n_takes + 1
-        tm = piece.score.tempo_map
-        n_bars = len(piece.controls)
-        b0 = int(np.clip(tm.bar_at(max(self.start_s, tm.offset_s) + 1e-6), 0, n_bars - 1))
-        b1 = int(math.ceil(tm.beat_at(min(self.end_s, piece.duration_s)) / tm.beats_per_bar - 1e-6))
-        self.bar_start, self.bar_end = b0, int(np.clip(max(b1, b0 + 1), 1, n_bars))
+        # The same bars the app's selection snaps to (generate.regions).
+        self.bar_start, self.bar_end = region_bars(piece.score.tempo_map, self.start_s, self.end_s,
+                                                   piece.duration_s, len(piece.controls))
 
     def _run(self) -> Iterator[Chunk]:
         t0 = time.perf_counter()

@@ -1,0 +1,268 @@
+"""Takes as first-class objects: the model behind the take list, and the undoable edits on it.
+
+Every Generate and every Regenerate makes a `Take` (partial ones too: a stopped generation
+keeps what arrived). A take stays in the list until the creator deletes it; undo and redo never
+remove one, they switch which take is in use (`UseTakeCommand`), as a video editor's versions
+do. Renaming and deleting are undoable commands as well. The model is a Qt table model (name,
+prompt, seed, time, region) that the take panel shows; the window applies a take's
+`MusicState` to the lane and the player when the model says which take is in use.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+from PySide6 import QtCore, QtGui
+
+from robin_studio.app.project import GenerationSettings
+
+
+def format_span(span: tuple[float, float] | None) -> str:
+    if span is None:
+        return "whole clip"
+    a, b = span
+    return f"{_clock(a)}\u2013{_clock(b)}"
+
+
+def _clock(t_s: float) -> str:
+    m, s = divmod(max(0.0, float(t_s)), 60.0)
+    return f"{int(m)}:{s:04.1f}"
+
+
+@dataclass
+class MusicState:
+    """What the music lane and the player show for one take: the engine's piece (None for a
+    take that was stopped before the engine finished it), which of the piece's takes, the
+    chunk images drawn for it and, for a stopped take, the audio that arrived."""
+
+    piece: Any
+    take_id: int | None
+    chunks: list[tuple[int, float, float, np.ndarray]]   # (index, start_s, end_s, spectrogram)
+    audio: np.ndarray | None = None                       # only when `piece` is None
+
+
+@dataclass
+class Take:
+    number: int                       # stable label number ("Take 3"), never reused
+    kind: str                         # "generate" or "regenerate"
+    name: str
+    text: str                         # the prompt as typed
+    engine_prompt: str                # the prompt as the engine got it (text + controls)
+    settings: GenerationSettings      # the panel's controls when it was made
+    seed: int
+    state: MusicState
+    region_s: tuple[float, float] | None = None     # the span that changed (regenerate)
+    parent: int | None = None         # the take it was made from (regenerate)
+    partial_until_s: float | None = None            # stopped: music only up to here
+    created: float = field(default_factory=time.time)
+
+    @property
+    def complete(self) -> bool:
+        return self.partial_until_s is None
+
+    def describe(self) -> str:
+        what = "Generate" if self.kind == "generate" else f"Regenerate {format_span(self.region_s)}"
+        if not self.complete:
+            what += f", stopped at {_clock(self.partial_until_s)}"
+        return f"{self.name} ({what})"
+
+
+COLUMNS = ("Name", "Prompt", "Seed", "Time", "Region")
+
+
+class TakesModel(QtCore.QAbstractTableModel):
+    """The takes of the open clip, oldest first, and which one is in use."""
+
+    currentChanged = QtCore.Signal(object)      # the Take in use (or None)
+
+    def __init__(self, parent: QtCore.QObject | None = None) -> None:
+        super().__init__(parent)
+        self.takes: list[Take] = []
+        self.current: int | None = None          # Take.number in use
+        self.archive: dict[int, Take] = {}        # every take made, deleted ones too
+        self._next = 1
+
+    # -- queries --------------------------------------------------------------------------
+    def take(self, number: int | None) -> Take | None:
+        return next((t for t in self.takes if t.number == number), None)
+
+    def any_take(self, number: int | None) -> Take | None:
+        """A take in the list or one deleted from it (its descendants still need it)."""
+        return self.archive.get(number) if number is not None else None
+
+    def current_take(self) -> Take | None:
+        return self.take(self.current)
+
+    def row_of(self, number: int | None) -> int:
+        return next((i for i, t in enumerate(self.takes) if t.number == number), -1)
+
+    def next_number(self) -> int:
+        return self._next
+
+    # -- edits (called by the commands below, and when a take is made) ---------------------
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.takes, self.current, self._next = [], None, 1
+        self.archive = {}
+        self.endResetModel()
+        self.currentChanged.emit(None)
+
+    def add(self, take: Take, row: int | None = None) -> None:
+        row = len(self.takes) if row is None else row
+        self.beginInsertRows(QtCore.QModelIndex(), row, row)
+        self.takes.insert(row, take)
+        self.archive[take.number] = take
+        self._next = max(self._next, take.number + 1)
+        self.endInsertRows()
+
+    def add_archived(self, take: Take) -> None:
+        """A deleted take brought back from a project only as an ancestor of listed ones."""
+        self.archive[take.number] = take
+        self._next = max(self._next, take.number + 1)
+
+    def remove(self, number: int) -> int:
+        row = self.row_of(number)
+        if row < 0:
+            return -1
+        self.beginRemoveRows(QtCore.QModelIndex(), row, row)
+        self.takes.pop(row)
+        self.endRemoveRows()
+        return row
+
+    def set_current(self, number: int | None) -> None:
+        old = self.current
+        self.current = number
+        for n in (old, number):
+            r = self.row_of(n)
+            if r >= 0:
+                self.dataChanged.emit(self.index(r, 0), self.index(r, len(COLUMNS) - 1))
+        self.currentChanged.emit(self.take(number))
+
+    def set_name(self, number: int, name: str) -> None:
+        t = self.take(number)
+        if t is None:
+            return
+        t.name = name
+        r = self.row_of(number)
+        self.dataChanged.emit(self.index(r, 0), self.index(r, 0))
+
+    # -- Qt model ---------------------------------------------------------------------------
+    def rowCount(self, parent=QtCore.QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.takes)
+
+    def columnCount(self, parent=QtCore.QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section, orientation, role=QtCore.Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == QtCore.Qt.Orientation.Horizontal and role == QtCore.Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index):
+        f = QtCore.Qt.ItemFlag.ItemIsEnabled | QtCore.Qt.ItemFlag.ItemIsSelectable
+        if index.column() == 0:
+            f |= QtCore.Qt.ItemFlag.ItemIsEditable      # rename in place (F2 or double click)
+        return f
+
+    def data(self, index, role=QtCore.Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        t = self.takes[index.row()]
+        col = index.column()
+        R = QtCore.Qt.ItemDataRole
+        if role in (R.DisplayRole, R.EditRole):
+            if col == 0:
+                mark = "\u25b6 " if (t.number == self.current and role == R.DisplayRole) else ""
+                return mark + t.name
+            if col == 1:
+                return t.text or "(no prompt)"
+            if col == 2:
+                return str(t.seed)
+            if col == 3:
+                return time.strftime("%H:%M:%S", time.localtime(t.created))
+            if col == 4:
+                span = format_span(t.region_s)
+                return span if t.complete else f"{span}, stopped at {_clock(t.partial_until_s)}"
+        if role == R.ToolTipRole:
+            return (f"{t.describe()}\nPrompt: {t.engine_prompt or '(none)'}\nSeed: {t.seed}\n"
+                    "Click to hear and see this take; F2 renames; Delete removes it.")
+        if role == R.FontRole and t.number == self.current:
+            f = QtGui.QFont()
+            f.setBold(True)
+            return f
+        return None
+
+    def setData(self, index, value, role=QtCore.Qt.ItemDataRole.EditRole):  # noqa: N802
+        if index.column() != 0 or role != QtCore.Qt.ItemDataRole.EditRole:
+            return False
+        name = str(value).strip()
+        t = self.takes[index.row()]
+        if not name or name == t.name:
+            return False
+        self.renameRequested.emit(t.number, name)
+        return False     # the undoable command does the renaming
+
+    renameRequested = QtCore.Signal(int, str)
+
+
+class UseTakeCommand(QtGui.QUndoCommand):
+    """Switch the take in use (after a Generate/Regenerate, or a click in the take list)."""
+
+    def __init__(self, model: TakesModel, before: int | None, after: int,
+                 apply: Callable[[Take | None], None], text: str) -> None:
+        super().__init__(text)
+        self.model, self.before, self.after, self._apply = model, before, after, apply
+
+    def redo(self) -> None:
+        self.model.set_current(self.after)
+        self._apply(self.model.take(self.after))
+
+    def undo(self) -> None:
+        self.model.set_current(self.before)
+        self._apply(self.model.take(self.before))
+
+
+class RenameTakeCommand(QtGui.QUndoCommand):
+    def __init__(self, model: TakesModel, number: int, name: str) -> None:
+        t = model.take(number)
+        super().__init__(f"Rename {t.name} to {name}")
+        self.model, self.number, self.old, self.new = model, number, t.name, name
+
+    def redo(self) -> None:
+        self.model.set_name(self.number, self.new)
+
+    def undo(self) -> None:
+        self.model.set_name(self.number, self.old)
+
+
+class DeleteTakeCommand(QtGui.QUndoCommand):
+    """Delete a take; deleting the one in use switches to the take it was made from (or the
+    newest other one). Undo puts it back where it was."""
+
+    def __init__(self, model: TakesModel, number: int, apply: Callable[[Take | None], None]) -> None:
+        t = model.take(number)
+        super().__init__(f"Delete {t.name}")
+        self.model, self.take, self._apply = model, t, apply
+        self.row = model.row_of(number)
+        self.was_current = model.current == number
+        self.fallback: int | None = None
+        if self.was_current:
+            others = [x for x in model.takes if x.number != number]
+            parent = model.take(t.parent)
+            pick = parent if parent is not None else (others[-1] if others else None)
+            self.fallback = pick.number if pick is not None else None
+
+    def redo(self) -> None:
+        self.model.remove(self.take.number)
+        if self.was_current:
+            self.model.set_current(self.fallback)
+            self._apply(self.model.take(self.fallback))
+
+    def undo(self) -> None:
+        self.model.add(self.take, self.row)
+        if self.was_current:
+            self.model.set_current(self.take.number)
+            self._apply(self.take)
