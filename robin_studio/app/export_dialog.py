@@ -69,21 +69,26 @@ class ExportDialog(QtWidgets.QDialog):
                                           "Level of the clip's own sound in dB (-60 = muted)")
         self.music_label = QtWidgets.QLabel()
         self.original_label = QtWidgets.QLabel()
-        ml.addWidget(QtWidgets.QLabel("Music"), 0, 0)
+        self.music_name = QtWidgets.QLabel("Music")
+        self.original_name = QtWidgets.QLabel("Original audio")
+        ml.addWidget(self.music_name, 0, 0)
         ml.addWidget(self.music_gain, 0, 1)
         ml.addWidget(self.music_label, 0, 2)
-        ml.addWidget(QtWidgets.QLabel("Original audio"), 1, 0)
+        ml.addWidget(self.original_name, 1, 0)
         ml.addWidget(self.original_gain, 1, 1)
         ml.addWidget(self.original_label, 1, 2)
         self.duck = QtWidgets.QCheckBox("Duck the music under speech and loud original sound")
         self.duck.setToolTip("Lower the music automatically where the clip's own sound is loud")
-        self.duck.setChecked(bool(last.get("duck", True)))
+        self._duck_wanted = bool(last.get("duck", True))
+        self.duck.setChecked(self._duck_wanted and has_original_audio)
+        self.duck.toggled.connect(lambda on: setattr(self, "_duck_wanted", on) if self.duck.isEnabled() else None)
         ml.addWidget(self.duck, 2, 0, 1, 3)
-        if not has_original_audio:
-            self.original_gain.setEnabled(False)
-            self.duck.setEnabled(False)
-            self.duck.setChecked(False)
-            self.original_gain.setToolTip("The clip has no sound of its own")
+        # Why the original-sound controls are off, when they are.
+        self.mix_reason = QtWidgets.QLabel("")
+        self.mix_reason.setObjectName("dim")
+        self.mix_reason.setWordWrap(True)
+        ml.addWidget(self.mix_reason, 3, 0, 1, 3)
+        self._has_original = bool(has_original_audio)
         self.music_gain.valueChanged.connect(self._update_labels)
         self.original_gain.valueChanged.connect(self._update_labels)
         self._update_labels()
@@ -149,8 +154,32 @@ class ExportDialog(QtWidgets.QDialog):
         if not any(b.isChecked() for b in self.kind_buttons.values()):
             return
         kind = self.kind()
-        self.mix_box.setEnabled(kind == "mp4")
+        self._update_mix(kind)
         self.path_edit.setText(str(default_output(self._clip, kind, self._folder)))
+
+    def _update_mix(self, kind: str) -> None:
+        """The music level applies to MP4 and WAV; the clip's own sound and ducking only to an
+        MP4 of a clip that has sound. Every control that does nothing is disabled, with why."""
+        music = kind in ("mp4", "wav")
+        original = kind == "mp4" and self._has_original
+        for w in (self.music_name, self.music_gain, self.music_label):
+            w.setEnabled(music)
+        for w in (self.original_name, self.original_gain, self.original_label, self.duck):
+            w.setEnabled(original)
+        self.duck.blockSignals(True)
+        self.duck.setChecked(original and self._duck_wanted)
+        self.duck.blockSignals(False)
+        if not self._has_original:
+            reason = "The clip has no sound of its own: nothing to mix under the music."
+        elif kind == "wav":
+            reason = "A WAV export holds the music only; the clip's sound is not in it."
+        elif kind != "mp4":
+            reason = "Stems and MIDI hold the music's parts as they are, without a mix."
+        else:
+            reason = ""
+        self.mix_reason.setText(reason)
+        self.mix_reason.setVisible(bool(reason))
+        self.original_gain.setToolTip(reason or "Level of the clip's own sound in dB (-60 = muted)")
 
     def _browse(self) -> None:
         kind = self.kind()
@@ -165,7 +194,7 @@ class ExportDialog(QtWidgets.QDialog):
     def settings(self) -> dict:
         return {"kind": self.kind(), "music_gain_db": float(self.music_gain.value()),
                 "original_gain_db": float(self.original_gain.value()) if self.original_gain.isEnabled() else -60.0,
-                "duck": self.duck.isChecked()}
+                "duck": self.duck.isChecked() if self.duck.isEnabled() else self._duck_wanted}
 
     # -- running ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -180,6 +209,7 @@ class ExportDialog(QtWidgets.QDialog):
         self.show_folder.setEnabled(False)
         self.cancel_button.setText("Cancel")
         export_fn, cancel = self._export_fn, self._cancel
+        duck = self.duck.isEnabled() and self.duck.isChecked()
         relay = _ProgressRelay(self)
         relay.value.connect(lambda f: self.progress.setValue(int(1000 * max(0.0, min(1.0, f)))))
 
@@ -188,7 +218,7 @@ class ExportDialog(QtWidgets.QDialog):
 
         @thread_worker(start_thread=False, ignore_errors=True)   # errors: shown in the dialog
         def job():
-            return export_fn(out, s["kind"], s["music_gain_db"], s["original_gain_db"], s["duck"],
+            return export_fn(out, s["kind"], s["music_gain_db"], s["original_gain_db"], duck,
                              progress, cancel)
 
         worker = job()

@@ -32,6 +32,16 @@ class TransportKeys(QtCore.QObject):
         super().__init__(window)
         self.w = window
 
+    def _typing(self, widget) -> bool:
+        """The key goes to a text field (or its viewport, or an editable combo box)."""
+        while isinstance(widget, QtWidgets.QWidget) and widget is not self.w:
+            if isinstance(widget, self.TEXT_WIDGETS):
+                return True
+            if isinstance(widget, QtWidgets.QComboBox) and widget.isEditable():
+                return True
+            widget = widget.parentWidget()
+        return False
+
     def _menus_active(self, obj) -> bool:
         if isinstance(obj, (QtWidgets.QMenu, QtWidgets.QMenuBar)):
             return True
@@ -49,7 +59,7 @@ class TransportKeys(QtCore.QObject):
         if self._menus_active(obj):
             return False
         focus = QtWidgets.QApplication.focusWidget()
-        if isinstance(focus, self.TEXT_WIDGETS) or (isinstance(focus, QtWidgets.QComboBox) and focus.isEditable()):
+        if self._typing(focus) or self._typing(obj):
             return False
         if self.w.dialogs and any(d.isVisible() for d in self.w.dialogs):
             return False

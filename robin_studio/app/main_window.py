@@ -519,8 +519,10 @@ class MainWindow(QtWidgets.QMainWindow):
         """Open a clip or a project, asking first when that would lose work. Returns False when
         nothing was opened (yet: an answer to the question may still open it)."""
         path = Path(path)
-        has_work = bool(self.project.clip_path)
-        if has_work and (self.dirty or self.busy):
+        # Work that would be lost: a running generation, or unsaved takes or prompt.
+        has_work = bool(self.project.clip_path) and (
+            self.busy or (self.dirty and (bool(self.takes.archive) or bool(self.prompt_panel.text()))))
+        if has_work:
             ask_keep_work(self, f"opening {path.name}", self.dirty, self.busy,
                           lambda answer: self._after_keep_work(answer, lambda: self._open_now(path)))
             return False

@@ -13,6 +13,8 @@ import random
 from PySide6 import QtCore, QtWidgets
 
 from robin_studio.app.project import ROLE_NAMES, GenerationSettings
+from robin_studio.app.prompt_model import CONTROLS, PromptControls, read_prompt
+from robin_studio.app.prompt_model import engine_prompt as panel_engine_prompt
 
 try:
     from robin_studio.intent.styles import STYLES
@@ -179,7 +181,7 @@ class PromptPanel(QtWidgets.QWidget):
         self.dice.setToolTip("Pick a new random seed")
         self.dice.clicked.connect(lambda: self.seed.setValue(random.randrange(0, 2**31 - 1)))
         form.addWidget(self.seed, 2, 1)
-        form.addWidget(self.dice, 2, 2, QtCore.Qt.AlignmentFlag.AlignLeft)
+        form.addWidget(self.dice, 2, 2)
         form.setColumnStretch(1, 1)
         lay.addLayout(form)
 
@@ -196,6 +198,14 @@ class PromptPanel(QtWidgets.QWidget):
             parts.addWidget(b)
             self.instruments[role] = b
         lay.addWidget(parts_box)
+
+        # Which controls the prompt set (one truth: the panel shows what will be sent).
+        self.sources_label = QtWidgets.QLabel("")
+        self.sources_label.setObjectName("sources")
+        self.sources_label.setWordWrap(True)
+        self.sources_label.setToolTip("Controls set by the prompt's words are marked; changing one here\n"
+                                      "overrides the prompt, and that is what is sent")
+        lay.addWidget(self.sources_label)
 
         lay.addStretch(1)
         buttons = QtWidgets.QHBoxLayout()
@@ -217,6 +227,22 @@ class PromptPanel(QtWidgets.QWidget):
         self.regenerate_button.setEnabled(False)
         self.regenerate_button.clicked.connect(self.regenerateRequested)
         lay.addWidget(self.regenerate_button)
+
+        self.controls = PromptControls()
+        self._setting = False          # True while the panel sets its own widgets
+        self._reread_timer = QtCore.QTimer(self)
+        self._reread_timer.setSingleShot(True)
+        self._reread_timer.setInterval(150)
+        self._reread_timer.timeout.connect(self.reread)
+        self.prompt.textChanged.connect(self._reread_timer.start)
+        self.tempo_auto.toggled.connect(lambda _on: self._user_changed("tempo"))
+        self.tempo_bpm.valueChanged.connect(lambda _v: self._user_changed("tempo"))
+        self.key.currentIndexChanged.connect(lambda _i: self._user_changed("key"))
+        for role, b in self.instruments.items():
+            b.toggled.connect(lambda _on, role=role: self._user_changed(role))
+        for chip in self.chips.values():
+            chip.toggled.connect(lambda _on: self._user_changed("styles"))
+        self._show_sources()
 
     # -- history -----------------------------------------------------------------------
     def set_history(self, prompts: list[str]) -> None:
@@ -244,8 +270,33 @@ class PromptPanel(QtWidgets.QWidget):
         )
 
     def apply(self, prompt: str, settings: GenerationSettings) -> None:
-        self.prompt.setPlainText(prompt)
-        self.seed.setValue(int(settings.seed))
+        """Show a prompt and its controls (a take's, a project's). Each control is marked as
+        coming from the prompt when the prompt's words set it to that value."""
+        self._setting = True
+        try:
+            self.prompt.setPlainText(prompt)
+            self._reread_timer.stop()
+            self.seed.setValue(int(settings.seed))
+            self._set_widgets(settings)
+        finally:
+            self._setting = False
+        reading = read_prompt(self.text())
+        self.controls.reading = reading
+        src = self.controls.source
+        src["tempo"] = ("prompt" if reading.tempo_bpm is not None and settings.tempo_bpm is not None
+                        and round(settings.tempo_bpm) == round(reading.tempo_bpm)
+                        else "panel" if settings.tempo_bpm is not None else "auto")
+        src["key"] = ("prompt" if reading.key is not None and settings.key == reading.key
+                      else "panel" if settings.key else "auto")
+        for r in ROLE_NAMES:
+            on = settings.instruments.get(r, True)
+            src[r] = ("prompt" if (r in reading.roles_off and not on)
+                      else "panel" if (not on or r in reading.roles_off) else "auto")
+        src["styles"] = ("prompt" if reading.style and settings.styles == [reading.style]
+                         else "panel" if settings.styles else "auto")
+        self._show_sources()
+
+    def _set_widgets(self, settings: GenerationSettings) -> None:
         self.tempo_auto.setChecked(settings.tempo_bpm is None)
         if settings.tempo_bpm is not None:
             self.tempo_bpm.setValue(int(round(settings.tempo_bpm)))
@@ -255,12 +306,117 @@ class PromptPanel(QtWidgets.QWidget):
         for s, chip in self.chips.items():
             chip.setChecked(s in settings.styles)
 
+    # -- one truth with the prompt ----------------------------------------------------------
+    def reread(self) -> None:
+        """The prompt changed: controls its words set follow it (unless the creator has
+        changed them here); controls it no longer sets go back to Auto."""
+        self._reread_timer.stop()
+        reading = read_prompt(self.text())
+        self.controls.reading = reading
+        src = self.controls.source
+        self._setting = True
+        try:
+            if src["tempo"] != "panel":
+                if reading.tempo_bpm is not None:
+                    self.tempo_auto.setChecked(False)
+                    self.tempo_bpm.setValue(int(round(reading.tempo_bpm)))
+                    src["tempo"] = "prompt"
+                elif src["tempo"] == "prompt":
+                    self.tempo_auto.setChecked(True)
+                    src["tempo"] = "auto"
+            if src["key"] != "panel":
+                if reading.key is not None:
+                    self.key.setCurrentIndex(max(0, self.key.findText(reading.key)))
+                    src["key"] = "prompt"
+                elif src["key"] == "prompt":
+                    self.key.setCurrentIndex(0)
+                    src["key"] = "auto"
+            for r, b in self.instruments.items():
+                if src[r] == "panel":
+                    continue
+                if r in reading.roles_off:
+                    b.setChecked(False)
+                    src[r] = "prompt"
+                elif src[r] == "prompt":
+                    b.setChecked(True)
+                    src[r] = "auto"
+            if src["styles"] != "panel":
+                for sid, chip in self.chips.items():
+                    chip.setChecked(sid == reading.style)
+                src["styles"] = "prompt" if reading.style in self.chips else "auto"
+        finally:
+            self._setting = False
+        self._show_sources()
+
+    def _user_changed(self, control: str) -> None:
+        if self._setting:
+            return
+        reading = self.controls.reading
+        if control == "tempo" and self.tempo_auto.isChecked() and reading.tempo_bpm is not None:
+            # Auto cannot un-say the prompt's tempo: the prompt's value is what is sent.
+            self._setting = True
+            self.tempo_auto.setChecked(False)
+            self.tempo_bpm.setValue(int(round(reading.tempo_bpm)))
+            self._setting = False
+            self.controls.source["tempo"] = "prompt"
+        elif control == "key" and self.key.currentIndex() == 0 and reading.key is not None:
+            self._setting = True
+            self.key.setCurrentIndex(max(0, self.key.findText(reading.key)))
+            self._setting = False
+            self.controls.source["key"] = "prompt"
+        else:
+            self.controls.source[control] = "panel"
+        self._show_sources()
+
+    def _show_sources(self) -> None:
+        src, reading = self.controls.source, self.controls.reading
+        names = {"tempo": "tempo", "key": "key", "styles": "style"}
+        from_prompt = [names.get(c, c) for c in CONTROLS if src.get(c) == "prompt"]
+        over = [names.get(c, c) for c in CONTROLS if src.get(c) == "panel"
+                and (c in ("tempo", "key") and getattr(reading, "tempo_bpm" if c == "tempo" else "key") is not None
+                     or c in reading.roles_off or (c == "styles" and reading.style))]
+        lines = []
+        if reading.understood:
+            lines.append(f"Understood: {reading.understood}")
+        if from_prompt:
+            lines.append("\u25c6 From the prompt: " + ", ".join(from_prompt))
+        if over:
+            lines.append("\u25c7 Changed here (overrides the prompt): " + ", ".join(over))
+        self.sources_label.setText("\n".join(lines))
+        self.sources_label.setVisible(bool(lines))
+        widgets = {"tempo": [self.tempo_auto, self.tempo_bpm], "key": [self.key],
+                   **{r: [b] for r, b in self.instruments.items()},
+                   "styles": [c for c in self.chips.values() if c.isChecked()]}
+        for c, ws in widgets.items():
+            for w in ws:
+                mark = src.get(c, "auto")
+                if w.property("source") != mark:
+                    w.setProperty("source", mark)
+                    w.style().unpolish(w)
+                    w.style().polish(w)
+        if reading.report:
+            self.set_report(reading.report)
+        else:
+            self.set_report([])
+
+    def set_report(self, lines: list[str]) -> None:
+        self._report = list(lines)
+        self._show_note()
+
     def engine_prompt(self) -> str:
-        return compose_prompt(self.text(), self.settings())
+        if self._reread_timer.isActive():
+            self.reread()
+        return panel_engine_prompt(self.text(), self.settings(), self.controls)
 
     def set_note(self, text: str) -> None:
-        self.note.setText(text or "")
-        self.note.setVisible(bool(text))
+        """An engine's note about the last take (an asked tempo leaving cuts off the beat)."""
+        self._engine_note = text or ""
+        self._show_note()
+
+    def _show_note(self) -> None:
+        lines = list(getattr(self, "_report", [])) + ([self._engine_note] if getattr(self, "_engine_note", "") else [])
+        self.note.setText("\n".join(lines))
+        self.note.setVisible(bool(lines))
 
     def set_busy(self, busy: bool, can_regenerate: bool) -> None:
         self.generate_button.setEnabled(not busy)

@@ -131,7 +131,7 @@ class Timeline(QtWidgets.QWidget):
         self.ruler = self._lane(_RulerViewBox(self), "", 30, top_axis=True)
         self.picture_lane = self._lane(_LaneViewBox(self), "Picture", 58)
         self.motion_lane = self._lane(_LaneViewBox(self), "Motion", 46)
-        self.music_lane = self._lane(_MusicViewBox(self), "Music", 120, stretch=True)
+        self.music_lane = self._lane(_MusicViewBox(self), "Music", 104, stretch=True)
         self.lanes = [self.ruler, self.picture_lane, self.motion_lane, self.music_lane]
         for lane in self.lanes[1:]:
             lane.setXLink(self.ruler)
@@ -230,6 +230,10 @@ class Timeline(QtWidgets.QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.scroll)
+        # Never squeezed below every lane's minimum (the music lane keeps ~100 px on 1024x600):
+        # the window's splitter gives the picture less instead.
+        self.setMinimumHeight(sum(int(lane.minimumHeight()) for lane in self.lanes) + 3 * 1
+                              + self.scroll.sizeHint().height() + 6)
         self.set_duration(10.0, 25.0)
 
     # -- construction ---------------------------------------------------------------------

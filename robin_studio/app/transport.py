@@ -6,7 +6,7 @@ and the actual transport logic, so buttons and keys do the same thing.
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from robin_studio.app.timeline import format_time
 
@@ -25,11 +25,27 @@ def _button(text: str, tip: str, checkable: bool = False, icon=None) -> QtWidget
 
 
 class TransportBar(QtWidgets.QWidget):
+    """Buttons in groups that wrap onto a second row on a narrow window (1024x600) instead of
+    collapsing; the timecode is always wide enough for the clip's longest time and frame."""
+
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
-        lay = QtWidgets.QHBoxLayout(self)
-        lay.setContentsMargins(4, 2, 4, 2)
-        lay.setSpacing(3)
+        from robin_studio.app.prompt_panel import FlowLayout
+
+        flow = FlowLayout(self, spacing=6)
+        flow.setContentsMargins(4, 2, 4, 2)
+        groups = []
+
+        def group() -> QtWidgets.QHBoxLayout:
+            box = QtWidgets.QWidget()
+            row = QtWidgets.QHBoxLayout(box)
+            row.setContentsMargins(0, 0, 0, 0)
+            row.setSpacing(3)
+            flow.addWidget(box)
+            groups.append(box)
+            return row
+
+        lay = group()
         SP = QtWidgets.QStyle.StandardPixmap
         self.home = _button("", "Go to start (Home)", icon=SP.SP_MediaSkipBackward)
         self.back_frame = _button("", "One frame back (Left; Shift+Left: one second)",
@@ -40,14 +56,16 @@ class TransportBar(QtWidgets.QWidget):
                                  icon=SP.SP_MediaSeekForward)
         self.end = _button("", "Go to end (End)", icon=SP.SP_MediaSkipForward)
         for b in (self.home, self.back_frame, self.play, self.fwd_frame, self.end):
+            b.setIconSize(QtCore.QSize(18, 18))
+            b.setMinimumSize(32, 28)
             lay.addWidget(b)
-        lay.addSpacing(8)
+        lay = group()
         self.timecode = QtWidgets.QLabel("0:00.000")
         self.timecode.setObjectName("timecode")
         self.timecode.setToolTip("Playhead time (minutes:seconds) and frame number")
         self.timecode.setMinimumWidth(self.timecode.fontMetrics().horizontalAdvance("0:00.000 / 0:00.0  frame 0000") + 8)
         lay.addWidget(self.timecode)
-        lay.addStretch(1)
+        lay = group()
         self.mark_in = _button("I", "Set the selection start at the playhead (I)")
         self.mark_out = _button("O", "Set the selection end at the playhead (O)")
         self.ab = _button("A/B", "Compare: hear the previous take of the last regenerated region\n"
@@ -61,9 +79,12 @@ class TransportBar(QtWidgets.QWidget):
         self.clip_sound.setChecked(True)
         for b in (self.mark_in, self.mark_out, self.ab, self.clip_sound):
             lay.addWidget(b)
-        lay.addSpacing(8)
+        lay = group()
         for b in (self.zoom_out, self.zoom_fit, self.zoom_in):
             lay.addWidget(b)
+        for b in self.findChildren(QtWidgets.QToolButton):
+            b.setMinimumWidth(max(b.minimumWidth(), b.sizeHint().width()))
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Minimum)
 
     def show_time(self, t_s: float, duration_s: float, frame: int) -> None:
         text = f"{format_time(t_s, True)} / {format_time(duration_s)}  frame {frame}"

@@ -125,6 +125,12 @@ class WelcomeDialog(QtWidgets.QDialog):
 def show_welcome(window, checks: list[Check]) -> WelcomeDialog:
     """Open the welcome over `window` without blocking it (tests find it in `window.dialogs`)."""
     dlg = WelcomeDialog(checks, getattr(window, "open_path", None), window)
+    project = getattr(window, "project", None)
+    if project is not None and getattr(project, "clip_path", ""):
+        # A clip was given (on the command line, or dropped already): do not offer another.
+        dlg.sample_button.hide()
+        dlg.close_button.setText("Continue with my clip")
+        dlg.close_button.setDefault(True)
     _track(window, dlg)
     dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
     dlg.open()
