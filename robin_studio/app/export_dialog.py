@@ -162,6 +162,7 @@ class ExportDialog(QtWidgets.QDialog):
         MP4 of a clip that has sound. Every control that does nothing is disabled, with why."""
         music = kind in ("mp4", "wav")
         original = kind == "mp4" and self._has_original
+        self.mix_box.setEnabled(music)
         for w in (self.music_name, self.music_gain, self.music_label):
             w.setEnabled(music)
         for w in (self.original_name, self.original_gain, self.original_label, self.duck):

@@ -1003,7 +1003,7 @@ class MainWindow(QtWidgets.QMainWindow):
         number = self._take_number(req)
         name = (rec.name if rec is not None and rec.name else f"Take {number}")
         take = Take(number, req.kind, name, req.text, req.engine_prompt, req.settings, req.seed, state,
-                    region_s=span, parent=req.parent,
+                    region_s=req.region, changed_s=span, parent=req.parent,
                     partial_until_s=(rec.partial_until_s if rec is not None else partial_until_s))
         if rec is not None:
             if rec.created:
@@ -1236,7 +1236,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._show_state(parent.state if b_side else cur.state)
         self.piece = cur.state.piece if not b_side else parent.state.piece
         self._label_lane("B" if b_side else "A")
-        region = cur.region_s or (0.0, self.duration_s)
+        region = cur.changed_s or cur.region_s or (0.0, self.duration_s)
         self.set_status(f"{'B: ' + parent.name + ' (before)' if b_side else 'A: ' + cur.name + ' (in use)'}"
                         f", compare {format_time(region[0])}\u2013{format_time(region[1])}")
         if b_side and not self.player.playing:

@@ -54,7 +54,8 @@ class Take:
     settings: GenerationSettings      # the panel's controls when it was made
     seed: int
     state: MusicState
-    region_s: tuple[float, float] | None = None     # the span that changed (regenerate)
+    region_s: tuple[float, float] | None = None     # the bars regenerated (s), as asked
+    changed_s: tuple[float, float] | None = None    # the audio that changed (release tail too)
     parent: int | None = None         # the take it was made from (regenerate)
     partial_until_s: float | None = None            # stopped: music only up to here
     created: float = field(default_factory=time.time)
