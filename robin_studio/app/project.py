@@ -78,6 +78,20 @@ class Project:
     ignored_cuts_s: list[float] = field(default_factory=list)
     current_take: int = 0                     # the take in use (its number; 0 = the last)
 
+    def approved_takes(self) -> tuple["TakeRecord | None", list["TakeRecord"]]:
+        """The music in use as (the whole-clip take it grew from, the regenerations applied to
+        it in order). A version 1 project gives (None, its takes): its own prompt and
+        settings generate the piece."""
+        if not any(r.kind == "generate" or r.number for r in self.takes):
+            return None, list(self.takes)
+        by_number = {r.number: r for r in self.takes}
+        cur = by_number.get(self.current_take) or (self.takes[-1] if self.takes else None)
+        chain: list[TakeRecord] = []
+        while cur is not None and cur.kind != "generate":
+            chain.append(cur)
+            cur = by_number.get(cur.parent)
+        return cur, chain[::-1]
+
     # -- editing helpers ----------------------------------------------------------------
     def remember_prompt(self, prompt: str, limit: int = 30) -> None:
         prompt = prompt.strip()

@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from robin_studio.app.engine_process import to_engine_settings
-    from robin_studio.app.project import Project
+    from robin_studio.app.project import Project, settings_from_dict
     from robin_studio.commands.score import _Bar
     from robin_studio.generate.conform import conform
     from robin_studio.generate.engine import Scorer
@@ -77,13 +77,17 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         old = scorer.analyze(old_clip, progress=bar.stage("analysing the old cut", 15))
-        settings = to_engine_settings(project.settings, project.settings.seed)
+        # The take in use and the whole-clip take it grew from (app projects keep every take).
+        first, regenerations = project.approved_takes()
+        panel = settings_from_dict(first.settings) if first and first.settings else project.settings
+        seed = first.seed if first else project.settings.seed
+        settings = to_engine_settings(panel, seed)
         settings.hit_points = tuple(HitPoint.from_dict(h) for h in project.hit_points)
         settings.ignored_cuts_s = tuple(project.ignored_cuts_s)
-        job = scorer.generate(old, project.prompt, seed=project.settings.seed, settings=settings,
+        job = scorer.generate(old, first.prompt if first else project.prompt, seed=seed, settings=settings,
                               progress=bar.stage("the approved music", 25))
         piece = job.result()
-        for take in project.takes:
+        for take in regenerations:
             scorer.regenerate(piece, take.start_s, take.end_s, seed=take.seed,
                               prompt=take.prompt).result()
         new = scorer.analyze(video, progress=bar.stage("analysing the new cut", 15))
