@@ -83,7 +83,7 @@ INSTRUMENTS: dict[str, InstrumentSpec] = {s.name: s for s in (
     InstrumentSpec("distortion guitar", (H, M), (30,)),
     InstrumentSpec("guitar harmonics", (T, M), (31,)),
     InstrumentSpec("acoustic bass", (B,), (32,)),
-    InstrumentSpec("electric bass", (B,), (33, 34), (33, 34)),
+    InstrumentSpec("electric bass", (B,), (33, 34), (33, 34, 35, 36, 37)),  # fretless, slap too
     InstrumentSpec("fretless bass", (B,), (35,)),
     InstrumentSpec("slap bass", (B,), (36, 37)),
     InstrumentSpec("synth bass", (B,), (38, 39)),

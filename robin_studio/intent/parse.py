@@ -880,7 +880,8 @@ class _Parse:
             kind = STRUCTURE_KINDS.get(word)
             m = time_re.match(self.norm, hit.end)
             if not m:
-                before = re.search(rf"(?:{TIME_RE})\s*(?:で|に|から|에서|에|부터|处|時|时|の|は)?\s*$",
+                # "0:45でドロップ", "1:30达到高潮": a time, a particle or two, the word
+                before = re.search(rf"(?:{TIME_RE})\s*[{CJK_CLASS}]{{0,2}}\s*$",
                                    self.norm[max(0, hit.start - 20):hit.start])
                 if before:
                     m = before

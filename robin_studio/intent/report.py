@@ -14,6 +14,7 @@ prompts against expected controls per language, for `robin-studio eval`.
 from __future__ import annotations
 
 from robin_studio.intent.instruments import INSTRUMENTS, instrument_spec
+from robin_studio.intent.styles import available_style
 from robin_studio.intent.types import Intent
 from robin_studio.intent.vocabulary import meanings
 
@@ -133,7 +134,8 @@ def prompt_adherence(intent: Intent, expected: dict) -> dict[str, bool]:
 
     got: dict[str, bool] = {}
     if expected.get("style"):
-        got["style"] = intent.style == expected["style"]
+        # a finer style the music does not know yet counts as its family (intent.styles)
+        got["style"] = intent.style == available_style(expected["style"])
     if expected.get("tempo_bpm") is not None:
         got["tempo_bpm"] = intent.tempo_bpm == float(expected["tempo_bpm"])
     if expected.get("mode"):

@@ -137,7 +137,7 @@ def inflections(word: str, lang: str) -> list[str]:
             return [w[:-2] + "x", w + "s"]
         if w.endswith("if"):
             return [w[:-1] + "ve", w[:-1] + "ves", w + "s"]
-        if w.endswith("é"):
+        if w.endswith(("é", "u")):
             return [w + "e", w + "s", w + "es"]
         if w.endswith("e"):
             return [w + "s"]
@@ -171,13 +171,16 @@ class Vocabulary:
         entries: dict[tuple[str, ...], _Entry] = {}
         cjk_entries: dict[str, list[Meaning]] = {}
         for lang, table in tables.items():
-            known = {w for sec in MATCHED_SECTIONS for w in table.get(sec, {})}
+            # a generated form never takes a word another section already means something
+            # by ("bassa" is not "basso" the instrument)
+            known = {w for sec in MATCHED_SECTIONS if sec not in _INFLECTED_SECTIONS
+                     for w in table.get(sec, {})}
             for section in MATCHED_SECTIONS:
                 words = dict(table.get(section, {}))
                 if section in _INFLECTED_SECTIONS:
                     for word, value in list(words.items()):
                         for form in inflections(word, lang):
-                            if form not in known and form not in words:
+                            if form not in known and form not in table.get(section, {}):
                                 words[form] = value
                 for phrase, value in words.items():
                     meaning = Meaning(section, value, lang)
