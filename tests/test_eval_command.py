@@ -111,7 +111,7 @@ def test_quick_eval_writes_a_report_with_numbers_and_plots(tmp_path):
     from robin_studio.cli import main
 
     out = tmp_path / "docs" / "EVAL.md"
-    code = main(["eval", "--quick", "--out", str(out), "--workdir", str(tmp_path / "work"),
+    code = main(["eval", "--quick", "--no-heldout", "--out", str(out), "--workdir", str(tmp_path / "work"),
                  "--models-dir", str(tmp_path / "no-models")])
     assert code == 0
     text = out.read_text()

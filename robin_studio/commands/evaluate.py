@@ -1,5 +1,7 @@
 """`robin-studio eval`: run the evaluation suite (model and baselines side by side) and write
-docs/EVAL.md with tables and PNG plots. `--quick` is the CI-sized suite (a few minutes)."""
+docs/EVAL.md with tables and PNG plots. `--quick` is the CI-sized suite (a few minutes).
+The held-out judgement (held-out prompts, real footage, real recordings, the independent
+listener: `eval/heldout.py`) follows unless `--no-heldout`; `--heldout-only` runs just that."""
 
 from __future__ import annotations
 
@@ -22,6 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "naive-loop (results are cached; a later run without it reports all)")
     parser.add_argument("--fresh", action="store_true",
                         help="recompute every system even if cached results match")
+    held = parser.add_mutually_exclusive_group()
+    held.add_argument("--no-heldout", action="store_true",
+                      help="leave out the held-out judgement (held-out prompts, real footage and "
+                           "recordings, the independent listener)")
+    held.add_argument("--heldout-only", action="store_true",
+                      help="run only the held-out judgement and write its sections alone")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,8 +43,18 @@ def run(args: argparse.Namespace) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     only = [x.strip() for x in args.systems.split(",") if x.strip()] if args.systems else None
+    if args.heldout_only:
+        from robin_studio.eval.heldout import run_heldout
+        from robin_studio.eval.report_heldout import write_heldout_report
+
+        held = run_heldout(quick=args.quick, workdir=args.workdir, models_dir=args.models_dir, log=log,
+                           reuse=not args.fresh, system_names=tuple(only) if only else None)
+        path = write_heldout_report(held, out)
+        print(f"wrote {path} ({len(held.pieces)} held-out pieces, {held.wall_s / 60:.1f} min)")
+        return 0
     res = run_suite(quick=args.quick, workdir=args.workdir, models_dir=args.models_dir, log=log,
-                    reuse=not args.fresh, only=only)
+                    reuse=not args.fresh, only=only, heldout=not args.no_heldout)
     path = write_report(res, out)
-    print(f"wrote {path} ({len(res.rows)} pieces, {res.wall_s / 60:.1f} min)")
+    extra = f", {len(res.heldout.pieces)} held-out pieces" if res.heldout else ""
+    print(f"wrote {path} ({len(res.rows)} pieces{extra}, {res.wall_s / 60:.1f} min)")
     return 0

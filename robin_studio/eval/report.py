@@ -327,7 +327,13 @@ def write_report(res: EvalResults, out_path: Path) -> Path:
                  "hundredths are noise.")
     for n in res.notes:
         L += [f"- {n}"]
-    out_path.write_text("\n".join(L) + "\n", encoding="utf-8")
+    if res.heldout is not None:
+        from robin_studio.eval.report_heldout import heldout_lines
+
+        L += [""] + heldout_lines(res.heldout)
+    tmp = out_path.with_suffix(".part")
+    tmp.write_text("\n".join(L) + "\n", encoding="utf-8")
+    tmp.replace(out_path)
     return out_path
 
 

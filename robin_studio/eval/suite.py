@@ -134,6 +134,7 @@ class EvalResults:
     wall_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     revision: str = ""
+    heldout: object = None        # heldout.HeldoutResults when the held-out judgement ran
 
     def system_means(self, metric: str) -> dict[str, float]:
         out = {}
@@ -331,11 +332,12 @@ def _flow(clip: EvalClip, workdir: Path) -> tuple[np.ndarray, float]:
 
 def run_suite(quick: bool = True, workdir: Path | None = None, models_dir: Path | None = None,
               systems: list[System] | None = None, log: Callable[[str], None] = print,
-              reuse: bool = True, only: list[str] | None = None) -> EvalResults:
+              reuse: bool = True, only: list[str] | None = None, heldout: bool = False) -> EvalResults:
     """Run the suite. With `reuse`, a system whose results were computed before with the same
     evaluation code, cases and weights (and, for naive-loop, baseline code) is read back
     from `workdir/results/` instead of being generated again; `only` restricts the run to
-    some systems (e.g. to fill that cache from two processes, then report them all)."""
+    some systems (e.g. to fill that cache from two processes, then report them all); `heldout`
+    adds the held-out judgement (`heldout.run_heldout`) on the same systems."""
     from robin_studio.generate.engine import Scorer
     from robin_studio.paths import cache_dir
 
@@ -474,5 +476,10 @@ def run_suite(quick: bool = True, workdir: Path | None = None, models_dir: Path 
     tracker_note = mr.vem_tracker_note([r.metrics for r in res.rows])
     if tracker_note:
         res.notes.append(tracker_note)
+    if heldout:
+        from robin_studio.eval.heldout import run_heldout
+
+        names = tuple(s.name for s in systems if s.name in ("model", "no-video", "naive-loop"))
+        res.heldout = run_heldout(quick, workdir, models_dir, log, reuse, names or None)
     res.wall_s = time.perf_counter() - t_start
     return res
