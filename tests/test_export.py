@@ -314,3 +314,72 @@ def test_rotation_survives_copy_and_reencode(tmp_path):
         assert probe(src).rotation_deg == 90
         out_path = export_mp4(src, _music(0.5), SR, tmp_path / f"{name}.mp4")
         assert probe(out_path).rotation_deg == 90
+
+
+# -- the delivery master, streamed -------------------------------------------------------
+def _song(seconds, seed=1):
+    """Music-like test audio: a bass line and a bright lead with loud accents and a quiet
+    passage (so gating, the K-weighting's shelf and the true-peak clamp all matter)."""
+    t = np.arange(int(seconds * SR)) / SR
+    rng = np.random.default_rng(seed)
+    bass = 0.4 * np.sin(2 * np.pi * 55 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 0.5 * t))
+    lead = 0.2 * np.sign(np.sin(2 * np.pi * 1760 * t)) * (t % 0.5 < 0.1)
+    x = np.stack([bass + lead, 0.7 * bass + lead], axis=1) + rng.normal(0, 0.02, (len(t), 2))
+    x[int(0.3 * len(t)): int(0.4 * len(t))] *= 0.02
+    return x.astype(np.float32)
+
+
+def test_block_loudness_meter_matches_pyloudnorm():
+    from robin_studio.media.loudness import integrated_loudness
+    from robin_studio.render.master import loudness_lufs
+
+    for audio in (_song(23.0), _song(0.9) * 3, _song(5.0) * 1e-3, _music(4.0)):
+        assert integrated_loudness(audio, SR, block_s=1.7) == pytest.approx(loudness_lufs(audio, SR), abs=0.01)
+    assert integrated_loudness(np.zeros((SR, 2), np.float32), SR) == -np.inf
+
+
+def test_block_true_peak_clamp_equals_the_whole_array_one():
+    from robin_studio.media.loudness import TruePeakClamp
+    from robin_studio.render.master import true_peak_clamp
+
+    loud = _song(6.0) * 4
+    whole = true_peak_clamp(loud, -1.15, SR)
+    clamp = TruePeakClamp(-1.15, SR)
+    streamed = np.concatenate([clamp.process(loud[i:i + 7000]) for i in range(0, len(loud), 7000)]
+                              + [clamp.finish()])
+    assert streamed.shape == whole.shape
+    # (the first 2 ms differ: the whole-array version repeats the first sample's need backwards)
+    assert np.abs(streamed[96:] - whole[96:]).max() < 1e-5
+    assert np.abs(streamed - loud).max() > 0.1      # it really limited
+
+
+def test_delivered_mp4_and_wav_are_at_the_loudness_without_copying_the_piece(clips, tmp_path):
+    """The MP4's and WAV's sound is at -14 LUFS with its true peak under -1 dBTP, equal to
+    the engine's whole-array delivery master, and making them holds a few blocks, not copies
+    of the piece (the old export held five or more)."""
+    import tracemalloc
+
+    from robin_studio.render.master import loudness_lufs, true_peak_db
+
+    piece = _song(40.0) * 0.3                          # far too quiet: turned up, then clamped
+    tracemalloc.start()
+    try:
+        out = export_mp4(clips["h264"], piece, SR, tmp_path / "d.mp4", delivery=ex.Delivery())
+        wav = ex.write_delivered_wav(piece, SR, tmp_path / "d.wav", delivery=ex.Delivery())
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 0.5 * piece.nbytes, f"{peak / 1e6:.0f} MB traced for a {piece.nbytes / 1e6:.0f} MB piece"
+    audio = _streams(out)[3]
+    assert len(audio) == pytest.approx(2.0 * SR, abs=1024)          # as long as the picture
+    back, sr = sf.read(str(wav), dtype="float32")
+    assert sr == SR and back.shape == piece.shape
+    assert loudness_lufs(back, SR) == pytest.approx(-14.0, abs=0.3)
+    assert true_peak_db(back) <= -1.0
+    from robin_studio.render.master import deliver
+    whole = deliver(piece, SR)
+    # equal to the whole-array master up to the 24-bit WAV's rounding, but for the first and
+    # last 2 ms (where the whole-array clamp repeats the end values instead of silence)
+    assert np.abs(back[96:-96] - whole[96:-96]).max() < 2e-4
+    # the MP4 holds the first 2 s of the same master (AAC-coded)
+    assert _rms_db(audio[2048:SR]) == pytest.approx(_rms_db(back[2048:SR]), abs=0.5)

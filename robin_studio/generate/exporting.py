@@ -3,8 +3,10 @@ stems and MIDI, written by `media.export` (atomic writes, never overwriting unle
 ExportError with what to do).
 
 - mp4: the clip's picture (copied when MP4 can hold it) with the piece's audio at the
-  delivery loudness (-14 LUFS integrated, true peak under -1 dBTP: `delivery_audio`);
-- wav: the same audio, as long as the video;
+  delivery loudness (-14 LUFS integrated, true peak under -1 dBTP: `render.master`'s
+  `deliver`, made block by block by `media.export` with the settings `delivery()` gives, so
+  a long piece is never copied whole);
+- wav: the same audio, as long as the video, written the same way;
 - stems: one WAV per track (drums.wav, bass.wav...) rendered separately with the track's
   gain and pan, no bus processing, so they sum to the dry mix in a DAW;
 - midi: the score with its tempo map, so it lines up with the video in a DAW.
@@ -23,13 +25,24 @@ from robin_studio.errors import ExportError, RobinError
 KINDS = ("mp4", "wav", "stems", "midi")
 
 
-def delivery_audio(piece) -> np.ndarray:
-    """The piece at the delivery loudness: one gain for the whole piece to -14 LUFS
-    integrated (so its planned shape, a quiet opening or a build, is kept), then limiter
-    and true-peak clamp at -1 dBTP (`render.master.deliver`)."""
-    from robin_studio.render.master import deliver
+def delivery() -> "media_export.Delivery":
+    """The delivery master's settings, from `render.master` (-14 LUFS integrated, true peak
+    under -1 dBTP): `media.export` applies it block by block while it writes."""
+    from robin_studio.media.export import Delivery
+    from robin_studio.render import master
 
-    return deliver(piece.audio, piece.sample_rate)
+    return Delivery(target_lufs=master.TARGET_LUFS,
+                    ceiling_db=master.TRUE_PEAK_CEILING_DB - master._CEILING_MARGIN_DB,
+                    limiter_allowance_db=master._LIMITER_ALLOWANCE_DB, limiter_margin_db=0.3)
+
+
+def delivery_audio(piece) -> np.ndarray:
+    """The piece at the delivery loudness as one array (for tools and tests): exactly what
+    the MP4 and WAV exports write, block by block."""
+    from robin_studio.media.export import delivered_blocks
+
+    return np.concatenate([*delivered_blocks(piece.audio, piece.sample_rate, delivery()),
+                           np.zeros((0, 2), np.float32)])
 
 
 def _stems(piece) -> dict:
@@ -75,12 +88,14 @@ def export_piece(piece, out_path: str | Path, *, video_path: str | Path | None =
                               "cannot be made.", "Pass the clip's path (video_path=...) or "
                               "export the music as WAV instead.")
         path = media_export.export_mp4(
-            video, delivery_audio(piece), piece.sample_rate, out_path, music_gain_db=music_gain_db,
+            video, piece.audio, piece.sample_rate, out_path, music_gain_db=music_gain_db,
             original_gain_db=original_gain_db, duck=duck,
-            progress=lambda f: report(f, "writing mp4"), cancel=cancel, overwrite=overwrite)
+            progress=lambda f: report(f, "writing mp4"), cancel=cancel, overwrite=overwrite,
+            delivery=delivery())
     elif kind == "wav":
-        audio = delivery_audio(piece) * np.float32(10 ** (music_gain_db / 20))
-        path = media_export.write_wav(audio, piece.sample_rate, out_path, overwrite=overwrite)
+        path = media_export.write_delivered_wav(piece.audio, piece.sample_rate, out_path,
+                                                delivery=delivery(), gain_db=music_gain_db,
+                                                overwrite=overwrite)
     elif kind == "stems":
         stems = _stems(piece)
         if cancel is not None and cancel():

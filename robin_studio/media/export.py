@@ -23,6 +23,7 @@ import io
 import math
 import os
 import uuid
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -188,6 +189,31 @@ def write_wav(audio: np.ndarray, sr: int, path: str | os.PathLike, *, subtype: s
     return target
 
 
+def write_delivered_wav(music: np.ndarray, sr: int, path: str | os.PathLike, *,
+                        delivery: Delivery, gain_db: float = 0.0, overwrite: bool = False) -> Path:
+    """A 24-bit WAV of `music` through the delivery master (`Delivery`), then `gain_db`:
+    measured and written block by block (the header is written by hand, so only a block at a time is in
+    memory and a full disk raises OSError(ENOSPC) through Python's own file I/O)."""
+    target = _check_destination(path, overwrite)
+    if int(sr) != EXPORT_SAMPLE_RATE:
+        raise ValueError(f"the delivery master is made at {EXPORT_SAMPLE_RATE} Hz, not {sr}")
+    n = len(music)
+    data_bytes = n * 2 * 3
+    header = (b"RIFF" + (36 + data_bytes).to_bytes(4, "little") + b"WAVE"
+              + b"fmt " + (16).to_bytes(4, "little") + (1).to_bytes(2, "little")
+              + (2).to_bytes(2, "little") + int(sr).to_bytes(4, "little")
+              + (int(sr) * 6).to_bytes(4, "little") + (6).to_bytes(2, "little")
+              + (24).to_bytes(2, "little") + b"data" + data_bytes.to_bytes(4, "little"))
+    g = np.float32(10 ** (gain_db / 20))
+    with _atomic_target(target, overwrite) as tmp:
+        with open(tmp, "wb") as f:
+            f.write(header)
+            for block in _music_blocks(music, sr, n, delivery, target.parent):
+                q = np.rint(np.clip(block * g, -1.0, 1.0) * 8388607.0).astype("<i4")
+                f.write(q.view(np.uint8).reshape(-1, 4)[:, :3].tobytes())
+    return target
+
+
 def write_stems(stems: Mapping, sr: int, folder: str | os.PathLike, *, subtype: str = "PCM_24",
                 overwrite: bool = False, prefix: str = "") -> list[Path]:
     """One WAV per stem ("drums.wav", "bass.wav", ...) in `folder` (created if missing).
@@ -266,12 +292,6 @@ def _resample(audio: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
     return resample_poly(audio, target_sr // g, int(sr) // g, axis=0).astype(np.float32)
 
 
-def _fit(audio: np.ndarray, n: int) -> np.ndarray:
-    if len(audio) >= n:
-        return audio[:n]
-    return np.concatenate([audio, np.zeros((n - len(audio), 2), np.float32)])
-
-
 def _original_audio(video_path, start_s: float, n: int) -> np.ndarray | None:
     """The clip's own sound, 48 kHz stereo float32, aligned to the picture's start."""
     container, _ = _open_video(video_path)
@@ -324,29 +344,170 @@ def duck_gain(original: np.ndarray, sample_rate: int = EXPORT_SAMPLE_RATE,
     return (10 ** (per_sample / 20)).astype(np.float32)
 
 
-def _soundtrack(video_path, music, sample_rate, n: int, start_s: float, music_gain_db: float,
-                original_gain_db: float | None, duck: bool) -> np.ndarray:
-    mix = _fit(_resample(_as_stereo(music), sample_rate, EXPORT_SAMPLE_RATE), n)
-    mix = mix * np.float32(10 ** (music_gain_db / 20))
+@dataclass(frozen=True)
+class Delivery:
+    """The delivery master the engine asks for (`render.master.to_target`, made block by
+    block): one gain for the whole piece to `target_lufs` integrated, aiming
+    `limiter_allowance_db` loud, a limiter `limiter_margin_db` under `ceiling_db`, the
+    true-peak clamp at `ceiling_db`; if limiting ate more than 0.3 LU the gain goes up once
+    more (by 1.5x the shortfall, at most 12 dB); a result more than 0.1 LU loud is turned
+    down by a plain gain (which cannot raise a peak)."""
+    target_lufs: float = -14.0
+    ceiling_db: float = -1.15
+    limiter_allowance_db: float = 0.6
+    limiter_margin_db: float = 0.3
+
+
+def _blocks(audio: np.ndarray) -> Iterator[np.ndarray]:
+    for i in range(0, len(audio), _BLOCK):
+        yield audio[i:i + _BLOCK]
+
+
+def _delivered(audio: np.ndarray, d: Delivery, spool_dir: Path | None) -> Iterator[np.ndarray]:
+    """`audio` (48 kHz stereo) through the delivery master, in blocks. The limited and
+    clamped pass is spooled to a temporary file (float32, deleted when done) while it is
+    measured, so the final gain is applied on the way out without a second limiter pass and
+    without a copy of the piece in memory."""
+    import tempfile
+
+    import pedalboard as pb
+
+    from robin_studio.media import loudness as L
+
+    sr = EXPORT_SAMPLE_RATE
+    level = L.integrated_loudness(audio, sr)
+    if not math.isfinite(level):
+        clamp = L.TruePeakClamp(d.ceiling_db, sr)
+        for block in _blocks(audio):
+            yield clamp.process(block)
+        yield clamp.finish()
+        return
+    gain_db = d.target_lufs - level + d.limiter_allowance_db
+    threshold_db = d.ceiling_db - d.limiter_margin_db
+    back = np.float32(10 ** (threshold_db / 20))
+    spool = None
+    try:
+        for _ in range(2):
+            if spool is not None:
+                spool.close()
+            spool = tempfile.TemporaryFile(dir=spool_dir, prefix=".robin-master-")
+            # pedalboard's limiter normalises its ceiling to 0 dBFS: scale back to the threshold
+            limiter = pb.Pedalboard([pb.Limiter(threshold_db=threshold_db, release_ms=120.0)])
+            clamp = L.TruePeakClamp(d.ceiling_db, sr)
+            meter = L.LoudnessMeter(sr)
+            g = np.float32(10 ** (gain_db / 20))
+            first = True
+            for block in [*_blocks(audio), None]:
+                if block is None:
+                    y = clamp.finish()
+                else:
+                    y = limiter.process(np.ascontiguousarray((block * g).T), float(sr), reset=first).T * back
+                    first = False
+                    y = clamp.process(y)
+                meter.add(y)
+                spool.write(np.ascontiguousarray(y, dtype=np.float32).tobytes())
+            err = d.target_lufs - meter.integrated()
+            if err <= 0.3:
+                break
+            # Limiting makes loudness grow more slowly than gain: step past the error.
+            gain_db += float(np.clip(1.5 * err, 0.0, 12.0))
+        trim = np.float32(10 ** (err / 20)) if err < -0.1 else np.float32(1.0)
+        spool.seek(0)
+        frame_bytes = 2 * 4
+        while True:
+            raw = spool.read(_BLOCK * frame_bytes)
+            if not raw:
+                return
+            yield np.frombuffer(raw, np.float32).reshape(-1, 2) * trim
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def delivered_blocks(music: np.ndarray, sample_rate: int, delivery: Delivery) -> Iterator[np.ndarray]:
+    """`music` through the delivery master at 48 kHz, as the MP4 and WAV exports write it,
+    block by block (its temporary spool in the system's temporary folder)."""
+    return _music_blocks(music, sample_rate, len(music) if int(sample_rate) == EXPORT_SAMPLE_RATE
+                         else int(round(len(music) * EXPORT_SAMPLE_RATE / sample_rate)), delivery)
+
+
+def _music_blocks(music: np.ndarray, sample_rate: int, n: int, delivery: Delivery | None,
+                  spool_dir: Path | None = None) -> Iterator[np.ndarray]:
+    """The music at 48 kHz through the delivery master (if asked), cut or padded to `n`
+    samples, in blocks. Only a few blocks exist at a time: the piece is held once, by the
+    caller."""
+    audio = _resample(_as_stereo(music), sample_rate, EXPORT_SAMPLE_RATE)
+    source = _delivered(audio, delivery, spool_dir) if delivery is not None else _blocks(audio)
+    sent = 0
+    for block in source:
+        block = block[: max(0, n - sent)]
+        if len(block):
+            sent += len(block)
+            yield block
+        if sent >= n:
+            return
+    while sent < n:
+        m = min(_BLOCK, n - sent)
+        sent += m
+        yield np.zeros((m, 2), np.float32)
+
+
+def _soundtrack_blocks(video_path, music, sample_rate, n: int, start_s: float, music_gain_db: float,
+                       original_gain_db: float | None, duck: bool, delivery: Delivery | None = None,
+                       spool_dir: Path | None = None) -> Iterator[np.ndarray]:
+    """The MP4's sound, block by block: the music (see `_music_blocks`) at `music_gain_db`,
+    with the clip's own sound mixed in when asked (ducking the music under it), and a limiter
+    when the sum would go over -1 dBFS."""
+    music_gain = np.float32(10 ** (music_gain_db / 20))
+    orig = duck_g = None
     if original_gain_db is not None:
         orig = _original_audio(video_path, start_s, n)
         if orig is not None:
-            orig = orig * np.float32(10 ** (original_gain_db / 20))
+            orig *= np.float32(10 ** (original_gain_db / 20))
             if duck:   # under the original as it will be heard, not as recorded
-                mix = mix * duck_gain(orig)[:, None]
-            mix = mix + orig
-    peak = float(np.abs(mix).max()) if len(mix) else 0.0
-    if peak > PEAK_CEILING:
-        import pedalboard as pb
+                duck_g = duck_gain(orig)
 
-        # pedalboard's limiter normalises its ceiling to 0 dBFS: scale back under -1 dBFS.
-        lim = pb.Pedalboard([pb.Limiter(threshold_db=-1.5, release_ms=100.0)])
-        mix = lim.process(np.ascontiguousarray(mix.T), float(EXPORT_SAMPLE_RATE)).T * np.float32(10 ** (-1.5 / 20))
-        mix = np.clip(mix, -PEAK_CEILING, PEAK_CEILING)
-    return np.ascontiguousarray(mix, dtype=np.float32)
+    def mixed() -> Iterator[np.ndarray]:
+        pos = 0
+        for block in _music_blocks(music, sample_rate, n, delivery, spool_dir):
+            block = block * music_gain
+            if orig is not None:
+                end = pos + len(block)
+                if duck_g is not None:
+                    block *= duck_g[pos:end, None]
+                block += orig[pos:end]
+            pos += len(block)
+            yield block
+
+    # A true-peak clamped piece stays under the ceiling unless it is turned up or mixed with
+    # the clip's sound: only then is the whole stream measured first, to see whether it needs
+    # the limiter (which is not transparent, so it only runs when needed).
+    safe = (delivery is not None and orig is None
+            and 10 ** ((delivery.ceiling_db + music_gain_db) / 20) <= PEAK_CEILING)
+    peak = 0.0 if safe else max((float(np.abs(b).max()) for b in mixed()), default=0.0)
+    if peak <= PEAK_CEILING:
+        for block in mixed():
+            yield np.ascontiguousarray(block, dtype=np.float32)
+        return
+    import pedalboard as pb
+
+    # pedalboard's limiter normalises its ceiling to 0 dBFS: scale back under -1 dBFS.
+    lim = pb.Pedalboard([pb.Limiter(threshold_db=-1.5, release_ms=100.0)])
+    first = True
+    for block in mixed():
+        out = lim.process(np.ascontiguousarray(block.T), float(EXPORT_SAMPLE_RATE), reset=first).T
+        first = False
+        out = np.clip(out * np.float32(10 ** (-1.5 / 20)), -PEAK_CEILING, PEAK_CEILING)
+        yield np.ascontiguousarray(out, dtype=np.float32)
 
 
-def _encode_aac(out: av.container.OutputContainer, audio: np.ndarray) -> tuple[av.audio.stream.AudioStream, list]:
+_BLOCK = 1 << 16       # samples per block of the streamed soundtrack (1.4 s at 48 kHz)
+
+
+def _encode_aac(out: av.container.OutputContainer,
+                blocks: Iterator[np.ndarray]) -> tuple[av.audio.stream.AudioStream, Iterator]:
+    """Add the AAC stream to `out`; returns it and an iterator of its packets, which encodes
+    the blocks as the packets are asked for (so the sound is never held whole)."""
     stream = out.add_stream("aac", rate=EXPORT_SAMPLE_RATE)
     stream.layout = "stereo"
     stream.bit_rate = AAC_BITRATE
@@ -354,29 +515,47 @@ def _encode_aac(out: av.container.OutputContainer, audio: np.ndarray) -> tuple[a
     # coder is transparent for music and keeps a 60 s export near a second.
     stream.options = {"aac_coder": "fast"}
     stream.time_base = Fraction(1, EXPORT_SAMPLE_RATE)
-    packets = []
-    planar = np.ascontiguousarray(audio.T)
-    step = 1024
-    for i in range(0, planar.shape[1], step):
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar[:, i:i + step]), format="fltp", layout="stereo")
-        frame.sample_rate = EXPORT_SAMPLE_RATE
-        frame.pts = i
-        frame.time_base = Fraction(1, EXPORT_SAMPLE_RATE)
-        packets.extend(stream.encode(frame))
-    packets.extend(stream.encode(None))
-    return stream, packets
+
+    def packets() -> Iterator:
+        step = 1024            # AAC frame length
+        pending = np.zeros((0, 2), np.float32)
+        pts = 0
+
+        def frames(planar: np.ndarray):
+            nonlocal pts
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar), format="fltp", layout="stereo")
+            frame.sample_rate = EXPORT_SAMPLE_RATE
+            frame.pts = pts
+            frame.time_base = Fraction(1, EXPORT_SAMPLE_RATE)
+            pts += planar.shape[1]
+            return stream.encode(frame)
+
+        for block in blocks:
+            pending = np.concatenate([pending, block]) if len(pending) else block
+            whole = len(pending) // step * step
+            if whole:
+                planar = pending[:whole].T
+                for i in range(0, whole, step):
+                    yield from frames(planar[:, i:i + step])
+                pending = pending[whole:]
+        if len(pending):
+            yield from frames(pending.T)
+        yield from stream.encode(None)
+
+    return stream, packets()
 
 
 def export_mp4(video_path: str | os.PathLike, music: np.ndarray, sample_rate: int,
                out_path: str | os.PathLike, *, music_gain_db: float = 0.0,
                original_gain_db: float | None = None, duck: bool = False,
                progress: Progress | None = None, cancel: Cancel | None = None,
-               overwrite: bool = False) -> Path:
+               overwrite: bool = False, delivery: Delivery | None = None) -> Path:
     """Write the clip with `music` as its soundtrack to `out_path` (an MP4).
 
     original_gain_db: None drops the clip's own sound; a number mixes it in at that gain.
     duck: the music dips under loud passages of the original sound.
-    progress(fraction 0..1) is called as the export proceeds; cancel() returning True
+    delivery: put the music through the delivery master first (see `Delivery`), measured
+    and applied block by block, so nothing the length of the piece is held twice. progress(fraction 0..1) is called as the export proceeds; cancel() returning True
     stops it (CancelledError; nothing is left behind). Returns the written path."""
     target = _check_destination(out_path, overwrite, inputs=(video_path,))
     first_pts, end_pts, tb = _video_span(video_path)
@@ -385,7 +564,8 @@ def export_mp4(video_path: str | os.PathLike, music: np.ndarray, sample_rate: in
     n = int(round(duration_s * EXPORT_SAMPLE_RATE))
     _report(progress, 0.0)
     _check_cancel(cancel)
-    soundtrack = _soundtrack(video_path, music, sample_rate, n, start_s, music_gain_db, original_gain_db, duck)
+    blocks = _soundtrack_blocks(video_path, music, sample_rate, n, start_s, music_gain_db,
+                                original_gain_db, duck, delivery, target.parent)
     _report(progress, 0.05)
     _check_cancel(cancel)
     with _atomic_target(target, overwrite) as tmp:
@@ -401,16 +581,21 @@ def export_mp4(video_path: str | os.PathLike, music: np.ndarray, sample_rate: in
                 rotation = _rotation_deg(video_path)
                 if rotation:   # decoded frames are stored unrotated: keep the display matrix
                     vout.set_display_rotation(-rotation)
-            astream, apackets = _encode_aac(out, soundtrack)
-            ai = 0
+            astream, apackets = _encode_aac(out, blocks)
+            waiting = None     # the next audio packet, encoded but not yet muxed
 
             def flush_audio_until(t_s: float) -> None:
-                nonlocal ai
-                while ai < len(apackets) and (apackets[ai].pts or 0) / EXPORT_SAMPLE_RATE <= t_s:
-                    pkt = apackets[ai]
-                    pkt.stream = astream
-                    out.mux(pkt)
-                    ai += 1
+                nonlocal waiting
+                while True:
+                    if waiting is None:
+                        waiting = next(apackets, None)
+                        if waiting is None:
+                            return
+                    if (waiting.pts or 0) / EXPORT_SAMPLE_RATE > t_s:
+                        return
+                    waiting.stream = astream
+                    out.mux(waiting)
+                    waiting = None
 
             count = 0
             if copy:
