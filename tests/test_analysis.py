@@ -193,3 +193,30 @@ def test_cancelling_from_progress_stops_decoding():
         analyze_video(spliced_cached().path, progress=progress, use_cache=False)
     time.sleep(0.3)
     assert not [t for t in threading.enumerate() if t.name == "robin-decode"]
+
+
+def test_batched_cut_rule_finds_exactly_pyscenedetects_cuts():
+    """The cut rule runs on whole batches with numpy; PySceneDetect's AdaptiveDetector, fed
+    the same frames one by one, must find the very same frames, and the batch size must not
+    matter."""
+    import cv2
+    from scenedetect import AdaptiveDetector, FrameTimecode
+
+    from robin_studio.analysis.copies import make_batch_copies
+    from robin_studio.analysis.shots import MIN_SHOT_S, TransitionTracker
+    from robin_studio.media.decode import iter_analysis_frames
+
+    truth = spliced_cached()
+    frames = np.stack([f.half_rgb for f in iter_analysis_frames(truth.path, 0.5)])
+    fps = truth.fps
+    direct = AdaptiveDetector(min_scene_len=max(1, int(round(MIN_SHOT_S * fps))))
+    theirs_direct = []
+    for i, h in enumerate(frames):
+        theirs_direct += [tc.frame_num for tc in direct.process_frame(
+            FrameTimecode(i, fps=fps), cv2.cvtColor(h, cv2.COLOR_RGB2BGR))]
+    for size in (32, 7):
+        tracker = TransitionTracker(fps)
+        for k in range(0, len(frames), size):
+            tracker.add_batch(make_batch_copies(frames[k:k + size]))
+        assert tracker.cut_frames == theirs_direct, size
+    assert len(theirs_direct) >= len(truth.hard_cuts) - 1

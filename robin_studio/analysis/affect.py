@@ -7,7 +7,6 @@ orange sunset, 0 neutral. Words for these values feed the storyboard's descripti
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from robin_studio.analysis.types import Shot
@@ -16,20 +15,25 @@ from robin_studio.analysis.types import Shot
 class ColourTracker:
     """Mean luma, saturation and R/B balance of every frame."""
 
-    def __init__(self) -> None:
-        self._rows: list[tuple[float, float, float]] = []
+    _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
-    def add(self, tiny_rgb: np.ndarray) -> None:
-        rgb = tiny_rgb.reshape(-1, 3).astype(np.float32) / 255.0
-        luma = float((rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).mean())
-        hsv = cv2.cvtColor(tiny_rgb, cv2.COLOR_RGB2HSV)
-        saturation = float(hsv[..., 1].mean()) / 255.0
-        r, b = float(rgb[:, 0].mean()), float(rgb[:, 2].mean())
-        temperature = float(np.clip(2.0 * (r - b) / (r + b + 1e-3), -1.0, 1.0))
-        self._rows.append((luma, saturation, temperature))
+    def __init__(self) -> None:
+        self._rows: list[np.ndarray] = []
+
+    def add_batch(self, tiny_rgb: np.ndarray, tiny_hsv: np.ndarray) -> None:
+        """The tiny copies (B, 18, 32, 3) of the next frames, in RGB and in HSV."""
+        b = len(tiny_rgb)
+        if not b:
+            return
+        rgb = tiny_rgb.reshape(b, -1, 3).astype(np.float32) / 255.0
+        luma = (rgb @ self._LUMA).mean(axis=1)
+        saturation = tiny_hsv[..., 1].reshape(b, -1).mean(axis=1) / 255.0
+        r, blue = rgb[:, :, 0].mean(axis=1), rgb[:, :, 2].mean(axis=1)
+        temperature = np.clip(2.0 * (r - blue) / (r + blue + 1e-3), -1.0, 1.0)
+        self._rows.append(np.stack([luma, saturation, temperature], axis=1).astype(np.float64))
 
     def array(self) -> np.ndarray:
-        return np.asarray(self._rows, dtype=np.float64).reshape(-1, 3)
+        return np.concatenate(self._rows) if self._rows else np.zeros((0, 3))
 
 
 def fill_affect(shots: list[Shot], colour: np.ndarray, motion: np.ndarray, times_s: np.ndarray) -> None:

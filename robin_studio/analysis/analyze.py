@@ -1,9 +1,13 @@
 """`analyze_video`: the one entry point that turns a clip into a `VideoAnalysis`.
 
-The clip is decoded once, front to back, at analysis size; every frame feeds the transition,
-motion and colour trackers, and a few frames per second are kept for image semantics. Then
-the trackers are finished: transitions -> shots -> affect and labels per shot -> sections.
-The result is cached by file content (see `cache.py`).
+The clip is decoded once, front to back, on a background thread, each frame converted once
+at half the analysis size (and at analysis size only for the few frames the image network
+may see); the frames reach the transition, motion and colour trackers a batch at a time (`BATCH` frames:
+each resize and colour conversion runs once per batch, see `copies.py`), and a few frames per
+second are kept for image semantics. Whenever a hard cut closes a shot, the image network
+starts on that shot on its own thread (`ShotLabeller`), so decoding, the trackers and the
+network overlap. Then the trackers are finished: transitions -> shots -> affect and labels
+per shot -> sections. The result is cached by file content (see `cache.py`).
 """
 
 from __future__ import annotations
@@ -15,13 +19,13 @@ import numpy as np
 
 from robin_studio.analysis import cache
 from robin_studio.analysis.affect import ColourTracker, fill_affect
-from robin_studio.analysis.copies import make_copies
+from robin_studio.analysis.copies import make_batch_copies
 from robin_studio.analysis.motion import MotionTracker, resample, visual_beats
-from robin_studio.analysis.semantics import SemanticSampler, label_shots, warm_up
+from robin_studio.analysis.semantics import SemanticSampler, ShotLabeller
 from robin_studio.analysis.shots import TransitionTracker, shots_from_transitions
 from robin_studio.analysis.storyboard import build_sections
 from robin_studio.analysis.types import VideoAnalysis
-from robin_studio.media.decode import DamagedMediaError, iter_frames, prefetch
+from robin_studio.media.decode import DamagedMediaError, iter_analysis_frames, prefetch
 from robin_studio.media.probe import probe
 
 # Bump when anything that changes the result changes: old cache entries are then ignored.
@@ -32,6 +36,7 @@ Progress = Callable[[float, str], None]
 
 # Share of the progress bar taken by decoding (the rest: semantics and storyboard).
 _DECODE_SHARE = 0.9
+BATCH = 32          # frames the trackers take at a time (about a second of video)
 
 
 def analyze_video(path: str | os.PathLike, progress: Progress | None = None,
@@ -55,7 +60,14 @@ def analyze_video(path: str | os.PathLike, progress: Progress | None = None,
             return cached
 
     fps = info.fps if info.fps > 0 else 25.0
-    warm_up()
+    labeller = ShotLabeller()            # loads the network while the first frames decode
+    try:
+        return _analyze(path, info, key, fps, labeller, report, use_cache, allow_damaged)
+    finally:
+        labeller.close()
+
+
+def _analyze(path, info, key, fps, labeller, report, use_cache, allow_damaged) -> VideoAnalysis:
     transitions_tracker = TransitionTracker(fps)
     motion_tracker = MotionTracker(fps)
     colour_tracker = ColourTracker()
@@ -65,14 +77,27 @@ def analyze_video(path: str | os.PathLike, progress: Progress | None = None,
     report(0.0, "Reading the video")
     every = max(1, expected // 100)
     damaged: DamagedMediaError | None = None
+    batch: list[np.ndarray] = []
+    shot_start = [0.0]
+
+    def run_batch() -> None:
+        copies = make_batch_copies(np.stack(batch))
+        for cut in transitions_tracker.add_batch(copies):
+            # The shot before this cut is closed: the network can start on it.
+            labeller.shot_closed(sampler.samples(), shot_start[0], times[cut])
+            shot_start[0] = times[cut]
+        motion_tracker.add_batch(copies.small_grey)
+        colour_tracker.add_batch(copies.tiny_rgb, copies.tiny_hsv)
+        batch.clear()
+
     try:
-        for frame in prefetch(iter_frames(path, info=info)):
-            copies = make_copies(frame.rgb)
-            transitions_tracker.add(frame.index, copies)
-            motion_tracker.add(copies.small_rgb)
-            colour_tracker.add(copies.tiny_rgb)
-            sampler.add(frame.time_s, frame.rgb)
+        for frame in prefetch(iter_analysis_frames(path, sampler.interval_s, info=info)):
+            batch.append(frame.half_rgb)
+            if frame.rgb is not None:
+                sampler.add(frame.time_s, frame.rgb)
             times.append(frame.time_s)
+            if len(batch) == BATCH:
+                run_batch()
             if frame.index % every == 0:
                 report(_DECODE_SHARE * min(1.0, frame.index / expected),
                        f"Reading the video ({frame.index / fps:.0f} of {info.duration_s:.0f} s)")
@@ -80,6 +105,8 @@ def analyze_video(path: str | os.PathLike, progress: Progress | None = None,
         if not allow_damaged or not times:
             raise
         damaged = err
+    if batch:
+        run_batch()
 
     times_s = np.asarray(times, dtype=np.float64)
     frame_s = 1.0 / fps
@@ -94,7 +121,7 @@ def analyze_video(path: str | os.PathLike, progress: Progress | None = None,
     shots = shots_from_transitions(transitions, duration_s)
     fill_affect(shots, colour_tracker.array(), motion, times_s)
     report(_DECODE_SHARE + 0.02, "Recognising what is in each shot")
-    label_shots(shots, sampler.samples())
+    labeller.label(shots, sampler.samples())
     report(0.98, "Building the storyboard")
     sections = build_sections(shots, transitions)
     spans = [(t.start_s - 0.5 * frame_s, t.end_s + 0.5 * frame_s) for t in transitions]

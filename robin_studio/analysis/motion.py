@@ -7,18 +7,19 @@ steps across a hard cut are not motion and are replaced by the step before.
 
 Visual beats follow Diff-V2M: peaks in the rise of motion (the positive derivative of the
 smoothed per-frame motion), at least a quarter second apart, that stand out from the clip's
-own level, away from transitions (those are marked as cuts already).
+own level (or reach half its largest rise), away from transitions (those are marked as cuts
+already).
 """
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 MOTION_SCALE = 0.035        # a mean step of this much (0..1 luma per 1/30 s) reads as 0.63
 BEAT_MIN_GAP_S = 0.25
 BEAT_CLEAR_OF_TRANSITION_S = 0.15
 BEAT_VALLEY_S = 0.5          # prominence is measured against the lowest point this far around
+BEAT_MAX_SHARE = 0.5         # a rise this share of the clip's largest is high enough to count
 
 
 # Peak picking and smoothing are a few lines of numpy: importing scipy.signal/ndimage for
@@ -59,20 +60,24 @@ class MotionTracker:
     def __init__(self, fps: float) -> None:
         self.fps = float(fps) if fps > 0 else 25.0
         self._prev: np.ndarray | None = None
-        self._steps: list[float] = []
+        self._steps: list[np.ndarray] = []
 
-    def add(self, small_rgb: np.ndarray) -> None:
-        """`small_rgb`: the quarter-size copy (see `copies.py`)."""
-        grey = cv2.cvtColor(small_rgb, cv2.COLOR_RGB2GRAY).astype(np.int16)
+    def add_batch(self, small_grey: np.ndarray) -> None:
+        """`small_grey`: the quarter-size luma copies (B, h, w) of the next frames (see
+        `copies.py`)."""
+        if not len(small_grey):
+            return
+        grey = small_grey.astype(np.int16)
+        stack = grey if self._prev is None else np.concatenate([self._prev[None], grey])
+        steps = np.abs(stack[1:] - stack[:-1]).reshape(len(stack) - 1, -1).mean(axis=1) / 255.0
         if self._prev is None:
-            self._steps.append(0.0)
-        else:
-            self._steps.append(float(np.abs(grey - self._prev).mean()) / 255.0)
-        self._prev = grey
+            steps = np.concatenate([[0.0], steps])
+        self._steps.append(steps)
+        self._prev = grey[-1]
 
     def per_frame(self, cut_frames: list[int]) -> np.ndarray:
         """0..1 motion per frame, with steps across hard cuts replaced by their neighbour."""
-        steps = np.asarray(self._steps, dtype=np.float64)
+        steps = np.concatenate(self._steps) if self._steps else np.zeros(0)
         for c in cut_frames:
             if 0 < c < len(steps):
                 steps[c] = steps[c - 1] if c > 1 else (steps[c + 1] if c + 1 < len(steps) else 0.0)
@@ -110,7 +115,10 @@ def visual_beats(per_frame: np.ndarray, times_s: np.ndarray, fps: float,
         return []
     level = float(np.median(rise[rise > 0]))
     spread = float(np.median(np.abs(rise[rise > 0] - level))) + 1e-9
-    peaks = find_peaks(rise, height=max(level + 3.0 * spread, 0.15),
+    # In a mostly still clip the few bursts of motion are most of the rises, so their own
+    # level would hide them: a rise of at least half the clip's largest always stands out.
+    height = max(min(level + 3.0 * spread, BEAT_MAX_SHARE * float(rise.max())), 0.15)
+    peaks = find_peaks(rise, height=height,
                        distance=max(1, int(round(BEAT_MIN_GAP_S * fps))),
                        prominence=max(2.0 * spread, 0.1),
                        valley=max(1, int(round(BEAT_VALLEY_S * fps))))

@@ -1,8 +1,16 @@
-"""Shots and transitions: hard cuts from PySceneDetect, fades and dissolves from a blending test.
+"""Shots and transitions: hard cuts by PySceneDetect's adaptive rule, fades and dissolves from
+a blending test.
 
-`TransitionTracker` is fed every decoded frame once (it never decodes by itself). Hard cuts
-come from PySceneDetect's `AdaptiveDetector`, which compares each frame's HSV change with
-its neighbours' and so shrugs off fast camera moves. PySceneDetect has no dissolve detector,
+`TransitionTracker` is fed the decoded frames' copies a batch at a time (it never decodes by
+itself). Hard cuts follow PySceneDetect's `AdaptiveDetector` (v0.6-0.7): a frame's content
+change is the mean absolute change of hue, saturation and value from the frame before; a
+frame is a cut when that change is at least `ADAPTIVE_THRESHOLD` times the mean change of
+the two frames either side (so fast camera moves, which change every frame, are not cuts),
+at least `MIN_CONTENT_VAL`, and at least the shortest shot after the previous cut. The rule
+is computed here on whole batches with numpy: PySceneDetect runs it frame by frame in Python
+(about half a millisecond a frame, as much as decoding a 640x360 frame) and its import
+costs another half second. `tests/test_analysis.py` checks that both find the same frames.
+PySceneDetect has no dissolve detector,
 so gradual transitions are found here on tiny copies of the frames: over a fade or dissolve
 the picture moves in a straight line from the old shot to the new one (each frame is a blend
 of the two), which camera moves and action do not do. A stretch where the picture changes a
@@ -17,10 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from scenedetect import AdaptiveDetector, FrameTimecode
 
-from robin_studio.analysis.copies import FrameCopies
+from robin_studio.analysis.copies import BatchCopies
 from robin_studio.analysis.types import Shot, Transition
 
 MIN_SHOT_S = 0.25                 # two hard cuts closer than this are one flash, not two shots
@@ -34,6 +42,11 @@ GRADUAL_MAX_BLEND_RESIDUAL = 0.2  # how far middle frames may stray from a blend
 # pattern also looks like a blend, but it keeps its colours; a new shot does not.
 GRADUAL_MIN_COLOUR_CHANGE = 0.3
 BLACK_LUMA = 0.08                 # an end darker than this makes the transition a fade
+# PySceneDetect's AdaptiveDetector defaults: ratio to the neighbours' mean, window either side,
+# and the smallest content change that can be a cut.
+ADAPTIVE_THRESHOLD = 3.0
+ADAPTIVE_WINDOW = 2
+MIN_CONTENT_VAL = 15.0
 
 
 def strength_between(a: np.ndarray, b: np.ndarray) -> float:
@@ -49,6 +62,16 @@ def colour_histogram(rgb: np.ndarray) -> np.ndarray:
     return (counts / max(1, q.shape[0])).astype(np.float32)
 
 
+def colour_histograms(frames: np.ndarray) -> np.ndarray:
+    """`colour_histogram` of each of a batch of RGB frames (B, h, w, 3), as (B, 64)."""
+    b = len(frames)
+    q = (frames >> 6).reshape(b, -1, 3)
+    bins = (q[..., 0].astype(np.int32) * 16 + q[..., 1] * 4 + q[..., 2]
+            + (np.arange(b, dtype=np.int32) * 64)[:, None])
+    counts = np.bincount(bins.ravel(), minlength=64 * b).reshape(b, 64)
+    return (counts / max(1, q.shape[1])).astype(np.float32)
+
+
 def histogram_change(a: np.ndarray, b: np.ndarray) -> float:
     """0 (same colours) .. 1 (no colour in common)."""
     return 0.5 * float(np.abs(a - b).sum())
@@ -62,37 +85,103 @@ class _Gradual:
     strength: float
 
 
+def content_changes(hsv: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """PySceneDetect's content value of each frame of a batch of HSV frames (B, h, w, 3): the
+    mean over H, S and V of the mean absolute change from the frame before (0 for the very
+    first frame), computed in the same order, so the values are the same to the last bit."""
+    b, h, w = hsv.shape[:3]
+    n_pixels = h * w
+    stack = hsv if previous is None else np.concatenate([previous[None], hsv])
+    m = len(stack) - 1
+    # |difference| in one OpenCV call for the batch, then exact integer sums per frame
+    # (sumElems sums in double: exact for these integers)
+    diff = cv2.absdiff(stack[1:].reshape(m * h, w, 3), stack[:-1].reshape(m * h, w, 3))
+    sums = np.array([cv2.sumElems(diff[k * h:(k + 1) * h])[:3] for k in range(m)]).reshape(m, 3)
+    comp = sums / n_pixels                         # (m, 3): hue, saturation, value
+    values = ((comp[:, 0] + comp[:, 1]) + comp[:, 2]) / 3.0
+    return values if previous is not None else np.concatenate([[0.0], values])
+
+
+class AdaptiveCuts:
+    """PySceneDetect's AdaptiveDetector decision rule over content values fed in any batches;
+    `cuts` holds the cut frames found so far (a frame is decided once the `ADAPTIVE_WINDOW`
+    frames after it are in)."""
+
+    def __init__(self, min_scene_len: int) -> None:
+        self.min_scene_len = int(min_scene_len)
+        self.cuts: list[int] = []
+        self._values: list[np.ndarray] = []
+        self._all = np.zeros(0)
+        self._next = ADAPTIVE_WINDOW          # next frame to decide
+        self._last_cut = 0                    # the detector starts counting at the first frame
+
+    def add(self, values: np.ndarray) -> list[int]:
+        """Feed the next frames' content values; returns the cuts decided by them."""
+        self._all = np.concatenate([self._all, np.asarray(values, np.float64)])
+        v, w = self._all, ADAPTIVE_WINDOW
+        last = len(v) - 1 - w                 # last frame with its whole window in
+        if last < self._next:
+            return []
+        t = np.arange(self._next, last + 1)
+        target = v[t]
+        # sum of the neighbours in PySceneDetect's order (before, then after the frame)
+        neighbours = np.zeros(len(t))
+        for k in list(range(-w, 0)) + list(range(1, w + 1)):
+            neighbours = neighbours + v[t + k]
+        average = neighbours / (2.0 * w)
+        zero = np.abs(average) < 0.00001
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(zero, np.where(target >= MIN_CONTENT_VAL, 255.0, 0.0),
+                             np.minimum(target / np.where(zero, 1.0, average), 255.0))
+        met = (ratio >= ADAPTIVE_THRESHOLD) & (target >= MIN_CONTENT_VAL)
+        found = []
+        for f in t[met]:
+            if f - self._last_cut >= self.min_scene_len:
+                self._last_cut = int(f)
+                found.append(int(f))
+        self._next = last + 1
+        self.cuts += found
+        return found
+
+
 class TransitionTracker:
     """Collects what transition detection needs from each frame, then finds transitions."""
 
     def __init__(self, fps: float) -> None:
         self.fps = float(fps) if fps > 0 else 25.0
         min_len = max(1, int(round(MIN_SHOT_S * self.fps)))
-        self._detector = AdaptiveDetector(min_scene_len=min_len)
-        self._cut_frames: list[int] = []
+        self._detector = AdaptiveCuts(min_len)
         self._tiny: list[np.ndarray] = []
         self._hist: list[np.ndarray] = []
-        self._last_index = -1
+        self._last_hsv: np.ndarray | None = None
+        self._count = 0
 
-    def add(self, index: int, copies: FrameCopies) -> None:
-        timecode = FrameTimecode(index, fps=self.fps)
-        self._cut_frames += [tc.frame_num for tc in
-                             self._detector.process_frame(timecode, copies.detect_bgr)]
-        self._tiny.append(copies.tiny_rgb)
-        self._hist.append(colour_histogram(copies.small_rgb))
-        self._last_index = index
+    @property
+    def cut_frames(self) -> list[int]:
+        """Hard cuts decided so far (frames), in order."""
+        return self._detector.cuts
+
+    def add_batch(self, copies: BatchCopies) -> list[int]:
+        """Feed the next frames' copies; returns the hard cuts they decided."""
+        if not len(copies.half_hsv):
+            return []
+        values = content_changes(copies.half_hsv, self._last_hsv)
+        self._last_hsv = copies.half_hsv[-1].copy()
+        # Kept as uint8 (1.7 kB a frame): an hour of video fits.
+        self._tiny.append(np.ascontiguousarray(copies.tiny_rgb))
+        self._hist.append(colour_histograms(copies.small_rgb))
+        self._count += len(values)
+        return self._detector.add(values)
 
     def finish(self, times_s: np.ndarray) -> list[Transition]:
         """All transitions, in time order. `times_s[i]` is frame i's presentation time."""
-        if self._last_index >= 0:
-            self._cut_frames += [tc.frame_num for tc in self._detector.post_process(
-                FrameTimecode(self._last_index, fps=self.fps))]
-        n = len(self._tiny)
+        n = self._count
         if n < 2:
             return []
         # Kept as uint8 (1.7 kB a frame) and widened chunk by chunk: an hour of video fits.
-        flat = np.stack(self._tiny).reshape(n, -1)
-        cuts = sorted({c for c in self._cut_frames if 0 < c < n})
+        flat = np.concatenate(self._tiny).reshape(n, -1)
+        self._tiny = [flat]
+        cuts = sorted({c for c in self._detector.cuts if 0 < c < n})
         transitions: list[Transition] = []
         for c in cuts:
             before = _as_float(flat[max(0, c - 2): c]).mean(axis=0)
@@ -100,7 +189,7 @@ class TransitionTracker:
             transitions.append(Transition(kind="cut", start_s=float(times_s[c]),
                                           end_s=float(times_s[c]), frame=c,
                                           strength=strength_between(before, after)))
-        gradual = find_gradual(flat, np.stack(self._hist), self.fps, cuts)
+        gradual = find_gradual(flat, np.concatenate(self._hist), self.fps, cuts)
         # A hard cut detected inside a fade or dissolve is that transition seen by PySceneDetect.
         inside = lambda c: any(g.start < c <= g.end for g in gradual)  # noqa: E731
         transitions = [t for t in transitions if not inside(t.frame)]

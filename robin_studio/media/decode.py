@@ -99,13 +99,14 @@ def shrink(plane: np.ndarray, width: int, height: int) -> np.ndarray:
 def frame_to_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
     """RGB array of `frame` shrunk to (width, height) in coded orientation."""
     fast = _FAST_FORMATS.get(frame.format.name)
-    if fast is not None and width % 4 == 0 and height % 4 == 0:
+    if fast is not None and width % 2 == 0 and height % 2 == 0:
         dtype, extra_bits = fast
         Y, U, V = (shrink(_plane(frame.planes[i], dtype), width // (1 + (i > 0)),
                           height // (1 + (i > 0))) for i in range(3))
         if extra_bits:
             Y, U, V = ((p >> extra_bits).astype(np.uint8) for p in (Y, U, V))
-        i420 = np.concatenate([Y, U.reshape(height // 4, width), V.reshape(height // 4, width)])
+        # I420 as OpenCV reads it: the three planes one after the other, seen as rows of `width`.
+        i420 = np.concatenate([Y.ravel(), U.ravel(), V.ravel()]).reshape(height * 3 // 2, width)
         return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
     return frame.reformat(width, height, "rgb24", interpolation="AREA").to_ndarray()
 
@@ -143,8 +144,45 @@ def iter_frames(path: str | os.PathLike, short_side: int = ANALYSIS_SHORT_SIDE,
     where it broke.
     """
     info = info or probe(path)
-    name = Path(path).name
     width, height = _coded_target(info, short_side, max_side)
+    for index, time_s, frame in _decoded(path, info):
+        yield Frame(index=index, time_s=time_s,
+                    rgb=upright(frame_to_rgb(frame, width, height), info.rotation_deg))
+
+
+@dataclass
+class AnalysisFrame:
+    index: int
+    time_s: float
+    half_rgb: np.ndarray            # upright, half the analysis size (what the trackers use)
+    rgb: np.ndarray | None          # upright, at analysis size: only the frames asked for
+
+
+def iter_analysis_frames(path: str | os.PathLike, every_s: float,
+                         info: MediaInfo | None = None,
+                         short_side: int = ANALYSIS_SHORT_SIDE) -> Iterator[AnalysisFrame]:
+    """Like `iter_frames`, but each frame is converted once, at half the analysis size (the
+    largest copy the trackers use), straight from the decoded planes; the analysis-size
+    picture is made only for one frame every `every_s` seconds (the frames the image network
+    may see). At 640x360 the full-size conversion of every frame cost more than decoding it.
+    """
+    info = info or probe(path)
+    width, height = _coded_target(info, short_side, None)
+    # Half size, kept even (what the fast path takes).
+    half_w, half_h = max(2, width // 2 // 2 * 2), max(2, height // 2 // 2 * 2)
+    next_s = 0.0
+    for index, time_s, frame in _decoded(path, info):
+        full = None
+        if time_s + 1e-9 >= next_s:
+            next_s = time_s + every_s
+            full = upright(frame_to_rgb(frame, width, height), info.rotation_deg)
+        half = upright(frame_to_rgb(frame, half_w, half_h), info.rotation_deg)
+        yield AnalysisFrame(index, time_s, half, full)
+
+
+def _decoded(path: str | os.PathLike, info: MediaInfo) -> Iterator[tuple[int, float, av.VideoFrame]]:
+    """(index, time from the first frame, decoded frame) of every frame, front to back."""
+    name = Path(path).name
     container = open_container(path)
     try:
         stream = pick_video_stream(container, name)
@@ -179,8 +217,7 @@ def iter_frames(path: str | os.PathLike, short_side: int = ANALYSIS_SHORT_SIDE,
                     t0 = t
                 time_s = t - t0
                 last_time_s = time_s
-                rgb = upright(frame_to_rgb(frame, width, height), info.rotation_deg)
-                yield Frame(index=index, time_s=time_s, rgb=rgb)
+                yield index, time_s, frame
                 index += 1
         if index == 0:
             raise MediaError(f"'{name}' holds no picture that can be decoded"
