@@ -24,6 +24,23 @@ def test_every_general_midi_program_and_kit_has_a_name():
     assert DRUM_KITS <= named
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_general_midi_program_has_a_name_in_every_language(lang):
+    """Japanese, Chinese, Korean and Russian name all 128 programs in their own script; in
+    the Latin-script languages the rarest General MIDI names (the synth leads and pads, the
+    sound effects) are the English ones, which the merged tables match in any prompt."""
+    v = vocabulary()
+    named = set(v.section("instrument", lang).values())
+    programs = {p for n in named if n in INSTRUMENTS and not INSTRUMENTS[n].kit
+                for p in INSTRUMENTS[n].programs}
+    if lang in ("ja", "zh", "ko", "ru", "en"):
+        assert programs == set(range(128)), sorted(set(range(128)) - programs)
+    else:
+        assert len(programs) >= 100, sorted(set(range(128)) - programs)
+        assert parse_prompt("calliope, bowed pad", embed=False).instruments == [
+            "calliope lead", "bowed pad"]
+
+
 def test_tables_name_only_what_the_music_knows():
     v = vocabulary()
     for lang in LANGUAGES:
