@@ -128,7 +128,7 @@ def test_entry_point_supports_the_spawned_engine_process():
 
 
 # ------------------------------------------------------------------ scripts and pins
-@pytest.mark.parametrize("script", ["setup.sh", "build_bundle.sh", "test.sh"])
+@pytest.mark.parametrize("script", ["setup.sh", "build_bundle.sh", "test.sh", "listener.sh"])
 def test_shell_script_parses(script):
     out = subprocess.run(["bash", "-n", str(INSTALLERS / script)], capture_output=True, text=True,
                          timeout=30)
