@@ -191,6 +191,7 @@ class HeldoutResults:
     reference_seconds: dict[str, float] = field(default_factory=dict)
     hits: dict[str, dict] = field(default_factory=dict)
     chain_tags: dict[str, list[tuple[str, dict[str, float]]]] = field(default_factory=dict)  # row -> (prompt, tags)
+    parse: dict[str, dict[str, float]] = field(default_factory=dict)   # lang -> parser's share of controls read
     windows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)   # row -> MusiCNN windows
     notes: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -388,6 +389,7 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
         res.reference_seconds = refs.seconds
         _reference_scale(res, refs)
     res.hits = hit_rates(hit_sets or (30 if quick else 100))
+    res.parse = parse_adherence(prompt_names)
     res.wall_s = time.perf_counter() - t0
     return res
 
@@ -429,6 +431,18 @@ def _reference_scale(res: HeldoutResults, refs) -> None:
         if refs.musicnn:
             row["fd_musicnn"] = frechet_distance(refs.musicnn[a], refs.musicnn[b])
         res.realism[f"{a} (real)"] = {b: row}
+
+
+def parse_adherence(prompt_names: tuple[str, ...] | None = None) -> dict[str, dict[str, float]]:
+    """The prompt parser's own reading of the held-out prompts, per language
+    (`intent.report.parse_adherence`, the prompts helper's measure), when this checkout has it."""
+    try:
+        from robin_studio.intent.report import parse_adherence as parse
+    except ImportError:
+        return {}
+    entries = [p for p in tomllib.loads(PROMPTS_FILE.read_text(encoding="utf-8"))["prompt"]
+               if prompt_names is None or p["name"] in prompt_names]
+    return parse(entries)
 
 
 def hit_rates(n: int) -> dict[str, dict]:

@@ -17,7 +17,7 @@ Audio-level:
   The built-in embedding is a cheap, honest one (log-mel band means/stds, chroma means/stds,
   onset-strength statistics over 3 s windows); it is **not** FAD (which means VGGish) and its
   values are only comparable within one report. `MusicnnEmbedding` gives a music-trained
-  embedding when the optional musicnn extra (tensorflow) is installed; see docs/EVAL.md.
+  embedding through the independent listener (installers/listener.sh; see `eval/listener.py`).
 - diversity across seeds: 1 - mean pairwise per-bar similarity of pieces made for the same clip
   and prompt with different seeds (0 = identical pieces).
 - seam quality: spectral flux and chroma change at regenerated boundaries divided by the same
@@ -224,32 +224,24 @@ class MelChromaOnsetEmbedding:
 
 
 class MusicnnEmbedding:
-    """musicnn's penultimate-layer features (MSD_musicnn), when the optional extra is installed.
-
-    Install into a separate environment (it pulls tensorflow, about 2.6 GB):
-    `pip install --no-deps musicnn && pip install tensorflow-cpu tf-keras` and run with
-    `TF_USE_LEGACY_KERAS=1`. Not installed in the project's venv; `available()` says whether
-    it can be used here.
-    """
+    """MusiCNN's penultimate layer (MTT_musicnn, 200-d) per 3 s patch, heard by the independent
+    listener in its own venv (`eval/listener.py`; installed by installers/listener.sh). It is
+    never imported into our process; `available()` says whether the listener is installed."""
 
     name = "FD-musicnn"
 
     @staticmethod
     def available() -> bool:
-        import importlib.util
-        return importlib.util.find_spec("musicnn") is not None
+        from robin_studio.eval.listener import Listener
+        return Listener.find() is not None
 
     def embed(self, audio: np.ndarray, sample_rate: int) -> np.ndarray:
-        import tempfile
+        from robin_studio.eval.listener import NOT_INSTALLED, Listener
 
-        import soundfile as sf
-        from musicnn.extractor import extractor  # optional extra
-
-        y = to_mono_24k(audio, sample_rate)
-        with tempfile.NamedTemporaryFile(suffix=".wav") as f:
-            sf.write(f.name, y, ANALYSIS_SR)
-            _, _, features = extractor(f.name, model="MSD_musicnn", extract_features=True)
-        return np.asarray(features["penultimate"])
+        listener = Listener.find()
+        if listener is None:
+            raise RuntimeError(NOT_INSTALLED)
+        return listener.listen_audio([(audio, sample_rate)], windows=True)[0].windows
 
 
 def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:

@@ -98,64 +98,92 @@ class ReferenceEmbeddings:
     note: str = ""
 
 
-def _key(files: list[ReferenceFile], with_listener: bool) -> str:
-    from robin_studio.eval import listener_worker, metrics_music
-
+def _key(files: list[ReferenceFile], *code: bytes) -> str:
+    """The files (path, size, time) and the code that embeds them."""
     h = hashlib.sha1()
     for f in files:
         st = f.path.stat()
         h.update(f"{f.path}|{st.st_size}|{int(st.st_mtime)}".encode())
-    h.update(Path(metrics_music.__file__).read_bytes())
-    h.update(Path(listener_worker.__file__).read_bytes())
-    h.update(str(with_listener).encode())
+    for c in code:
+        h.update(c)
     return h.hexdigest()[:16]
 
 
+def _fd_mel_code() -> bytes:
+    import inspect
+
+    from robin_studio.eval import audio_events, metrics_music
+    return (inspect.getsource(metrics_music.MelChromaOnsetEmbedding)
+            + inspect.getsource(audio_events.to_mono_24k)).encode()
+
+
+def _musicnn_code() -> bytes:
+    from robin_studio.eval import listener_worker
+    return Path(listener_worker.__file__).read_bytes()
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        d = np.load(path, allow_pickle=False)
+        return {k: d[k] for k in d.files}
+    except (OSError, ValueError):
+        return None
+
+
+def _write(path: Path, arrays: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part.npz")
+    np.savez(tmp, **arrays)
+    tmp.rename(path)
+
+
 def reference_embeddings(workdir: Path, listener=None, log=print) -> ReferenceEmbeddings | None:
-    """Embeddings of every installed reference recording (None when none is installed)."""
+    """Embeddings of every installed reference recording (None when none is installed); each
+    kind is cached under `workdir/references/`, keyed by the files and the code that embeds."""
     from robin_studio.eval.metrics_music import MelChromaOnsetEmbedding
 
     sets = reference_sets()
     files = [f for s in sets for f in s.files]
     if not files:
         return None
-    cache = Path(workdir) / "references" / f"embeddings-{_key(files, listener is not None)}.npz"
-    if cache.exists():
-        try:
-            d = np.load(cache, allow_pickle=False)
-            meta = json.loads(str(d["meta"]))
-            log(f"reference embeddings read back from {cache}")
-            return ReferenceEmbeddings({s: d[f"mel_{s}"] for s in meta["sets"]},
-                                       {s: d[f"mnn_{s}"] for s in meta["sets"] if f"mnn_{s}" in d},
-                                       meta["tags"], meta["seconds"], meta.get("note", ""))
-        except (OSError, ValueError, KeyError):
-            pass
-    emb = MelChromaOnsetEmbedding()
-    fd_mel: dict[str, list[np.ndarray]] = {}
+    folder = Path(workdir) / "references"
     seconds: dict[str, float] = {}
-    for f in files:
-        audio, sr = load_audio(f.path)
-        seconds[f.set_name] = seconds.get(f.set_name, 0.0) + len(audio) / sr
-        rows = emb.embed(audio, sr)
-        if len(rows):
-            fd_mel.setdefault(f.set_name, []).append(rows)
-    log(f"reference recordings: {len(files)} files embedded (FD-mel)")
-    musicnn: dict[str, list[np.ndarray]] = {}
+    mel_cache = folder / f"fdmel-{_key(files, _fd_mel_code())}.npz"
+    cached = _read(mel_cache) if mel_cache.exists() else None
+    if cached is not None:
+        meta = json.loads(str(cached.pop("meta")))
+        fd_mel, seconds = {k[4:]: v for k, v in cached.items()}, meta["seconds"]
+        log(f"reference recordings: FD-mel embeddings read back from {mel_cache}")
+    else:
+        emb = MelChromaOnsetEmbedding()
+        rows: dict[str, list[np.ndarray]] = {}
+        for f in files:
+            audio, sr = load_audio(f.path)
+            seconds[f.set_name] = seconds.get(f.set_name, 0.0) + len(audio) / sr
+            e = emb.embed(audio, sr)
+            if len(e):
+                rows.setdefault(f.set_name, []).append(e)
+        fd_mel = {k: np.vstack(v) for k, v in rows.items()}
+        _write(mel_cache, {"meta": np.asarray(json.dumps({"seconds": seconds})),
+                           **{f"mel_{k}": v for k, v in fd_mel.items()}})
+        log(f"reference recordings: {len(files)} files embedded (FD-mel)")
+    musicnn: dict[str, np.ndarray] = {}
     tags: dict[str, dict[str, float]] = {}
-    note = ""
     if listener is not None:
-        heard = listener.listen_files([f.path for f in files], windows=True)
-        for f, h in zip(files, heard):
-            musicnn.setdefault(f.set_name, []).append(h.windows)
-            tags[f"{f.set_name}/{f.label}/{f.path.name}"] = dict(h.top(5))
-        log(f"reference recordings: {len(files)} files heard by the listener")
-    out = ReferenceEmbeddings({k: np.vstack(v) for k, v in fd_mel.items()},
-                              {k: np.vstack(v) for k, v in musicnn.items()}, tags, seconds, note)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {f"mel_{k}": v for k, v in out.fd_mel.items()}
-    arrays.update({f"mnn_{k}": v for k, v in out.musicnn.items()})
-    meta = {"sets": list(out.fd_mel), "tags": tags, "seconds": seconds, "note": note}
-    tmp = cache.with_suffix(".part.npz")
-    np.savez(tmp, meta=np.asarray(json.dumps(meta)), **arrays)
-    tmp.rename(cache)
-    return out
+        mnn_cache = folder / f"musicnn-{_key(files, _musicnn_code())}.npz"
+        cached = _read(mnn_cache) if mnn_cache.exists() else None
+        if cached is not None:
+            tags = json.loads(str(cached.pop("meta")))["tags"]
+            musicnn = {k[4:]: v for k, v in cached.items()}
+            log(f"reference recordings: MusiCNN windows read back from {mnn_cache}")
+        else:
+            heard = listener.listen_files([f.path for f in files], windows=True)
+            rows = {}
+            for f, h in zip(files, heard):
+                rows.setdefault(f.set_name, []).append(h.windows)
+                tags[f"{f.set_name}/{f.label}/{f.path.name}"] = dict(h.top(5))
+            musicnn = {k: np.vstack(v) for k, v in rows.items()}
+            _write(mnn_cache, {"meta": np.asarray(json.dumps({"tags": tags})),
+                               **{f"mnn_{k}": v for k, v in musicnn.items()}})
+            log(f"reference recordings: {len(files)} files heard by the listener")
+    return ReferenceEmbeddings(fd_mel, musicnn, tags, seconds)

@@ -376,10 +376,9 @@ each metric is checked on constructed signals with known answers in `tests/test_
 - **FD-mel**: Frechet distance between Gaussian fits of 91-d window embeddings (32 log-mel band
   means/stds, 12 chroma means/stds, onset-strength mean/std/max over 3 s windows) of our audio and
   of held-out corpus renders through the same synthesizer and mastering. It is *not* FAD (no VGGish
-  here) and is comparable only within one report. With the optional musicnn extra installed in a
-  separate environment (`pip install --no-deps musicnn`, plus `tensorflow-cpu tf-keras`, run
-  with `TF_USE_LEGACY_KERAS=1`), `metrics_music.MusicnnEmbedding` is a drop-in embedding for the
-  same distance ("FD-musicnn"); it is not installed in the project's venv (about 2.6 GB).
+  here) and is comparable only within one report. The held-out judgement at the end adds
+  Frechet distances to real recordings on MusiCNN's embedding (FD-musicnn), heard by the
+  independent listener in its own venv (`bash installers/listener.sh`, about 2.6 GB).
 - **Diversity**: 1 - mean per-bar cosine similarity (pitch-class profile + onset pattern) between
   pieces for the same clip and prompt with different seeds.
 - **Seam quality**: three pieces per system (one in the quick suite) have their middle third

@@ -286,8 +286,9 @@ def intent_lines(res: HeldoutResults, system: str = "model") -> list[str]:
          "score (`heldout.GM_PROGRAMS`, not our parser's tables), 'no drums' also in the audio "
          "(percussive share < 1 %), tempo and heard mode/key by librosa on the audio. Each cell: "
          "share (pieces judged).", "",
-         "| language | prompts | " + " | ".join(label for _, label in INTENT_COLS) + " |",
-         "|---|---:|" + "---:|" * len(INTENT_COLS)]
+         "| language | prompts | " + " | ".join(label for _, label in INTENT_COLS)
+         + (" | parser read the controls |" if res.parse else " |"),
+         "|---|---:|" + "---:|" * len(INTENT_COLS) + ("---:|" if res.parse else "")]
     langs = sorted({p.lang for p in res.prompts})
     for lang in langs + ["all"]:
         names = {p.name for p in res.prompts if lang == "all" or p.lang == lang}
@@ -301,7 +302,16 @@ def intent_lines(res: HeldoutResults, system: str = "model") -> list[str]:
                 v = [x.metrics[key] for x in pieces if key in x.metrics and not math.isnan(x.metrics[key])]
             cells.append(f"{_f(mean(v), pct=True)} ({len(v)})" if v else "–")
         label = "**all**" if lang == "all" else lang
+        if res.parse:
+            if lang == "all":
+                cells.append(_f(mean([v.get("all", float("nan")) for v in res.parse.values()]), pct=True) + " (mean)")
+            else:
+                cells.append(_f(res.parse.get(lang, {}).get("all"), pct=True))
         L.append(f"| {label} | {len(names)} | " + " | ".join(cells) + " |")
+    if res.parse:
+        L += ["", "The last column is the parser's own reading of the same prompts "
+              "(`intent.report.parse_adherence`: the share of the expected style, tempo, mode, key, "
+              "instruments and bans it reads from the words), beside what the music did."]
     return L + [""]
 
 
