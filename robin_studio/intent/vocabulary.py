@@ -164,6 +164,7 @@ class Vocabulary:
 
     def __init__(self, tables: dict[str, dict]) -> None:
         self.tables = tables
+        self._sections: dict[tuple[str, str | None], dict] = {}
         self._exact_first: dict[str, list[_Entry]] = {}
         self._prefix_first: dict[str, list[_Entry]] = {}
         self._trie = _TrieNode()
@@ -231,7 +232,14 @@ class Vocabulary:
 
     # -- table access ------------------------------------------------------------------
     def section(self, section: str, lang: str | None = None) -> dict:
-        """word -> value of one section, for one language or all of them merged."""
+        """word -> value of one section, for one language or all of them merged (the
+        first language listed wins a word two languages use)."""
+        key = (section, lang)
+        if key not in self._sections:
+            self._sections[key] = self._section(section, lang)
+        return self._sections[key]
+
+    def _section(self, section: str, lang: str | None) -> dict:
         out: dict = {}
         for name, table in self.tables.items():
             if lang is None or name == lang:
@@ -243,10 +251,13 @@ class Vocabulary:
         return self.section(section)
 
     def fillers(self) -> set[str]:
+        if ("_fillers", None) in self._sections:
+            return self._sections[("_fillers", None)]
         out: set[str] = set()
         for table in self.tables.values():
             out.update(unicodedata.normalize("NFKC", w).lower()
                        for w in table.get("filler", {}).get("_", []))
+        self._sections[("_fillers", None)] = out
         return out
 
     def count(self, section: str) -> int:
