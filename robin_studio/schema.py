@@ -93,6 +93,22 @@ class Enum(Node):
 
 
 @dataclass
+class Scalar(Node):
+    """Any plain JSON value that is not a container: bounded text, finite number, bool, null."""
+    max_len: int = 10_000
+
+    def check(self, value, where):
+        if value is None or isinstance(value, bool):
+            return
+        if isinstance(value, (int, float)):
+            Num().check(value, where)
+        elif isinstance(value, str):
+            Str(self.max_len).check(value, where)
+        else:
+            raise SchemaError(where, f"{_short(value)} is not a plain value")
+
+
+@dataclass
 class Nullable(Node):
     inner: Node
 
@@ -190,5 +206,5 @@ def check(schema: Node, data: Any, where: str = "") -> None:
         raise SchemaError(where, "nested too deeply") from None
 
 
-__all__ = ["SchemaError", "Num", "Int", "Str", "Bool", "Enum", "Nullable", "List", "Tuple",
+__all__ = ["SchemaError", "Num", "Int", "Str", "Bool", "Enum", "Scalar", "Nullable", "List", "Tuple",
            "Map", "Obj", "FilePath", "check"]

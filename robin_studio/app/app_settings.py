@@ -9,6 +9,8 @@ from pathlib import Path
 
 from robin_studio import paths
 from robin_studio.app.project import ProjectError, write_json_atomic
+from robin_studio.app.schemas import SETTINGS_FILE_SCHEMA, set_aside
+from robin_studio.schema import check as check_schema
 
 MAX_RECENT = 10
 
@@ -29,7 +31,11 @@ class AppSettings:
     def load(cls) -> "AppSettings":
         try:
             data = json.loads(cls.path().read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            check_schema(SETTINGS_FILE_SCHEMA, data)   # a list, or a number for a list: not ours
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, RecursionError):
+            set_aside(cls.path())
             return cls()
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         try:

@@ -849,6 +849,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def offer_recovery(self) -> Project | None:
         """At start: if the last session crashed with unsaved work, ask to bring it back."""
         project = self.recovery.pending()
+        for note in self.recovery.set_aside:   # a damaged recovery file was moved aside: say so
+            log.warning(note)
+            self.statusBar().showMessage(note, 30_000)
         self.recovery.start()
         if project is None:
             return None

@@ -17,10 +17,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from robin_studio.app.schemas import MARKER_SCHEMA, PROJECT_SCHEMA, set_aside
 from robin_studio.errors import RobinError
+from robin_studio.schema import SchemaError
+from robin_studio.schema import check as check_schema
 
 PROJECT_SUFFIX = ".robin"
 FORMAT_VERSION = 2
+MAX_PROJECT_BYTES = 64 * 2**20
 ROLE_NAMES = ("drums", "bass", "harmony", "melody", "texture")
 
 
@@ -112,9 +116,14 @@ class Project:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Project":
-        if d.get("format") != "robin-studio-project":
+        if not isinstance(d, dict) or d.get("format") != "robin-studio-project":
             raise ProjectError("This file is not a Robin Studio project.",
                                "Open a .robin file saved by Robin Studio.")
+        try:   # every field's type and range (app/schemas.py) before any is used
+            check_schema(PROJECT_SCHEMA, d)
+        except SchemaError as err:
+            raise ProjectError(f"This project file is damaged ({err}).",
+                               "Open another copy of it, or an autosave copy.") from None
         if int(d.get("version", 1)) > FORMAT_VERSION:
             raise ProjectError("This project was saved by a newer Robin Studio.",
                                "Update Robin Studio to open it.")
@@ -153,11 +162,15 @@ class Project:
     def load(cls, path: str | Path) -> "Project":
         path = Path(path)
         try:
+            if not path.is_file() and path.exists():   # a FIFO would block, a device never end
+                raise OSError(f"{path.name} is not a regular file")
+            if path.exists() and path.stat().st_size > MAX_PROJECT_BYTES:
+                raise OSError(f"{path.stat().st_size / 2**20:.0f} MB, more than a project can be")
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ProjectError(f"The project {path} does not exist.",
                                "Check the path, or open the clip instead.") from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        except (OSError, ValueError, RecursionError) as err:   # bad UTF-8/JSON, nested too deep
             raise ProjectError(f"The project {path} cannot be read ({err}).",
                                "It may be damaged; an autosave copy may exist.") from None
         return cls.from_dict(data)
@@ -233,22 +246,37 @@ class RecoveryStore:
         self.folder = Path(folder)
         self.autosave_path = self.folder / f"autosave{PROJECT_SUFFIX}"
         self.marker_path = self.folder / "session-running.json"
+        self.set_aside: list[str] = []    # messages about damaged files moved out of the way
 
     def pending(self) -> Project | None:
         """The autosaved project of a session that crashed, or None."""
         try:
             marker = json.loads(self.marker_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            check_schema(MARKER_SCHEMA, marker)
+        except FileNotFoundError:
             return None
-        pid = int(marker.get("pid", 0))
+        except (OSError, ValueError, RecursionError) as err:   # SchemaError is a ValueError
+            # Whose session it was is unknown: set the marker aside and still offer the
+            # autosave (a lost piece of work is worse than an extra question).
+            self._set_aside(self.marker_path, err)
+            marker = {"pid": 0}
+        pid = marker["pid"]
         if pid != os.getpid() and _pid_alive(pid):
             return None  # another window is running right now; its autosave is not ours to take
         if not self.autosave_path.exists():
             return None
         try:
             return Project.load(self.autosave_path)
-        except ProjectError:
+        except ProjectError as err:
+            self._set_aside(self.autosave_path, err)
             return None
+
+    def _set_aside(self, path: Path, err: Exception) -> None:
+        """A damaged recovery file: moved aside (kept), noted in `self.set_aside` for the
+        app to show, so it cannot stop the next start."""
+        moved = set_aside(path)
+        self.set_aside.append(f"{path.name} could not be read ({err}); "
+                              + (f"it was kept as {moved.name}." if moved else "it was removed."))
 
     def start(self, project_path: str | None = None) -> None:
         write_json_atomic(self.marker_path, {"pid": os.getpid(), "started": time.time(),

@@ -25,6 +25,7 @@ from pathlib import Path
 from robin_studio.intent.styles import MOODS
 from robin_studio.score.tempo_map import TempoMap
 from robin_studio.score.types import Note, Role, Score, Track
+from robin_studio.train.corpus.licence_terms import licence_terms
 from robin_studio.train.corpus import sources as src_mod
 from robin_studio.train.corpus.arrangement import MIN_TUNE_BARS, arrange
 from robin_studio.train.corpus.captions import canonical_instrument, make_captions
@@ -138,7 +139,7 @@ def user_sources() -> list[src_mod.SourceFile]:
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         lic_file = folder / "LICENCE.txt"
         lic = lic_file.read_text().strip() if lic_file.exists() else "user's own"
-        nc = "non-commercial" in lic.lower() or "noncommercial" in lic.lower()
+        nc = licence_terms(lic).noncommercial    # SPDX ids (CC-BY-NC-4.0) and common spellings
         out += [src_mod.SourceFile(f"user/{folder.name}/{s.key.split('/', 1)[1]}", s.path, "midi",
                                    "user", lic, nc)
                 for s in src_mod.midi_sources(folder, "user", lic, nc)]
