@@ -505,7 +505,8 @@ def _humanise_bar(score: Score, notes: dict[Role, list[Note]], bar_index: int, s
     protect = [a, b] + [t for t in cuts_s if a - 0.05 <= t <= b + 0.05]
     mini = Score(tempo_map=tm, tracks=[Track(role=r, notes=sorted(ns)) for r, ns in notes.items()],
                  beats_per_bar=score.beats_per_bar)
-    out = humanise(mini, protected_times_s=protect, seed=(int(seed) * 1_000_003 + bar_index) % 2**32)
+    out = humanise(mini, protected_times_s=protect, seed=(int(seed) * 1_000_003 + bar_index) % 2**32,
+                   ghost_notes=True)
     return {t.role: list(t.notes) for t in out.tracks}
 
 

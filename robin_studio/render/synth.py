@@ -42,6 +42,7 @@ import numpy as np
 
 from robin_studio import paths
 from robin_studio.errors import SoundFontError
+from robin_studio.score.expression import perform
 from robin_studio.score.theory import VOICE_RANGES
 from robin_studio.score.types import Role, Score, Track
 
@@ -120,7 +121,7 @@ class Synth:
     """A loaded SoundFont bank, shareable across threads. Renderers borrow private states
     from its pool (`_acquire`/`_release`); loading the bank again is what costs time."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, measure_palettes: bool = True):
         self.path = path
         self._lock = threading.Lock()
         self._free: list = []
@@ -128,7 +129,8 @@ class Synth:
         self._attacks: dict[tuple, float] = {}
         self._lead_tables: dict[tuple, dict[int, float]] = {}
         self._free.append(self._load())   # fail now, with a clear message, not mid-render
-        self._measure_palettes()
+        if measure_palettes:
+            self._measure_palettes()
 
     def _load(self):
         from tinysoundfont import _tinysoundfont as tsf
@@ -348,13 +350,14 @@ def _lead_of(table: dict[int, float] | None, pitch: int) -> float:
 
 def _voices(score: Score, channels: list[int], sample_rate: int,
             leads: list[dict[int, float] | None] | None = None) -> list[_Voice]:
-    """The notes as synthesizer voices; with `leads` (a pitch -> seconds table per track),
-    each note-on comes early by its sound's attack so that it is heard on the beat."""
+    """The notes as synthesizer voices, as the players perform them (`score.expression`:
+    held on by the sustain pedal, joined legato); with `leads` (a pitch -> seconds table per
+    track), each note-on comes early by its sound's attack so that it is heard on the beat."""
     tm = score.tempo_map
     voices = []
     for ti, (track, ch) in enumerate(zip(score.tracks, channels)):
         table = leads[ti] if leads is not None and ti < len(leads) else None
-        for n in track.notes:
+        for n in perform(track, score.beats_per_bar).sounding:
             if not (0 <= n.pitch <= 127) or n.velocity <= 0 or n.duration_beats <= 0:
                 continue
             # A first bar cut in (tempo map offset_s < 0) has notes before 0 s: those that
@@ -369,11 +372,33 @@ def _voices(score: Score, channels: list[int], sample_rate: int,
     return voices
 
 
-def _events(voices) -> list[tuple[int, int, int, int, int]]:
-    """(sample, kind, channel, key, velocity); at one sample offs (0) come before ons (1)."""
-    ev = []
+# Controllers TinySoundFont plays (expression); the pedal is played through note lengths
+# (`_voices`), the rest (CC1, portamento) only goes into the MIDI export.
+_SYNTH_CONTROLLERS = (11,)
+
+
+def _control_events(score: Score, channels: list[int], sample_rate: int,
+                    leads: list[dict[int, float] | None] | None = None) -> list[tuple[int, int, int, int, int]]:
+    """(sample, 1, channel, controller, value) for the performance's expression changes,
+    early by the track's attack lead at middle C like its notes."""
+    tm = score.tempo_map
+    out = []
+    for ti, (track, ch) in enumerate(zip(score.tracks, channels)):
+        table = leads[ti] if leads is not None and ti < len(leads) else None
+        lead = _lead_of(table, 60)
+        for cc in perform(track, score.beats_per_bar).controls:
+            if cc.controller in _SYNTH_CONTROLLERS:
+                at = _grid(max(0.0, tm.seconds_at(cc.beat) - lead) * sample_rate)
+                out.append((at, 1, ch, cc.controller, int(cc.value)))
+    return out
+
+
+def _events(voices, controls=()) -> list[tuple[int, int, int, int, int]]:
+    """(sample, kind, channel, key, velocity); at one sample offs (0) come before controller
+    changes (1), which come before ons (2)."""
+    ev = list(controls)
     for v in voices:
-        ev.append((v.on, 1, v.channel, v.key, v.velocity))
+        ev.append((v.on, 2, v.channel, v.key, v.velocity))
         ev.append((v.off, 0, v.channel, v.key, 0))
     ev.sort()
     return ev
@@ -411,6 +436,7 @@ class StreamingRenderer:
         self._buffer = np.zeros((0, 2), np.float32)   # rendered past _returned (< one block)
         self._voices: list[_Voice] = []
         self._events: list[tuple] = []
+        self._controls: list[tuple] = []
         self._ei = 0
         self._setups: dict[int, _ChannelSetup] = {}
         self._leads: dict[tuple, dict[int, float]] = {}
@@ -437,6 +463,7 @@ class StreamingRenderer:
                 self._setups[s.channel] = s
         leads = [self._leads.get((int(t.program) & 127, t.is_drums, t.role)) for t in score.tracks]
         new = _voices(score, channels, self.sample_rate, leads)
+        ccs = _control_events(score, channels, self.sample_rate, leads)
         if first:
             keep = []
         else:
@@ -445,7 +472,10 @@ class StreamingRenderer:
             keep = [v for v in self._voices if v.on < self._pos <= v.off]
         fresh = [v for v in new if v.on >= self._pos]
         self._voices = keep + fresh
-        self._events = [e for e in _events(self._voices) if e[0] >= self._pos]
+        # Controller changes still ahead stay (a bar's pedal or swell may end after the
+        # chunk does); the same change from a grown score is not sent twice.
+        self._controls = sorted({c for c in (*self._controls, *ccs) if c[0] >= self._pos})
+        self._events = [e for e in _events(self._voices, self._controls) if e[0] >= self._pos]
         self._ei = 0
 
     def _apply_setup(self, s: _ChannelSetup) -> None:
@@ -459,6 +489,7 @@ class StreamingRenderer:
                  if 0 <= p < 128 and sf.get_preset_index(0, p) >= 0), 0)
             log.info("program %d not in %s, using %d", s.program, self._synth.path.name, program)
         sf.channel_set_preset_number(s.channel, program, s.drums)
+        sf.channel_midi_control(s.channel, 11, 127)    # expression full until a swell says otherwise
         sf.channel_set_volume(s.channel, s.volume)
         sf.channel_set_pan(s.channel, s.pan)
 
@@ -476,8 +507,10 @@ class StreamingRenderer:
         while self._pos < target:
             while self._ei < len(ev) and ev[self._ei][0] <= self._pos:
                 _, kind, ch, key, vel = ev[self._ei]
-                if kind:
+                if kind == 2:
                     sf.channel_note_on(ch, key, vel / 127.0)
+                elif kind == 1:
+                    sf.channel_midi_control(ch, key, vel)
                 else:
                     sf.channel_note_off(ch, key)
                 self._ei += 1

@@ -34,6 +34,7 @@ import mido
 
 from robin_studio import schema as sc
 from robin_studio.errors import MediaError
+from robin_studio.score.expression import perform
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.score.theory import SCALES, estimate_key
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
@@ -187,6 +188,11 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         pan_cc = int(max(0, min(127, round(64 + 63.5 * track.pan))))
         evs.append((0, 4, mido.Message("control_change", channel=chan, control=10, value=pan_cc)))
         pre_roll = []      # notes that start before the file (exactly, for our own reader)
+        performance = perform(track, score.beats_per_bar)
+        for cc in performance.controls:      # pedal, swells, legato, portamento as played
+            tick = max(0, lead_ticks + int(round(cc.beat * tpb)))
+            evs.append((tick, 15, mido.Message("control_change", channel=chan, control=int(cc.controller),
+                                               value=int(max(0, min(127, cc.value))))))
         for n in track.notes:
             on = lead_ticks + int(round(n.start_beat * tpb))
             off = max(on + 1, lead_ticks + int(round(n.end_beat * tpb)))

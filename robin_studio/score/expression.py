@@ -1,0 +1,181 @@
+"""Expression as players add it, derived from a track's notes: the sustain pedal of a
+pianist, the bow and breath swells (CC11/CC1) and legato of strings, brass, winds and pads,
+and portamento for synth leads. The same performance goes to the synthesizer
+(`render.synth`) and into the MIDI export (`score.midi_io`), so a DAW plays what we played.
+
+Everything is computed bar by bar from the notes that start in that bar, never from a
+later bar: the streaming synthesizer, which is handed a few bars at a time, then plays
+exactly what a one-shot render of the whole piece plays.
+
+- Pedal (pianos and electric pianos, GM 0-7): the pedal changes with the harmony, the way
+  "legato pedalling" is taught. At each chord (two or more notes struck together) and at
+  each bar line it comes up just before (`PEDAL_UP_BEFORE` beats) and goes down again just
+  after the new chord is struck (`PEDAL_DOWN_AFTER`), so the old harmony is cleared and the
+  new one held. CC64 127/0 in the MIDI file; in the synthesizer (TinySoundFont has no pedal)
+  a note released while the pedal is down keeps sounding until the pedal comes up.
+- Swells (bowed strings, choirs, brass, reeds, pipes, pads): on every note or chord held for
+  `SWELL_MIN_BEATS` or longer, expression (CC11, and CC1 for sample libraries that read the
+  mod wheel as dynamics) starts at `SWELL_FROM`, holds through the attack (so the synth's
+  attack compensation still puts the note on its beat), rises to `SWELL_PEAK` at 60 % of the
+  note and eases back to `SWELL_REST`; shorter notes play at `SWELL_REST`.
+- Legato (the same families, single lines): a note followed within a sixteenth by the next
+  note is held until `LEGATO_OVERLAP_BEATS` into it, so the two connect as a bow change or a
+  slurred breath does. The synth plays the overlap; the MIDI file keeps the written notes
+  (so it reads back exactly) and marks the run with the legato footswitch (CC68).
+- Portamento (synth leads, GM 80-87): CC65 on with a short CC5 time in the MIDI file; a DAW
+  synth glides. TinySoundFont has no portamento, so our own render does not glide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from robin_studio.score.types import Note, Role, Track
+
+PEDAL_PROGRAMS = frozenset(range(0, 8))
+SWELL_PROGRAMS = frozenset([40, 41, 42, 43, 44, 48, 49, 50, 51, 52, 53, 54, *range(56, 80), *range(88, 96)])
+PORTAMENTO_PROGRAMS = frozenset(range(80, 88))
+PEDAL_UP_BEFORE = 0.03
+PEDAL_DOWN_AFTER = 0.12
+CHORD_WINDOW_BEATS = 0.06      # notes struck within this of each other form a chord
+SWELL_MIN_BEATS = 1.5
+SWELL_FROM, SWELL_PEAK, SWELL_REST = 78, 118, 100
+SWELL_STEP_BEATS = 0.25
+SWELL_HOLD_BEATS = 0.5         # the swell starts to rise after the attack
+LEGATO_GAP_BEATS = 0.25
+LEGATO_OVERLAP_BEATS = 0.06
+PORTAMENTO_TIME = 12           # CC5: a quick glide
+
+
+@dataclass(frozen=True, order=True)
+class ControlChange:
+    beat: float
+    controller: int
+    value: int
+
+
+@dataclass(frozen=True)
+class Performance:
+    notes: list[Note]            # as written (what the MIDI file holds, beside `controls`)
+    sounding: list[Note]         # as heard: joined legato, held on by the pedal (the synth)
+    controls: list[ControlChange]
+
+
+def _bars(notes: list[Note], bpb: int) -> dict[int, list[Note]]:
+    out: dict[int, list[Note]] = {}
+    for n in notes:
+        out.setdefault(int((n.start_beat + 1e-6) // bpb), []).append(n)
+    return out
+
+
+def _onset_groups(notes: list[Note]) -> list[list[Note]]:
+    groups: list[list[Note]] = []
+    for n in sorted(notes):
+        if groups and n.start_beat - groups[-1][0].start_beat <= CHORD_WINDOW_BEATS:
+            groups[-1].append(n)
+        else:
+            groups.append([n])
+    return groups
+
+
+def _pedal(notes: list[Note], bar: int, bpb: int) -> tuple[list[Note], list[ControlChange]]:
+    start, end = bar * bpb, (bar + 1) * bpb
+    changes = [start] + [g[0].start_beat for g in _onset_groups(notes)
+                         if len(g) >= 2 and g[0].start_beat > start + CHORD_WINDOW_BEATS]
+    changes = sorted(set(round(c, 6) for c in changes))
+    spans = []
+    ccs = []
+    for k, c in enumerate(changes):
+        nxt = changes[k + 1] if k + 1 < len(changes) else end
+        down = c + min(PEDAL_DOWN_AFTER, (nxt - c) / 3)
+        up = nxt - min(PEDAL_UP_BEFORE, (nxt - c) / 6)
+        if up <= down:
+            continue
+        spans.append((down, up))
+        ccs += [ControlChange(round(down, 6), 64, 127), ControlChange(round(up, 6), 64, 0)]
+    sounding = []
+    for n in notes:
+        end_b = n.end_beat
+        for down, up in spans:
+            if down <= end_b < up:
+                end_b = up
+                break
+        sounding.append(n if end_b == n.end_beat else Note(n.start_beat, end_b - n.start_beat, n.pitch, n.velocity))
+    return sounding, ccs
+
+
+def _swells(notes: list[Note], bar: int, bpb: int) -> list[ControlChange]:
+    end = (bar + 1) * bpb
+    ccs: list[ControlChange] = []
+    groups = _onset_groups(notes)
+    for k, g in enumerate(groups):
+        s = g[0].start_beat
+        stop = min(end, groups[k + 1][0].start_beat if k + 1 < len(groups) else end)   # the next onset takes over
+        d = min(max(n.duration_beats for n in g), end - s)
+        if d < SWELL_MIN_BEATS:
+            ccs.append(ControlChange(round(s, 6), 11, SWELL_REST))
+            continue
+        steps = max(2, int(d / SWELL_STEP_BEATS))
+        ccs.append(ControlChange(round(s, 6), 11, SWELL_FROM))
+        for i in range(steps):
+            x = i / steps
+            if s + x * d >= stop - 1e-9:
+                break
+            if x * d < SWELL_HOLD_BEATS:
+                continue      # the attack plays at one level, so it is heard on the beat
+            if x < 0.6:
+                v = SWELL_FROM + (SWELL_PEAK - SWELL_FROM) * (x / 0.6) ** 0.8
+            else:
+                v = SWELL_PEAK + (SWELL_REST - SWELL_PEAK) * (x - 0.6) / 0.4
+            ccs.append(ControlChange(round(s + x * d, 6), 11, int(round(v))))
+    return ccs
+
+
+def _legato(notes: list[Note], bar: int, bpb: int) -> list[Note]:
+    groups = _onset_groups(notes)
+    if any(len(g) > 1 for g in groups):
+        return notes                      # chords: leave them as written
+    out = []
+    seq = sorted(notes)
+    for i, n in enumerate(seq):
+        if i + 1 < len(seq):
+            nxt = seq[i + 1]
+            gap = nxt.start_beat - n.end_beat
+            if -1e-9 <= gap <= LEGATO_GAP_BEATS:
+                new_end = nxt.start_beat + LEGATO_OVERLAP_BEATS
+                n = Note(n.start_beat, new_end - n.start_beat, n.pitch, n.velocity)
+        out.append(n)
+    return out
+
+
+def perform(track: Track, beats_per_bar: int = 4) -> Performance:
+    """The track's performance: notes as written (with legato), as heard, and its controls."""
+    program = int(track.program) & 127
+    if track.role == Role.DRUMS or track.is_drums or not track.notes:
+        return Performance(list(track.notes), list(track.notes), [])
+    bpb = max(1, int(beats_per_bar))
+    notes: list[Note] = []
+    sounding: list[Note] = []
+    ccs: list[ControlChange] = []
+    for bar, ns in sorted(_bars(track.notes, bpb).items()):
+        ns = sorted(ns)
+        notes += ns
+        if program in SWELL_PROGRAMS:
+            sw = _swells(ns, bar, bpb)
+            ccs += sw + [ControlChange(c.beat, 1, c.value) for c in sw]
+            joined = _legato(ns, bar, bpb)
+            if joined != ns:
+                ccs += [ControlChange(round(bar * bpb, 6), 68, 127),
+                        ControlChange(round(max(n.end_beat for n in joined), 6), 68, 0)]
+            ns = joined
+        if program in PEDAL_PROGRAMS:
+            heard, pedal = _pedal(ns, bar, bpb)
+            sounding += heard
+            ccs += pedal
+        else:
+            sounding += ns
+    if program in PORTAMENTO_PROGRAMS:
+        first = min(n.start_beat for n in track.notes)
+        ccs += [ControlChange(max(0.0, first - 0.01), 5, PORTAMENTO_TIME),
+                ControlChange(max(0.0, first - 0.01), 65, 127)]
+    return Performance(notes, sorted(sounding), sorted(ccs))

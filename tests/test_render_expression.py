@@ -1,0 +1,132 @@
+"""Expression as players do it, heard in the render and written into the MIDI export:
+the piano's pedal changes with the harmony, strings swell, hats groove, ghost notes fall
+where a drummer drops them, and a phrase rises and falls. Streaming still equals one-shot."""
+
+from __future__ import annotations
+
+import mido
+import numpy as np
+import pytest
+
+from robin_studio.render.humanise import humanise
+from robin_studio.render.synth import SAMPLE_RATE as SR
+from robin_studio.render.synth import StreamingRenderer, load_synth, render_score
+from robin_studio.score.expression import perform
+from robin_studio.score.midi_io import write_midi
+from robin_studio.score.tempo_map import TempoMap
+from robin_studio.score.types import Note, Role, Score, Track
+
+CHORDS = [(60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62)]
+
+
+def _piano_and_strings(bars=4, bpm=100.0) -> Score:
+    piano, strings = [], []
+    for i in range(bars):
+        for p in CHORDS[i % 4]:
+            piano.append(Note(4 * i, 0.5, p, 90))           # struck short: the pedal holds it
+            piano.append(Note(4 * i + 2, 0.5, p, 80))       # the same chord again mid-bar
+            strings.append(Note(4 * i, 4.0, p - 12, 80))
+    return Score(TempoMap.constant(bpm, 4 * bars), [Track(Role.HARMONY, 0, piano), Track(Role.TEXTURE, 48, strings)])
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return load_synth()
+
+
+def _ccs(path, control):
+    mid = mido.MidiFile(path)
+    out = []
+    for tr in mid.tracks:
+        tick = 0
+        for m in tr:
+            tick += m.time
+            if m.type == "control_change" and m.control == control:
+                out.append((tick / mid.ticks_per_beat, m.value, m.channel))
+    return out
+
+
+def test_pedal_changes_with_the_harmony_in_the_midi_export(tmp_path):
+    score = _piano_and_strings()
+    path = write_midi(score, tmp_path / "x.mid")
+    pedal = _ccs(path, 64)
+    assert pedal, "no sustain pedal in the export"
+    ups = [b for b, v, _ in pedal if v == 0]
+    downs = [b for b, v, _ in pedal if v == 127]
+    mid = mido.MidiFile(path)
+    first_on = []
+    for tr in mid.tracks:
+        tick = 0
+        for m in tr:
+            tick += m.time
+            if m.type == "note_on" and m.velocity > 0:
+                first_on.append(tick / mid.ticks_per_beat)
+    lead = min(first_on)                         # the file may start with a lead-in
+    onsets = sorted({n.start_beat for n in score.tracks[0].notes})
+    for o in onsets[1:]:
+        # lifted just before each new chord, pressed again just after it is struck
+        assert any(0 < (o + lead) - u <= 0.1 for u in ups), o
+        assert any(0 < d - (o + lead) <= 0.2 for d in downs), o
+    assert len(ups) == len(downs)
+
+
+def test_strings_swell_in_the_export(tmp_path):
+    path = write_midi(_piano_and_strings(), tmp_path / "x.mid")
+    for control in (11, 1):
+        values = [v for _, v, _ in _ccs(path, control)]
+        assert values and max(values) - min(values) >= 30, control
+
+
+def test_the_pedal_is_heard(synth):
+    """A chord struck for half a beat still sounds a beat later (the pedal holds it), and is
+    cleared before the next chord."""
+    score = _piano_and_strings(bars=1)
+    score = Score(score.tempo_map, [score.tracks[0]])
+    audio = render_score(score, synth=synth, tail_s=0.5)
+    tm = score.tempo_map
+    rms = lambda a, b: float(np.sqrt(np.mean(audio[int(tm.seconds_at(a) * SR):int(tm.seconds_at(b) * SR)] ** 2)))
+    dry = Score(tm, [Track(Role.HARMONY, 24 + 0, [])])     # reference: the struck chord alone
+    assert rms(1.3, 1.7) > 0.25 * rms(0.1, 0.4)
+    heard = perform(score.tracks[0]).sounding
+    assert max(n.end_beat for n in heard if n.start_beat < 1) == pytest.approx(2.0 - 0.03, abs=1e-6)
+    assert dry.tracks[0].notes == []
+
+
+def test_streaming_with_expression_equals_one_shot(synth):
+    score = _piano_and_strings(bars=4, bpm=93.0)
+    one = render_score(score, synth=synth, tail_s=1.0)
+    edges = [0.37, 1.9, 2.58, 4.0, 6.01, 8.3, len(one) / SR]
+    with StreamingRenderer(score, SR, synth) as r:
+        parts = [r.render_until(e) for e in edges]
+    assert np.array_equal(np.concatenate(parts), one)
+
+
+def _groove(bars=4) -> Score:
+    drums = []
+    for b in range(bars * 4):
+        drums += [Note(b, 0.1, 42, 80), Note(b + 0.5, 0.1, 42, 80)]
+        drums.append(Note(b, 0.1, 36 if b % 2 == 0 else 38, 100))
+    melody = [Note(i * 0.5, 0.5, 72, 80) for i in range(bars * 8)]
+    return Score(TempoMap.constant(100.0, bars * 4), [Track(Role.DRUMS, 0, drums), Track(Role.MELODY, 73, melody)])
+
+
+def test_hats_groove_and_ghost_notes_fall_before_backbeats():
+    out = humanise(_groove(), seed=3, ghost_notes=True)
+    hats = [n for n in out.tracks[0].notes if n.pitch == 42]
+    on = [n.velocity for n in hats if abs(n.start_beat - round(n.start_beat)) < 0.05]
+    off = [n.velocity for n in hats if abs(n.start_beat - round(n.start_beat)) >= 0.05]
+    assert np.mean(on) - np.mean(off) >= 8
+    ghosts = [n for n in out.tracks[0].notes if n.pitch == 38 and n.velocity <= 40]
+    assert ghosts and all(min(abs(n.start_beat % 4 - bb) for bb in (0.75, 1.75, 2.75, 3.75)) < 0.05 for n in ghosts)
+    assert not [n for n in humanise(_groove(), seed=3).tracks[0].notes if n.velocity <= 40 and n.pitch == 38]
+
+
+def test_velocity_follows_the_phrase():
+    out = humanise(_groove(bars=32), seed=1, amount=1.0)
+    mel = out.tracks[1].notes
+    grid = lambda n: round(n.start_beat * 2) / 2          # the written position (humanised a hair)
+    by_bar = [np.mean([n.velocity for n in mel if int(grid(n) // 4) % 4 == b]) for b in range(4)]
+    assert by_bar[2] > by_bar[0] + 2 and by_bar[2] > by_bar[3] + 3      # rises to bar 3, falls back
+    downbeats = [n.velocity for n in mel if grid(n) % 4 == 0]
+    offbeats = [n.velocity for n in mel if grid(n) % 1 == 0.5]
+    assert np.mean(downbeats) > np.mean(offbeats) + 5
