@@ -74,7 +74,7 @@ def test_strings_swell_in_the_export(tmp_path):
     path = write_midi(_piano_and_strings(), tmp_path / "x.mid")
     for control in (11, 1):
         values = [v for _, v, _ in _ccs(path, control)]
-        assert values and max(values) - min(values) >= 30, control
+        assert values and max(values) - min(values) >= 20, control      # about 6 dB
 
 
 def test_the_pedal_is_heard(synth):

@@ -64,7 +64,7 @@ REFERENCE_LEVEL_DB = -24.0
 # for all, drums ended 10-13 LU under the harmony.) The styles' role gains then shape it.
 ROLE_REFERENCE_DB = {Role.DRUMS: -16.0, Role.BASS: -24.0, Role.HARMONY: -27.0,
                      Role.MELODY: -24.0, Role.TEXTURE: -24.0}
-MAX_TRIM_DB = 12.0
+MAX_TRIM_DB = 24.0            # MuseScore_General plays some programs 20 dB under FluidR3
 MAX_ATTACK_LEAD_S = 0.08        # the most a note is started early (see the module docstring)
 _ATTACK_WINDOW_S = 0.001        # envelope resolution of the attack measurement
 _ATTACK_LEVEL = 0.25            # "sounding": a quarter of the peak (-12 dB)
@@ -73,6 +73,69 @@ DEBIAN_SOUNDFONTS = (
     Path("/usr/share/sounds/sf3/FluidR3Mono_GM.sf3"),
 )
 _SF_SUFFIXES = (".sf2", ".sf3")
+
+# The sound chain: "studio" (the default: second banks per instrument, the players'
+# expression) or "gm-legacy" (the chain before issue 15: FluidR3 alone, notes as written,
+# the old palettes and mix), so an evaluation can put the two side by side in one run.
+SOUND_CHAIN_ENV = "ROBIN_STUDIO_SOUND_CHAIN"
+CHAINS = ("studio", "gm-legacy")
+# Presets played from a second bank, chosen by measurement (render.bank_survey: MusiCNN's
+# probability for the instrument's own tags, same phrase, same master; resources/SOUNDS.md):
+# MuseScore_General's ensemble strings 0.53 vs FluidR3's 0.21 ("violin" its top tag, where
+# FluidR3's strings were heard as "slow, ambient"), its saw lead 0.22 vs 0.00 (FluidR3's
+# was heard as a violin), its harp 0.49 vs 0.41. Everything else measured as well or
+# better in FluidR3 (its piano 0.38 vs 0.26), which also loads in a tenth of the time.
+SECOND_BANK_FILES = {"musescore": Path("/usr/share/sounds/sf3/MuseScore_General_Full.sf3")}
+SECOND_BANK_PRESETS: dict[tuple[bool, int], str] = {
+    (False, 48): "musescore",     # String Ensemble 1
+    (False, 81): "musescore",     # Lead 2 (sawtooth)
+    (False, 46): "musescore",     # Orchestral Harp
+}
+
+
+def sound_chain(chain: str | None = None) -> str:
+    """The chain in force: `chain`, else ROBIN_STUDIO_SOUND_CHAIN, else "studio"."""
+    chain = (chain or os.environ.get(SOUND_CHAIN_ENV) or "studio").strip().lower()
+    if chain not in CHAINS:
+        raise SoundFontError(f"Unknown sound chain {chain!r}.", f"Use one of: {', '.join(CHAINS)}.")
+    return chain
+
+
+def second_banks() -> dict[str, tuple[Path, list[tuple[int, int]]]]:
+    """name -> (source file, [(bank, program)...]) of the presets taken from it."""
+    out: dict[str, tuple[Path, list[tuple[int, int]]]] = {}
+    for (drums, program), name in SECOND_BANK_PRESETS.items():
+        path = SECOND_BANK_FILES[name]
+        out.setdefault(name, (path, []))[1].append((128 if drums else 0, program))
+    return out
+
+
+_SECOND: dict[str, "Synth | None"] = {}
+
+
+def second_synth(name: str) -> "Synth | None":
+    """The small subset bank `name` (built once by render.bank_subset, then cached), or
+    None when its source is not installed (its presets then play from the main bank)."""
+    with _SYNTHS_LOCK:
+        if name in _SECOND:
+            return _SECOND[name]
+    path, presets = second_banks()[name]
+    synth = None
+    if path.is_file():
+        from robin_studio.render.bank_subset import cached_subset
+        try:
+            synth = Synth(cached_subset(path, presets), measure_palettes=False)
+        except (OSError, ValueError, SoundFontError) as err:
+            log.warning("second bank %s unusable (%s); playing its presets from the main bank", name, err)
+    else:
+        log.info("%s not installed; its presets play from the main bank", path)
+    with _SYNTHS_LOCK:
+        _SECOND[name] = synth
+    return synth
+
+
+def _second_bank_of(track: Track) -> str | None:
+    return SECOND_BANK_PRESETS.get((bool(track.is_drums), int(track.program) & 127))
 
 
 # ---------------------------------------------------------------------------------------
@@ -196,6 +259,9 @@ class Synth:
                 level, attack = -200.0, 0.0
             else:
                 sf.channel_set_preset_number(0, int(program), bool(drums))
+                # A pooled state keeps its channels' last volume and pan: measure at unity.
+                sf.channel_set_volume(0, 1.0)
+                sf.channel_set_pan(0, 0.5)
                 sf.channel_note_on(0, int(pitch), velocity / 127.0)
                 n = sample_rate // 2
                 audio = np.zeros((_grid(n), 2), np.float32)
@@ -204,11 +270,16 @@ class Synth:
                 win = sample_rate // 40
                 frames = audio[: len(audio) // win * win].reshape(-1, win, 2)
                 level = float(10 * np.log10(np.max(np.mean(frames ** 2, axis=(1, 2))) + 1e-20))
-                # Envelope: the peak of each millisecond over the first 0.3 s.
+                # Envelope: the peak of each millisecond over 0.3 s from the first audible
+                # sample (a slowly rising sound's peak is judged over what a listener hears
+                # from its start, not from a silent note-on).
                 w = max(1, int(sample_rate * _ATTACK_WINDOW_S))
-                head = np.abs(audio[: int(0.3 * sample_rate) // w * w]).max(axis=1).reshape(-1, w).max(axis=1)
+                mono = np.abs(audio).max(axis=1)
+                start = int(np.argmax(mono > 1e-4)) if np.any(mono > 1e-4) else 0
+                seg = mono[start:start + int(0.3 * sample_rate)]
+                head = seg[: len(seg) // w * w].reshape(-1, w).max(axis=1)
                 peak = float(head.max()) if head.size else 0.0
-                attack = float(np.argmax(head >= _ATTACK_LEVEL * peak) * w / sample_rate) if peak > 1e-6 else 0.0
+                attack = float((start + np.argmax(head >= _ATTACK_LEVEL * peak) * w) / sample_rate) if peak > 1e-6 else 0.0
         finally:
             if state is not None:
                 self._clean(sf, sample_rate)
@@ -221,8 +292,8 @@ class Synth:
                    sample_rate: int = SAMPLE_RATE) -> dict[int, float]:
         """pitch -> how early a note must start to sound on its beat (its attack, at most
         MAX_ATTACK_LEAD_S). A bank holds different samples across the keyboard (a string
-        patch's attack varies 9-28 ms with the key), so pitched programs are measured every
-        second key over their role's range and an octave either side; drum kits per key.
+        patch's attack varies 9-28 ms with the key), so pitched programs are measured at every
+        key over their role's range and an octave either side; drum kits per key.
         About 0.7 ms a key, once per program and role in a process. The table then holds
         every key (0-127), each with its nearest measured key's lead, so scheduling a note is
         one lookup."""
@@ -233,7 +304,9 @@ class Synth:
                 keys = range(27, 88)
             else:
                 lo, hi = VOICE_RANGES.get(Role(role), (48, 72))
-                keys = range(max(0, lo - 12) // 2 * 2, min(127, hi + 12) + 1, 2)
+                # every key: a multi-sampled bank (MuseScore_General's strings) changes sample,
+                # and attack, from one key to the next
+                keys = range(max(0, lo - 12), min(127, hi + 12) + 1)
             measured = {k: min(MAX_ATTACK_LEAD_S, self.attack_s(program, drums, k, state=state,
                                                                 sample_rate=sample_rate))
                         for k in keys}
@@ -349,7 +422,7 @@ def _lead_of(table: dict[int, float] | None, pitch: int) -> float:
 
 
 def _voices(score: Score, channels: list[int], sample_rate: int,
-            leads: list[dict[int, float] | None] | None = None) -> list[_Voice]:
+            leads: list[dict[int, float] | None] | None = None, expressive: bool = True) -> list[_Voice]:
     """The notes as synthesizer voices, as the players perform them (`score.expression`:
     held on by the sustain pedal, joined legato); with `leads` (a pitch -> seconds table per
     track), each note-on comes early by its sound's attack so that it is heard on the beat."""
@@ -357,7 +430,7 @@ def _voices(score: Score, channels: list[int], sample_rate: int,
     voices = []
     for ti, (track, ch) in enumerate(zip(score.tracks, channels)):
         table = leads[ti] if leads is not None and ti < len(leads) else None
-        for n in perform(track, score.beats_per_bar).sounding:
+        for n in (perform(track, score.beats_per_bar).sounding if expressive else track.notes):
             if not (0 <= n.pitch <= 127) or n.velocity <= 0 or n.duration_beats <= 0:
                 continue
             # A first bar cut in (tempo map offset_s < 0) has notes before 0 s: those that
@@ -425,12 +498,20 @@ class StreamingRenderer:
     """
 
     def __init__(self, score: Score, sample_rate: int = SAMPLE_RATE, synth: Synth | None = None,
-                 *, unity_mix: bool = False, level_trims: bool = True):
+                 *, unity_mix: bool = False, level_trims: bool = True, chain: str | None = None,
+                 _split: bool = True):
         self.sample_rate = int(sample_rate)
         self._synth = synth or load_synth()
-        self._sf = self._synth._acquire(self.sample_rate)
+        self.chain = sound_chain(chain)
+        self._expressive = self.chain != "gm-legacy"
+        # Second banks only beside the default bank: a bank the user chose plays everything.
+        self._split = _split and self.chain == "studio" and self._synth.path.name == "FluidR3_GM.sf2"
+        self._children: dict[str, StreamingRenderer] = {}
         self._unity = unity_mix
         self._trims = level_trims
+        if self._split:
+            score = self._route(score)
+        self._sf = self._synth._acquire(self.sample_rate)
         self._pos = 0            # grid samples rendered so far
         self._returned = 0       # samples handed to the caller so far
         self._buffer = np.zeros((0, 2), np.float32)   # rendered past _returned (< one block)
@@ -462,8 +543,8 @@ class StreamingRenderer:
                 self._apply_setup(s)
                 self._setups[s.channel] = s
         leads = [self._leads.get((int(t.program) & 127, t.is_drums, t.role)) for t in score.tracks]
-        new = _voices(score, channels, self.sample_rate, leads)
-        ccs = _control_events(score, channels, self.sample_rate, leads)
+        new = _voices(score, channels, self.sample_rate, leads, expressive=self._expressive)
+        ccs = _control_events(score, channels, self.sample_rate, leads) if self._expressive else []
         if first:
             keep = []
         else:
@@ -489,13 +570,40 @@ class StreamingRenderer:
                  if 0 <= p < 128 and sf.get_preset_index(0, p) >= 0), 0)
             log.info("program %d not in %s, using %d", s.program, self._synth.path.name, program)
         sf.channel_set_preset_number(s.channel, program, s.drums)
-        sf.channel_midi_control(s.channel, 11, 127)    # expression full until a swell says otherwise
         sf.channel_set_volume(s.channel, s.volume)
         sf.channel_set_pan(s.channel, s.pan)
+
+    def _route(self, score: Score) -> Score:
+        """Hand the tracks a second bank plays to its renderer; the rest stay here."""
+        mine, theirs = [], {}
+        for t in score.tracks:
+            name = _second_bank_of(t)
+            other = second_synth(name) if name else None
+            if other is None:
+                mine.append(t)
+            else:
+                theirs.setdefault(name, []).append(t)
+        for name, tracks in theirs.items():
+            part = replace(score, tracks=tracks)
+            child = self._children.get(name)
+            if child is None:
+                child = StreamingRenderer(part, self.sample_rate, second_synth(name), unity_mix=self._unity,
+                                          level_trims=self._trims, chain=self.chain, _split=False)
+                if getattr(self, "_returned", 0):
+                    child.render_until(self._returned / self.sample_rate)   # silence so far
+                self._children[name] = child
+            else:
+                child.update_score(part)
+        for name, child in self._children.items():
+            if name not in theirs:
+                child.update_score(replace(score, tracks=[]))
+        return replace(score, tracks=mine)
 
     def update_score(self, score: Score) -> None:
         """Use `score` (the same piece with bars appended) from the current position on."""
         self.score = score
+        if self._split:
+            score = self._route(score)
         self._schedule(score)
 
     # -- rendering -----------------------------------------------------------------------
@@ -510,7 +618,12 @@ class StreamingRenderer:
                 if kind == 2:
                     sf.channel_note_on(ch, key, vel / 127.0)
                 elif kind == 1:
-                    sf.channel_midi_control(ch, key, vel)
+                    # Expression (CC11) as a channel gain on top of the mix's volume: sent
+                    # as MIDI, TinySoundFont would replace that volume with its own curve,
+                    # (volume x expression)^3. The same cube law is kept for the swell.
+                    setup = self._setups.get(ch)
+                    base = setup.volume if setup is not None else 1.0
+                    sf.channel_set_volume(ch, base * (vel / 127.0) ** 3)
                 else:
                     sf.channel_note_off(ch, key)
                 self._ei += 1
@@ -530,14 +643,19 @@ class StreamingRenderer:
             allbuf = np.concatenate([self._buffer, fresh]) if len(self._buffer) else fresh
             chunk, self._buffer = allbuf[:need], allbuf[need:]
         self._returned = end
-        return np.ascontiguousarray(chunk)
+        chunk = np.ascontiguousarray(chunk)
+        for name in sorted(self._children):        # a fixed order: the sum is the same every time
+            chunk = chunk + self._children[name].render_until(end_s)
+        return chunk
 
     @property
     def position_s(self) -> float:
         return self._returned / self.sample_rate
 
     def close(self) -> None:
-        if self._sf is not None:
+        for child in getattr(self, "_children", {}).values():
+            child.close()
+        if getattr(self, "_sf", None) is not None:
             self._synth._release(self._sf)
             self._sf = None
 
@@ -555,15 +673,16 @@ class StreamingRenderer:
 
 
 def render_score(score: Score, sample_rate: int = SAMPLE_RATE, *, tail_s: float = DEFAULT_TAIL_S,
-                 synth: Synth | None = None, level_trims: bool = True) -> np.ndarray:
+                 synth: Synth | None = None, level_trims: bool = True, chain: str | None = None) -> np.ndarray:
     """The whole score, dry (per-track gain and pan and the programs' level trims applied,
     no effects): float32 (n, 2)."""
-    with StreamingRenderer(score, sample_rate, synth, level_trims=level_trims) as r:
+    with StreamingRenderer(score, sample_rate, synth, level_trims=level_trims, chain=chain) as r:
         return r.render_until(score_end_s(score) + tail_s)
 
 
 def render_stems(score: Score, sample_rate: int = SAMPLE_RATE, *, tail_s: float = DEFAULT_TAIL_S,
-                 synth: Synth | None = None, level_trims: bool = True) -> dict[Role, np.ndarray]:
+                 synth: Synth | None = None, level_trims: bool = True,
+                 chain: str | None = None) -> dict[Role, np.ndarray]:
     """One dry stem per role (level-trimmed but unity track gain, centred; tracks sharing a
     role are summed), all the same length. `render.master.mix_stems` applies the tracks'
     gain and pan."""
@@ -572,6 +691,6 @@ def render_stems(score: Score, sample_rate: int = SAMPLE_RATE, *, tail_s: float 
     stems: dict[Role, np.ndarray] = {}
     for role in dict.fromkeys(t.role for t in score.tracks):
         part = replace(score, tracks=[t for t in score.tracks if t.role == role])
-        with StreamingRenderer(part, sample_rate, synth, unity_mix=True, level_trims=level_trims) as r:
+        with StreamingRenderer(part, sample_rate, synth, unity_mix=True, level_trims=level_trims, chain=chain) as r:
             stems[role] = r.render_until(end_s)
     return stems

@@ -39,7 +39,9 @@ PEDAL_UP_BEFORE = 0.03
 PEDAL_DOWN_AFTER = 0.12
 CHORD_WINDOW_BEATS = 0.06      # notes struck within this of each other form a chord
 SWELL_MIN_BEATS = 1.5
-SWELL_FROM, SWELL_PEAK, SWELL_REST = 78, 118, 100
+# Expression is steep: TinySoundFont (like GM2's 40*log10 curve, a little steeper) plays
+# CC11 100 at -6 dB and 117 at -2 dB (measured), so a swell of 6 dB uses the top of the range.
+SWELL_FROM, SWELL_PEAK, SWELL_REST = 100, 127, 117
 SWELL_STEP_BEATS = 0.25
 SWELL_HOLD_BEATS = 0.5         # the swell starts to rise after the attack
 LEGATO_GAP_BEATS = 0.25
