@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Set up Robin Studio on a fresh Debian/Ubuntu machine with nothing but Python 3.11+:
-# the system packages (SoundFont, PortAudio, Xvfb for headless screenshots, desktop-file-utils
+# the system packages (SoundFonts, PortAudio, Xvfb for headless screenshots, desktop-file-utils
 # to validate the desktop entry), a virtual environment in .venv, torch 2.13.0 CPU through a
 # constraints file, and the project with its training and test extras. Safe to run again;
 # it only adds what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEB_PACKAGES=(fluidr3mono-gm-soundfont fluid-soundfont-gm libportaudio2 xvfb openttd-openmsx desktop-file-utils
+DEB_PACKAGES=(fluidr3mono-gm-soundfont fluid-soundfont-gm musescore-general-soundfont libportaudio2 xvfb openttd-openmsx desktop-file-utils
     libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
@@ -29,4 +29,8 @@ PIP=(.venv/bin/python -m pip install -q --disable-pip-version-check)
 "${PIP[@]}" -c installers/constraints.txt -e ".[train,test]"
 # tinysoundfont's metadata asks for pyaudio (no Linux wheel); we never import it.
 "${PIP[@]}" --no-deps "tinysoundfont>=0.3.6"
+# The instruments taken from MuseScore_General (render.synth.SECOND_BANK_PRESETS) as a small
+# sf2 under the user's data folder: decoding the whole sf3 at every start would take ~19 s.
+.venv/bin/python -m robin_studio.render.bank_subset \
+    || echo "setup: could not prepare the second SoundFont bank; those instruments will play from FluidR3"
 echo "setup: ready (.venv)"

@@ -130,3 +130,42 @@ def test_velocity_follows_the_phrase():
     downbeats = [n.velocity for n in mel if grid(n) % 4 == 0]
     offbeats = [n.velocity for n in mel if grid(n) % 1 == 0.5]
     assert np.mean(downbeats) > np.mean(offbeats) + 5
+
+
+def _edm(bars=4, style="edm") -> Score:
+    kicks = [Note(b, 0.2, 36, 110) for b in range(bars * 4)]
+    bass = [Note(b + o, 0.25, 36, 100) for b in range(bars * 4) for o in (0.0, 0.25, 0.5, 0.75)]
+    pad = [Note(0, bars * 4, p, 80) for p in (60, 64, 67)]
+    return Score(TempoMap.constant(128.0, bars * 4),
+                 [Track(Role.DRUMS, 25, kicks), Track(Role.BASS, 38, bass), Track(Role.TEXTURE, 89, pad)],
+                 meta={"style": style})
+
+
+def _pad_envelope(synth, style):
+    """RMS of the pad stem in 10 ms frames, folded over one beat (kick at 0)."""
+    from robin_studio.render.synth import render_stems
+    s = _edm(style=style)
+    pad = render_stems(s, synth=synth)[Role.TEXTURE]
+    beat_n = int(60 / 128 * SR)
+    frames = []
+    for b in range(2, 14):                      # away from the pad's attack and release
+        seg = pad[b * beat_n:(b + 1) * beat_n]
+        frames.append([np.sqrt(np.mean(seg[i:i + 480] ** 2)) for i in range(0, beat_n - 480, 480)])
+    return 20 * np.log10(np.mean(frames, axis=0) + 1e-12)
+
+
+def test_sidechain_pumps_on_kicks_in_edm_only(synth):
+    edm = _pad_envelope(synth, "edm")
+    pop = _pad_envelope(synth, "pop")
+    # right after the kick the pad is ducked (about 7 dB), by mid-beat it is back
+    assert edm[len(edm) // 2] - edm[1] >= 5.0
+    assert abs(pop[len(pop) // 2] - pop[1]) < 1.5
+
+
+def test_streaming_with_the_pump_equals_one_shot(synth):
+    score = _edm(bars=3)
+    one = render_score(score, synth=synth, tail_s=0.5)
+    edges = [0.31, 0.9, 1.77, 3.0, 4.41, len(one) / SR]
+    with StreamingRenderer(score, SR, synth) as r:
+        parts = [r.render_until(e) for e in edges]
+    assert np.array_equal(np.concatenate(parts), one)

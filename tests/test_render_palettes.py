@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from robin_studio.intent.styles import STYLES
-from robin_studio.render.palettes import MIX, PALETTES, all_programs, apply_palette, palette_for
+from robin_studio.render.palettes import MIX, PALETTES, all_programs, apply_palette, check_style, palette_for
 from robin_studio.render.synth import DEBIAN_SOUNDFONTS, load_synth
 from robin_studio.score.tempo_map import TempoMap
 from robin_studio.score.theory import DRUM_KEYS, VOICE_RANGES
@@ -20,15 +20,30 @@ from robin_studio.score.types import ROLES, Note, Role, Score, Track
 BANKS = [p for p in DEBIAN_SOUNDFONTS if p.is_file()]
 
 
+CANONICAL = ("cinematic ambient lofi pop rock electronic folk orchestral jazz hiphop corporate thriller "
+             "edm house trap boombap swing bossa latin trailer funk solopiano acoustic chiptune synthwave").split()
+
+
 def test_every_style_has_every_role():
-    assert set(PALETTES) == set(STYLES) == set(MIX)
-    for style in STYLES:
+    # every style id the app knows (and the 25 canonical ids of OWNERS.md) has its sound
+    assert set(STYLES) <= set(PALETTES) and set(CANONICAL) <= set(PALETTES) and set(PALETTES) == set(MIX)
+    for style in PALETTES:
         pal = palette_for(style)
         assert set(pal) == set(ROLES)
         assert all(0 <= p <= 127 for p in pal.values())
     assert palette_for(None) == palette_for("cinematic")
+    # an unknown id still gets instruments: its relative's, or the default style's
+    assert palette_for("techno") == palette_for("edm")
+    assert palette_for("polka-trance") == palette_for("cinematic")
     with pytest.raises(ValueError):
-        palette_for("polka-trance")
+        check_style("polka-trance")
+
+
+def test_reverb_kinds_and_pump_are_data():
+    assert MIX["orchestral"].reverb_kind == "hall" and MIX["jazz"].reverb_kind == "room"
+    assert MIX["pop"].reverb_kind == "plate"
+    assert MIX["edm"].sidechain_db > 0 and MIX["house"].sidechain_db > 0 and MIX["jazz"].sidechain_db == 0
+    assert MIX["orchestral"].reverb_room > MIX["jazz"].reverb_room
 
 
 def test_apply_palette_sets_programs_and_mix():

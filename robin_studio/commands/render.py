@@ -51,13 +51,13 @@ def run(args: argparse.Namespace) -> int:
 
     from robin_studio.media.export import write_stems, write_wav
     from robin_studio.render.master import loudness_lufs, master, mix_stems, true_peak_db
-    from robin_studio.render.palettes import apply_palette, palette_for
+    from robin_studio.render.palettes import apply_palette, check_style
     from robin_studio.render.synth import SAMPLE_RATE, load_synth, render_stems
     from robin_studio.score.midi_io import read_midi
 
     if args.style is not None:
         try:
-            palette_for(args.style)
+            check_style(args.style)
         except ValueError as err:
             print(f"robin-studio render: {err}", file=sys.stderr)
             return 2

@@ -602,7 +602,8 @@ class GenerationJob:
         ignored = sorted(float(t) for t in settings.ignored_cuts_s)
         controls = build_controls(analysis, tm, intent, hit_points=hits, ignored_cuts_s=ignored)
         score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
-                      key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar)
+                      key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar,
+                      meta={"style": arrangement.style})   # the synth's per-style playing (sidechain)
         writer = _BarWriter(score, arrangement, dur)
         cuts_s = _marked_times_s(analysis, hits, ignored)
         fixed = settings.tempo_bpm or intent.tempo_bpm
@@ -696,7 +697,7 @@ def _reference_gain_db(score: Score, arrangement: Arrangement, soundfont) -> flo
     from robin_studio.score.tempo_map import TempoMap
 
     key = (arrangement.style, tuple((t.role, t.program, t.gain_db, t.pan) for t in score.tracks),
-           str(soundfont))
+           str(soundfont), sound.chain())
     if key in _REFERENCE_GAINS:
         return _REFERENCE_GAINS[key]
     tm = TempoMap.constant(100.0, 8)

@@ -30,6 +30,13 @@ SAMPLE_RATE = 48_000
 ATTACK_LOOKAHEAD_S = MAX_ATTACK_LEAD_S
 
 
+def chain() -> str:
+    """The sound chain in force ("studio", or "gm-legacy" with ROBIN_STUDIO_SOUND_CHAIN)."""
+    from robin_studio.render.synth import sound_chain
+
+    return sound_chain()
+
+
 def make_renderer(score: Score, soundfont=None):
     """A `StreamingRenderer` at 48 kHz (close it when done; it borrows a synth state)."""
     from robin_studio.render.synth import StreamingRenderer, load_synth

@@ -31,6 +31,7 @@ renderer borrows a private synthesizer state and gives it back when done.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import os
@@ -499,7 +500,7 @@ class StreamingRenderer:
 
     def __init__(self, score: Score, sample_rate: int = SAMPLE_RATE, synth: Synth | None = None,
                  *, unity_mix: bool = False, level_trims: bool = True, chain: str | None = None,
-                 _split: bool = True):
+                 kick_score: Score | None = None, _split: bool = True):
         self.sample_rate = int(sample_rate)
         self._synth = synth or load_synth()
         self.chain = sound_chain(chain)
@@ -509,8 +510,21 @@ class StreamingRenderer:
         self._children: dict[str, StreamingRenderer] = {}
         self._unity = unity_mix
         self._trims = level_trims
+        # Sidechain pump (styles whose MixSettings.sidechain_db > 0): non-drum channels duck
+        # on every kick of `kick_score` (default: the score itself; stems and second banks
+        # are handed the whole piece's score, so they pump on the same kicks).
+        self._kicks: list[int] = []
+        self._pump_gain = 1.0
+        self._expr: dict[int, float] = {}
+        self._pump = None
+        if self._expressive:
+            from robin_studio.render.palettes import mix_for
+            mix = mix_for(score.meta.get("style") if score.meta else None, self.chain)
+            if mix.sidechain_db > 0:
+                self._pump = (10 ** (-mix.sidechain_db / 20.0), max(0.02, mix.sidechain_release_s))
+        self._kick_score = kick_score
         if self._split:
-            score = self._route(score)
+            score = self._route(score, kick_score or score)
         self._sf = self._synth._acquire(self.sample_rate)
         self._pos = 0            # grid samples rendered so far
         self._returned = 0       # samples handed to the caller so far
@@ -555,6 +569,8 @@ class StreamingRenderer:
         self._voices = keep + fresh
         # Controller changes still ahead stay (a bar's pedal or swell may end after the
         # chunk does); the same change from a grown score is not sent twice.
+        if self._pump is not None:
+            ccs = ccs + self._pump_events(self._kick_score or score)
         self._controls = sorted({c for c in (*self._controls, *ccs) if c[0] >= self._pos})
         self._events = [e for e in _events(self._voices, self._controls) if e[0] >= self._pos]
         self._ei = 0
@@ -573,7 +589,7 @@ class StreamingRenderer:
         sf.channel_set_volume(s.channel, s.volume)
         sf.channel_set_pan(s.channel, s.pan)
 
-    def _route(self, score: Score) -> Score:
+    def _route(self, score: Score, kick_score: Score) -> Score:
         """Hand the tracks a second bank plays to its renderer; the rest stay here."""
         mine, theirs = [], {}
         for t in score.tracks:
@@ -588,22 +604,62 @@ class StreamingRenderer:
             child = self._children.get(name)
             if child is None:
                 child = StreamingRenderer(part, self.sample_rate, second_synth(name), unity_mix=self._unity,
-                                          level_trims=self._trims, chain=self.chain, _split=False)
+                                          level_trims=self._trims, chain=self.chain, kick_score=kick_score,
+                                          _split=False)
                 if getattr(self, "_returned", 0):
                     child.render_until(self._returned / self.sample_rate)   # silence so far
                 self._children[name] = child
             else:
-                child.update_score(part)
+                child.update_score(part, kick_score=kick_score)
         for name, child in self._children.items():
             if name not in theirs:
-                child.update_score(replace(score, tracks=[]))
+                child.update_score(replace(score, tracks=[]), kick_score=kick_score)
         return replace(score, tracks=mine)
 
-    def update_score(self, score: Score) -> None:
+    _PUMP = 1000            # the "controller" of a pump step event (not a MIDI number)
+    _PUMP_STEP_S = 0.012
+
+    def _pump_events(self, score: Score) -> list[tuple[int, int, int, int, int]]:
+        """Remember the kicks of `score` and return the pump's steps after each: at each
+        step the gain is worked out from all kicks known by then (`_pump_at`), so a chunk
+        boundary or a late kick changes nothing."""
+        tm = score.tempo_map
+        kicks = {_grid(max(0.0, tm.seconds_at(n.start_beat)) * self.sample_rate)
+                 for t in score.tracks if t.is_drums for n in t.notes if n.pitch in (35, 36)}
+        if not kicks:
+            return []
+        self._kicks = sorted(set(self._kicks) | kicks)
+        release_n = self._pump[1] * self.sample_rate
+        steps = int(self._pump[1] / self._PUMP_STEP_S) + 1
+        step_n = self._PUMP_STEP_S * self.sample_rate
+        return [(_grid(k + i * step_n), 1, -1, self._PUMP, 0) for k in kicks for i in range(steps + 1)
+                if i * step_n <= release_n + step_n]
+
+    def _pump_at(self, pos: int) -> float:
+        """The pump's gain at sample `pos`: the deepest of the last two kicks' envelopes
+        (a duck of `sidechain_db` that comes back with a quadratic ease)."""
+        depth, release = self._pump
+        release_n = release * self.sample_rate
+        i = bisect.bisect_right(self._kicks, pos)
+        g = 1.0
+        for k in self._kicks[max(0, i - 2):i]:
+            x = (pos - k) / release_n
+            if x < 1.0:
+                g = min(g, 1.0 - (1.0 - depth) * (1.0 - x) ** 2)
+        return g
+
+    def _apply_gain(self, sf, ch: int) -> None:
+        setup = self._setups.get(ch)
+        base = setup.volume if setup is not None else 1.0
+        pump = self._pump_gain if (setup is not None and not setup.drums) else 1.0
+        sf.channel_set_volume(ch, base * self._expr.get(ch, 1.0) * pump)
+
+    def update_score(self, score: Score, kick_score: Score | None = None) -> None:
         """Use `score` (the same piece with bars appended) from the current position on."""
         self.score = score
+        self._kick_score = kick_score
         if self._split:
-            score = self._route(score)
+            score = self._route(score, kick_score or score)
         self._schedule(score)
 
     # -- rendering -----------------------------------------------------------------------
@@ -618,12 +674,16 @@ class StreamingRenderer:
                 if kind == 2:
                     sf.channel_note_on(ch, key, vel / 127.0)
                 elif kind == 1:
-                    # Expression (CC11) as a channel gain on top of the mix's volume: sent
-                    # as MIDI, TinySoundFont would replace that volume with its own curve,
-                    # (volume x expression)^3. The same cube law is kept for the swell.
-                    setup = self._setups.get(ch)
-                    base = setup.volume if setup is not None else 1.0
-                    sf.channel_set_volume(ch, base * (vel / 127.0) ** 3)
+                    # Expression (CC11) and the pump as channel gains on top of the mix's
+                    # volume: sent as MIDI, TinySoundFont would replace that volume with its
+                    # own curve, (volume x expression)^3. The same cube law is kept for CC11.
+                    if key == self._PUMP:
+                        self._pump_gain = self._pump_at(self._pos)
+                        for c in self._setups:
+                            self._apply_gain(sf, c)
+                    else:
+                        self._expr[ch] = (vel / 127.0) ** 3
+                        self._apply_gain(sf, ch)
                 else:
                     sf.channel_note_off(ch, key)
                 self._ei += 1
@@ -691,6 +751,7 @@ def render_stems(score: Score, sample_rate: int = SAMPLE_RATE, *, tail_s: float 
     stems: dict[Role, np.ndarray] = {}
     for role in dict.fromkeys(t.role for t in score.tracks):
         part = replace(score, tracks=[t for t in score.tracks if t.role == role])
-        with StreamingRenderer(part, sample_rate, synth, unity_mix=True, level_trims=level_trims, chain=chain) as r:
+        with StreamingRenderer(part, sample_rate, synth, unity_mix=True, level_trims=level_trims, chain=chain,
+                               kick_score=score) as r:
             stems[role] = r.render_until(end_s)
     return stems
