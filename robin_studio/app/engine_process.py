@@ -38,7 +38,10 @@ from typing import Any, Callable
 from robin_studio.errors import CancelledError, RobinError
 
 POLL_S = 0.05
-PIECE_OPS = {"regenerate", "select_take", "export", "release"}
+PIECE_OPS = {"regenerate", "select_take", "export", "release", "piece_call"}
+# Engine functions the window may run on a piece: fn(scorer, piece, *args, progress=) -> data.
+PIECE_CALLS = {"robin_studio.generate.hitpoints.retime_for_app",
+               "robin_studio.generate.conform.conform_for_app"}
 TAKE_AUDIO_CACHE = 6   # takes whose audio the window keeps, for instant undo/redo/A-B
 ENGINE_NICENESS = 4   # a little below the window; more starves it on a machine that is busy anyway
 
@@ -95,11 +98,16 @@ def to_engine_settings(panel, seed: int):
         name, _, mode_word = panel.key.partition(" ")
         tonic = KEY_NAMES.get(name)
         mode = mode_word if mode_word in ("major", "minor") else None
+    from robin_studio.timing.hits import HitPoint
+
     return EngineSettings(
         tempo_bpm=panel.tempo_bpm, key_tonic=tonic, key_mode=mode,
         roles_on={Role(r): bool(on) for r, on in panel.instruments.items()},
         seed=int(seed), style=panel.styles[0] if len(panel.styles) == 1 else None,
-        chunk_bars=APP_CHUNK_BARS)
+        chunk_bars=APP_CHUNK_BARS,
+        # the markers panel's hit points and demoted cuts, when it set them on the settings
+        hit_points=tuple(HitPoint.from_dict(h) for h in getattr(panel, "hit_points", ())),
+        ignored_cuts_s=tuple(float(t) for t in getattr(panel, "ignored_cuts_s", ())))
 
 
 def _info(piece_id: int, piece) -> PieceInfo:
@@ -187,6 +195,15 @@ def _serve(conn, scorer_kwargs: dict) -> None:
                 ev = state["cancels"].setdefault(rid, threading.Event())
                 out = scorer().export(state["pieces"][pid], out_path, progress=progress_for(rid),
                                       cancel=ev.is_set, **kw)
+            elif op == "piece_call":        # hit points moved, video replaced (markers_panel)
+                pid, name, rest = args
+                if name not in PIECE_CALLS:
+                    raise ValueError(f"unknown engine function {name!r}")
+                module, _, fn = name.rpartition(".")
+                piece = state["pieces"][pid]
+                data = getattr(importlib.import_module(module), fn)(
+                    scorer(), piece, *rest, progress=progress_for(rid))
+                out = (_info(pid, piece), data)
             elif op == "release":
                 state["pieces"].pop(args[0], None)
                 out = None
@@ -267,6 +284,7 @@ class RemotePiece:
         self._engine = engine
         self.piece_id = info.piece_id
         self._audio_by_take: OrderedDict[int, Any] = OrderedDict()
+        self._tm_by_take: dict[int, Any] = {}
         self._update(info)
 
     def _update(self, info: PieceInfo) -> None:
@@ -276,6 +294,7 @@ class RemotePiece:
         self.take_id = info.take_id
         self.n_takes = info.n_takes
         self.tempo_advice = info.tempo_advice
+        self._tm_by_take[info.take_id] = info.tempo_map
         self._remember(info.take_id, info.audio)
 
     def _remember(self, take_id: int, audio) -> None:
@@ -295,6 +314,8 @@ class RemotePiece:
         cached = self._audio_by_take.get(take_id)
         if cached is not None:
             self.audio, self.take_id = cached, take_id
+            # (a re-timed take, after moved hit points or a replaced video, has its own map)
+            self.tempo_map = self._tm_by_take.get(take_id, self.tempo_map)
             self._remember(take_id, cached)
             self._engine._post("select_take", (self.piece_id, take_id), {"want_audio": False})
         else:  # an old take: fetch its audio (rare; the wait is one round trip)
@@ -462,6 +483,12 @@ class RemoteScorer:
     def export(self, piece: RemotePiece, out_path, *, progress: Callable | None = None,
                cancel: Callable[[], bool] | None = None, **kw):
         return self._call("export", (piece.piece_id, str(out_path)), kw, progress, cancel)
+
+    def piece_call(self, piece: RemotePiece, name: str, *args, progress: Callable | None = None):
+        """Run one of PIECE_CALLS on the piece in the engine; the handle follows its new take."""
+        info, data = self._call("piece_call", (piece.piece_id, name, args), {}, progress)
+        piece._update(info)
+        return data
 
     def close(self) -> None:
         try:

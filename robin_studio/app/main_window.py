@@ -154,6 +154,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self._build_ui()
         self._build_actions()
+        from robin_studio.app.markers_panel import install_markers   # hit points, Replace Video
+        self.markers = install_markers(self)
         self._key_filter = TransportKeys(self)
         QtWidgets.QApplication.instance().installEventFilter(self._key_filter)
 
@@ -719,6 +721,9 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._start_generation(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
                                                   record=rec))
                 return
+            if rec.kind in ("retime", "conform"):   # hit points moved / video replaced: not replayed
+                log.warning("take %s (%s) cannot be made again from the project", rec.number, rec.kind)
+                continue
             parent = self.takes.any_take(rec.parent)
             if parent is None or parent.state.piece is None:
                 log.warning("take %s cannot be made again: its parent take %s is missing",
@@ -920,6 +925,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.gen_relay = self._new_gen_relay()
         analysis, relay = self.analysis, self.gen_relay
         engine_prompt, seed, panel_settings = req.engine_prompt, req.seed, req.settings
+        panel_settings = self.markers.with_markers(panel_settings)   # hit points, ignored cuts
 
         if req.kind == "generate":
             self.timeline.clear_music()

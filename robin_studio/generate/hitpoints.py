@@ -112,3 +112,33 @@ def retime_hits(scorer, piece, hit_points, ignored_cuts_s=None, *, seed: int | N
     return retime_piece(scorer, piece, analysis, plan, hit_points=new_hits,
                         ignored_cuts_s=ignored, seed=seed, label="hit points moved",
                         progress=progress)
+
+
+def _lane_chunks(piece, bars_per_chunk: int = 4) -> list[tuple[int, float, float, object]]:
+    """(index, start_s, end_s, spectrogram) per few bars of the piece's audio, for the app's
+    music lane after a re-timing changed the whole take."""
+    from robin_studio.generate.engine import _spectrogram
+
+    tm = piece.tempo_map
+    sr = piece.sample_rate
+    edges = [0.0] + [max(0.0, tm.bar_start_s(b)) for b in range(bars_per_chunk, tm.total_bars,
+                                                                   bars_per_chunk)]
+    edges.append(float(piece.duration_s))
+    out = []
+    for k, (a, b) in enumerate(zip(edges, edges[1:])):
+        if b - a > 1e-3:
+            out.append((k, a, b, _spectrogram(piece.audio[int(a * sr):int(b * sr)])))
+    return out
+
+
+def retime_for_app(scorer, piece, hits: list[dict], ignored_cuts_s: list[float], progress=None
+                   ) -> dict:
+    """The app's call (through the engine process): `retime_hits` with plain data in and
+    out: {"report": [HitLanding], "new_bars", "kept_bars", "summary", "chunks", "tempo_map"}."""
+    from robin_studio.timing.hits import HitPoint
+
+    result = retime_hits(scorer, piece, [HitPoint.from_dict(h) for h in hits],
+                         [float(t) for t in ignored_cuts_s], progress=progress)
+    return {"report": hit_report(piece), "new_bars": result.new_bars,
+            "kept_bars": result.kept_bars, "summary": piece.tempo_solution.summary,
+            "chunks": _lane_chunks(piece), "tempo_map": piece.tempo_map}

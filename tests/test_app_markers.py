@@ -1,0 +1,131 @@
+"""Hit points in the app, through the engine process as the app runs it: M adds a hit point
+at the playhead (drawn on the picture lane, listed in the panel, saved in the project),
+Ctrl+Z removes it; the generated music marks it; dragging it re-times only the bars around
+it (undo returns the old take and place); a cut can be ignored; File > Replace Video
+conforms the music to a re-edit and shows the conform report (undo returns the old clip)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore
+
+from robin_studio.timing.hits import HitPoint
+from test_app_flow import make_window, open_and_analyse, wait_idle
+from test_app_support import make_clip
+
+pytestmark = pytest.mark.slow
+Key = QtCore.Qt.Key
+
+
+@pytest.fixture(autouse=True)
+def _user_dirs(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_clip(tmp_path_factory.mktemp("markers") / "shots.mp4", seconds=12.0, fps=25,
+                     cut_frames=(60, 170))
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    from robin_studio.app.engine_process import RemoteScorer
+
+    s = RemoteScorer()
+    s.warm_up()
+    yield s
+    s.close()
+
+
+def _retimed(qtbot, w):
+    qtbot.waitUntil(lambda: w.markers._worker is None, timeout=120_000)
+    assert not w.dialogs, [d.text() + d.informativeText() for d in w.dialogs]
+
+
+def test_hit_points_in_the_app(qtbot, tmp_path, clip, scorer):
+    w = make_window(qtbot, tmp_path, scorer)
+    open_and_analyse(qtbot, w, clip)
+    m = w.markers
+    w.seek(4.0)
+    qtbot.keyClick(w.timeline, Key.Key_M)
+    assert m.model.hits == (HitPoint(pytest.approx(4.0, abs=0.05), True),)
+    assert len(m.lane.lines) == 1 and m.panel.list.count() == 1
+    assert w.project.hit_points[0]["time_s"] == pytest.approx(4.0, abs=0.05)
+    qtbot.keyClick(w.timeline, Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    assert m.model.hits == () and not m.lane.lines
+    qtbot.keyClick(w.timeline, Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier
+                   | QtCore.Qt.KeyboardModifier.ShiftModifier)
+    assert len(m.model.hits) == 1
+    t0 = m.model.hits[0].time_s
+
+    # generate: the music marks the hit point
+    w.generate()
+    wait_idle(qtbot, w)
+    tm = w.piece.tempo_map
+    beat = round(tm.beat_at(t0))
+    assert abs(tm.seconds_at(beat) - t0) <= 0.010          # on a beat
+    old_take, old_tm = w.piece.take_id, tm
+
+    # drag it on the picture lane: only the bars around it are generated again
+    line = m.lane.lines[0]
+    line.setValue(6.6)
+    line.sigPositionChangeFinished.emit(line)
+    _retimed(qtbot, w)
+    assert m.model.hits[0].time_s == pytest.approx(6.6)
+    tm = w.piece.tempo_map
+    assert abs(tm.seconds_at(round(tm.beat_at(6.6))) - 6.6) <= 0.010
+    assert "generated again" in w.status_label.text()
+    assert "on the beat" in m.panel.list.item(0).text() and "heard" in m.panel.list.item(0).text()
+    assert w.piece.take_id != old_take
+
+    # undo: the hit point and the take return together
+    w.undo()
+    assert m.model.hits[0].time_s == pytest.approx(t0) and w.piece.take_id == old_take
+    assert w.piece.tempo_map.to_dict() == old_tm.to_dict()
+    w.redo()
+    assert m.model.hits[0].time_s == pytest.approx(6.6)
+
+    # strong/soft and ignoring a cut re-time too
+    m.panel.list.setCurrentRow(0)
+    m.panel.strong_button.click()
+    _retimed(qtbot, w)
+    assert m.model.hits[0].strong is False
+    w.seek(w.analysis.transitions[0].time_s)
+    m.panel.cut_button.click()
+    _retimed(qtbot, w)
+    assert m.model.state.ignored_cuts_s == (pytest.approx(w.analysis.transitions[0].time_s),)
+    assert "ignored" in m.panel.list.item(1).text()
+
+    # saved in the project
+    assert w._save_to(tmp_path / "p.robin")
+    from robin_studio.app.project import Project
+    saved = Project.load(tmp_path / "p.robin")
+    assert saved.hit_points == [{"time_s": 6.6, "strong": False}]
+    assert len(saved.ignored_cuts_s) == 1
+
+
+def test_replace_video_conforms_and_undo_returns_the_old_clip(qtbot, tmp_path, scorer):
+    from tests.fixtures.reedit import reedit_cached
+
+    truth = reedit_cached()
+    w = make_window(qtbot, tmp_path, scorer)
+    open_and_analyse(qtbot, w, truth.old_path)
+    w.generate()
+    wait_idle(qtbot, w)
+    old_dur = w.duration_s
+    w.markers.replace_video(truth.new_path)
+    _retimed_or_report = lambda: w.markers._worker is None  # noqa: E731
+    qtbot.waitUntil(_retimed_or_report, timeout=240_000)
+    report = [d for d in w.dialogs if d.windowTitle() == "Conform report"]
+    assert report and "shots matched" in report[0].text()
+    assert "new picture" in report[0].informativeText()
+    assert w.duration_s == pytest.approx(31.4, abs=0.05)
+    assert w.piece.audio.shape[0] == int(round(31.4 * 48_000))
+    assert w.project.clip_path.endswith("new_cut.mp4")
+    report[0].close()
+    w.dialogs.clear()
+    w.undo()
+    assert w.duration_s == pytest.approx(old_dur) and w.project.clip_path.endswith("old_cut.mp4")
+    assert w.piece.audio.shape[0] == int(round(old_dur * 48_000))
