@@ -483,8 +483,8 @@ def install_markers(window) -> MarkersController:
     dock = QtWidgets.QDockWidget("Hit points", window)
     dock.setObjectName("markersDock")
     dock.setWidget(c.panel)
-    dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetMovable
-                     | QtWidgets.QDockWidget.DockWidgetFeature.DockWidgetClosable)
+    dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
+    dock.setToolTip("Hit points: moments the music must mark")
     window.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
     c.dock = dock
     menu = window.menuBar().actions()[0].menu()          # File
