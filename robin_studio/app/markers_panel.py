@@ -434,8 +434,8 @@ class MarkersController(QtCore.QObject):
         hits = tuple(new for _, new in getattr(report, "moved_hits", []))
         return MarkerState(hits, ())
 
-    def _video_switch(self, old: tuple, analysis) -> tuple:
-        """(apply(after)) switching the window between the old and the new clip."""
+    def _video_switch(self, old: tuple, analysis):
+        """apply(after): switches the window between the old and the new clip."""
         from robin_studio.media.probe import probe
 
         w = self.window
@@ -461,7 +461,7 @@ class MarkersController(QtCore.QObject):
                 pass
             self.lane.redraw()
             w.seek(min(w.position_s, dur))
-        return (apply,)
+        return apply
 
     def show_conform_report(self) -> QtWidgets.QMessageBox:
         box = QtWidgets.QMessageBox(self.window)
