@@ -506,6 +506,7 @@ class _MarkerKeys(QtCore.QObject):
     def __init__(self, window, controller: MarkersController) -> None:
         super().__init__(window)
         self.w, self.c = window, controller
+        self._rules = None
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt naming)
         from robin_studio.app.keys import TransportKeys
@@ -518,9 +519,10 @@ class _MarkerKeys(QtCore.QObject):
                                 | QtCore.Qt.KeyboardModifier.AltModifier
                                 | QtCore.Qt.KeyboardModifier.MetaModifier):
             return False
-        focus = QtWidgets.QApplication.focusWidget()
-        if isinstance(focus, TransportKeys.TEXT_WIDGETS) or (
-                isinstance(focus, QtWidgets.QComboBox) and focus.isEditable()):
+        if self._rules is None:
+            self._rules = TransportKeys(self.w)     # the transport keys' "is the user typing"
+        if self._rules._menus_active(obj) or self._rules._typing(obj) or \
+                self._rules._typing(QtWidgets.QApplication.focusWidget()):
             return False
         if self.w.dialogs and any(d.isVisible() for d in self.w.dialogs):
             return False
