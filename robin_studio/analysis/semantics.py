@@ -72,6 +72,10 @@ class ImageEncoder:
                 raise ModelFileError(f"The image model file {needed} is missing.",
                                      "Reinstall Robin Studio, or run "
                                      "`python -m robin_studio.train.export_image_encoder`.")
+        # The weights must be the ones shipped: a replaced file would silently change every
+        # shot's labels. Hashed once per change of the file (see model.manifest.verify).
+        from robin_studio.model.manifest import verify
+        verify([f"image/{MODEL_FILE}", f"image/{LABELS_FILE}"], folder.parent)
         options = ort.SessionOptions()
         # One thread: the network runs beside the decoder (which keeps both cores busy), and
         # ONNX Runtime's worker threads spin while they wait, which more than doubled the
