@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     from robin_studio.intent.parse import parse_prompt
     from robin_studio.intent.report import report_lines
 
-    for line in report_lines(parse_prompt(args.prompt, embed=False)):   # before the music starts
+    for line in report_lines(parse_prompt(args.prompt)):   # before the music starts
         if line != f"note: {note}":                                      # already said above
             print(line, flush=True)
     scorer = Scorer(generator=generator)

@@ -290,6 +290,8 @@ class _Parse:
         self.connectors = self.vocab.section("connector")
         self.wish_spans: list[tuple[int, int]] = []
         self.mood_energies: list[float] = []
+        self.tone_energies: list[float] = []
+        self.mode_votes: dict[str, list] = {}
         self.periods: list[list] = []
         self._cjk_fillers = sorted((w for w in self.fillers if CJK_CHAR.search(w)), key=len,
                                    reverse=True)
@@ -760,6 +762,7 @@ class _Parse:
             intent.energy = round(sum(energies) / len(energies), 2)
             for hit in mood_hits:
                 self.mark_hit(hit, "energy")
+        self.mode_votes = votes
         if intent.key_mode is None and len(votes) == 1:
             intent.key_mode, hits = next(iter(votes.items()))
             for hit in hits:
@@ -782,6 +785,7 @@ class _Parse:
         if soft or loud:
             # loudness words are tone words too: they move the energy like moods do
             tone = [float(values["soft"])] * len(soft) + [float(values["loud"])] * len(loud)
+            self.tone_energies = tone
             energies = self.mood_energies + tone
             intent.energy = round(sum(energies) / len(energies), 2)
             for hit in soft + loud:
@@ -1046,6 +1050,36 @@ class _Parse:
         intent.unknown_words = unknown
         intent.notes = list(dict.fromkeys(intent.notes))[:20]
 
+    def nearest_tone_words(self) -> None:
+        """Words in no table read by their nearest mood (intent.fallback): only clear cases,
+        never against a table word (an explicit key or the tables' mood words keep the mode)."""
+        from robin_studio.intent.fallback import nearest_moods
+
+        intent = self.intent
+        found = nearest_moods(intent.unknown_words)
+        if not found:
+            return
+        moods = meanings()["mood"]
+        for word, mood, score, margin in found:
+            intent.unknown_words.remove(word)
+            if mood not in intent.moods:
+                intent.moods.append(mood)
+            at = self.norm.find(word)
+            if at >= 0:
+                self.mark(at, at + len(word), "moods")
+                self.mark(at, at + len(word), "energy")
+            self.mood_energies.append(float(moods[mood]["energy"]))
+            intent.notes.append(f"'{word}' is in no word list; read as {mood} (its nearest "
+                                f"meaning)")
+            mode = moods[mood]["mode"]
+            if mode and intent.key_mode is None and set(self.mode_votes) <= {mode}:
+                self.mode_votes.setdefault(mode, [])
+                intent.key_mode = mode
+                if at >= 0:
+                    self.mark(at, at + len(word), "key_mode")
+        energies = self.mood_energies + self.tone_energies
+        intent.energy = round(sum(energies) / len(energies), 2)
+
     def _cjk_residue(self, piece: str) -> str:
         words = self._cjk_fillers + self._cjk_connectors
         out, i = "", 0
@@ -1089,6 +1123,8 @@ def parse_prompt(text: str, *, embed: bool = True) -> Intent:
             p.roles()
             p.dynamics()
             p.leftovers()
+            if embed and intent.unknown_words:
+                p.nearest_tone_words()
     if prompt_note(prompt):
         intent.notes.append(prompt_note(prompt))
     if embed and read.strip():
