@@ -50,6 +50,7 @@ def test_bundle_carries_its_files_and_no_torch():
     assert (INTERNAL / "resources" / "licenses" / "GPL-3.0.txt").is_file()
     assert list((INTERNAL / "resources" / "soundfonts").glob("*.sf[23]")), "no SoundFont inside"
     assert (INTERNAL / "models" / "image" / "efficientnet_lite0.onnx").is_file()
+    assert (INTERNAL / "robin_studio" / "intent" / "vocab" / "ja.toml").is_file()
     if (ROOT / "models" / "manifest.json").is_file():
         assert (INTERNAL / "models" / "manifest.json").is_file()
     for size in (16, 32, 48, 64, 128, 256, 512):
