@@ -279,3 +279,25 @@ def test_stale_partial_files_of_ours_are_removed_at_the_next_export(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert not stale.exists() and not legacy.exists()
     assert live.exists() and foreign.exists()
+
+
+def test_midi_found_by_the_fuzzer_reads_as_our_error(tmp_path):
+    from robin_studio.errors import MediaError
+    from robin_studio.score.midi_io import read_midi
+
+    # A key signature with 112 flats and mode 60 (mido raised KeySignatureError).
+    midi = raw_midi(tmp_path / "key.mid", b"\x00\xff\x59\x02\x90\x3c" + _note_for(480))
+    with pytest.raises(MediaError):
+        read_midi(midi)
+
+
+@pytest.mark.slow
+def test_fuzz_harness_short_mode(tmp_path):
+    # What CI runs: 12 inputs per target, each in its own process with a time limit.
+    run = subprocess.run([sys.executable, "-m", "robin_studio.fuzz", "--short", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT),
+                              "ROBIN_STUDIO_CACHE_DIR": str(tmp_path / "cache")})
+    assert run.returncode == 0, run.stdout + run.stderr[-3000:]
+    for target in ("media", "midi", "project", "prompt"):
+        assert f"| {target} | 12 | 12 | 0 | 0 | 0 | 0 |" in run.stdout, run.stdout

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mido
+from mido.midifiles.meta import KeySignatureError
 
 from robin_studio import schema as sc
 from robin_studio.errors import MediaError
@@ -298,7 +299,8 @@ def read_midi(path: str | Path) -> Score:
         mid = mido.MidiFile(str(path), clip=True)
     except FileNotFoundError:
         raise MediaError(f"MIDI file not found: {path}", "Check the path and try again.") from None
-    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct_error) as err:
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct_error,
+            KeySignatureError) as err:
         raise MediaError(f"Cannot read {path.name} as a MIDI file ({err}).",
                          "Choose a Standard MIDI File (.mid/.midi); re-export it from your DAW if it is damaged.") from None
     return midi_to_score(mid, source=str(path))
