@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from robin_studio.generate.arrange import build_arrangement
 from robin_studio.intent.parse import parse_prompt
-from robin_studio.intent.report import controls, parse_adherence, report_lines
+from robin_studio.intent.report import controls, parse_adherence, report_lines, understanding
 from robin_studio.score.types import Role
 
 
@@ -102,3 +102,14 @@ def test_a_wish_tied_to_a_cut_lands_on_that_cut_in_any_language():
     assert (w.kind, w.start_s) == ("drop", 9.5)
     (w,) = resolve_wishes(p("quiet until the second cut"), analysis)
     assert (w.kind, w.start_s, w.end_s) == ("quiet", 0.0, 9.5)
+
+
+def test_the_app_gets_it_all_as_plain_data():
+    import json
+
+    u = understanding(p("120 bpm, in D minor, no drums, with a ukulele"))
+    assert json.loads(json.dumps(u, ensure_ascii=False)) == u
+    assert u["controls"]["tempo_bpm"] == 120.0 and u["controls"]["exclude_roles"] == ["drums"]
+    assert u["provenance"]["tempo_bpm"] == ["120 bpm"]
+    assert u["substitutions"] == [["ukulele", "nylon guitar"]]
+    assert u["lines"][0].startswith("understood:")

@@ -106,6 +106,23 @@ def report_lines(intent: Intent) -> list[str]:
     return lines
 
 
+def understanding(intent: Intent) -> dict:
+    """Everything the app needs to show beside the prompt, as plain data (JSON-ready):
+    {"controls": controls(intent), "provenance": {control: [words]}, "spans": [(start, end,
+    control)] in the prompt as typed, "substitutions": [(word, instrument)], "unknown_words",
+    "notes", "lines": report_lines(intent)}."""
+    ctl = controls(intent)
+    return {
+        "controls": {k: (list(v) if isinstance(v, tuple) else v) for k, v in ctl.items()},
+        "provenance": {k: list(v) for k, v in intent.provenance.items()},
+        "spans": [list(s) for s in intent.spans],
+        "substitutions": [list(s) for s in intent.substitutions],
+        "unknown_words": list(intent.unknown_words),
+        "notes": list(intent.notes),
+        "lines": report_lines(intent),
+    }
+
+
 def same_controls(a: Intent, b: Intent, *, fields: tuple[str, ...] | None = None) -> bool:
     """Do two Intents ask for the same thing? (`fields`: compare only these controls.)"""
     ca, cb = controls(a), controls(b)
