@@ -2,7 +2,9 @@
 
 Built for speed on a laptop CPU (an 8 s chunk in a few milliseconds; see
 docs/BENCHMARKS.md): mono downmix, frames as a strided view, one real FFT batch, one matrix
-product with a cached librosa mel filterbank. Levels are absolute dB of mel-band power (not
+product with a cached mel filterbank (librosa's Slaney-style filters, written out in numpy:
+importing librosa pulls in scipy.signal and numba, seconds of start-up on the path to the
+first sound; tests/test_render_spectrogram.py checks the filters against librosa's). Levels are absolute dB of mel-band power (not
 normalised per chunk), so chunks rendered one after another line up in colour.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import scipy.fft
 
 N_FFT = 2048
 HOP = 1024            # 21 ms at 48 kHz: ~47 columns a second, plenty for a timeline lane
@@ -28,12 +29,38 @@ def _blas_controller():
         return None
 
 
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's mel scale (librosa's default): linear to 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, np.float64)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    return np.where(hz >= min_log_hz, min_log_mel + np.log(np.maximum(hz, 1e-10) / min_log_hz) / logstep,
+                    hz / f_sp)
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    mel = np.asarray(mel, np.float64)
+    f_sp, min_log_hz = 200.0 / 3, 1000.0
+    min_log_mel, logstep = min_log_hz / f_sp, np.log(6.4) / 27.0
+    return np.where(mel >= min_log_mel, min_log_hz * np.exp(logstep * (mel - min_log_mel)), f_sp * mel)
+
+
 @lru_cache(maxsize=8)
 def _mel_basis(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
-    import librosa
-    fmax = min(16000.0, sample_rate / 2)
-    return librosa.filters.mel(sr=sample_rate, n_fft=n_fft, n_mels=n_mels, fmin=30.0,
-                               fmax=fmax).astype(np.float32)
+    """Triangular mel filters, area-normalised ("slaney"), as `librosa.filters.mel` makes
+    them with fmin=30 Hz and fmax=min(16 kHz, Nyquist)."""
+    fmin, fmax = 30.0, min(16000.0, sample_rate / 2)
+    fft_hz = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    mel_hz = _mel_to_hz(np.linspace(_hz_to_mel(fmin), _hz_to_mel(fmax), n_mels + 2))
+    fdiff = np.diff(mel_hz)
+    ramps = np.subtract.outer(mel_hz, fft_hz)
+    weights = np.zeros((n_mels, len(fft_hz)), np.float32)
+    for i in range(n_mels):
+        lower = -ramps[i] / fdiff[i]
+        upper = ramps[i + 2] / fdiff[i + 1]
+        weights[i] = np.maximum(0, np.minimum(lower, upper))
+    weights *= (2.0 / (mel_hz[2:n_mels + 2] - mel_hz[:n_mels]))[:, None]
+    return weights
 
 
 @lru_cache(maxsize=4)
@@ -55,7 +82,7 @@ def mel_spectrogram_image(audio: np.ndarray, sample_rate: int, *, n_mels: int = 
     padded[: len(mono)] = mono
     frames = np.lib.stride_tricks.as_strided(
         padded, shape=(n_frames, n_fft), strides=(padded.strides[0] * hop, padded.strides[0]))
-    spec = scipy.fft.rfft(frames * _window(n_fft), axis=1)   # float32 FFT (numpy's is float64)
+    spec = np.fft.rfft(frames * _window(n_fft), axis=1)   # float32 in, complex64 out (numpy 2)
     power = (spec.real ** 2 + spec.imag ** 2).astype(np.float32)
     # Scale to full-scale power, so levels do not depend on the FFT size.
     power *= np.float32(4.0 / (np.sum(_window(n_fft)) ** 2))

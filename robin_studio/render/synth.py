@@ -193,8 +193,10 @@ class Synth:
         self._attacks: dict[tuple, float] = {}
         self._lead_tables: dict[tuple, dict[int, float]] = {}
         self._free.append(self._load())   # fail now, with a clear message, not mid-render
+        self._remembered = self._recall()
         if measure_palettes:
             self._measure_palettes()
+            self.remember()
 
     def _load(self):
         from tinysoundfont import _tinysoundfont as tsf
@@ -229,6 +231,49 @@ class Synth:
     def _release(self, sf) -> None:
         with self._lock:
             self._free.append(sf)
+
+    # -- what was measured of this bank, kept on disk between runs --------------------------
+    # Measuring the palettes' levels and the attack tables renders a few hundred notes (about
+    # a second, on the path to the first sound); the figures depend only on the bank and on
+    # this module, so they are kept in the user cache under a key made of both.
+    def _memory_path(self) -> Path:
+        import hashlib
+
+        st = self.path.stat()
+        key = hashlib.sha1(f"{self.path}|{st.st_size}|{st.st_mtime_ns}|{SAMPLE_RATE}".encode()
+                           + Path(__file__).read_bytes()).hexdigest()[:20]
+        return paths.cache_dir() / "soundfont-measures" / f"{key}.json"
+
+    def _recall(self) -> int:
+        import json
+
+        try:
+            data = json.loads(self._memory_path().read_text(encoding="utf-8"))
+            for k, level, attack in data["notes"]:
+                key = (int(k[0]), bool(k[1]), int(k[2]), int(k[3]))
+                self._levels[key], self._attacks[key] = float(level), float(attack)
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            self._levels.clear()
+            self._attacks.clear()
+        return len(self._levels)
+
+    def remember(self) -> None:
+        """Write what has been measured of this bank to the cache (when it grew)."""
+        import json
+        import os
+
+        if len(self._levels) <= self._remembered:
+            return
+        target = self._memory_path()
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            notes = [[list(k), self._levels[k], self._attacks[k]] for k in list(self._levels)]
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"notes": notes}), encoding="utf-8")
+            os.replace(tmp, target)
+            self._remembered = len(notes)
+        except OSError:   # a read-only or full cache only costs the measuring next time
+            pass
 
     def note_level_db(self, program: int, drums: bool, pitch: int, velocity: int = 100,
                       sample_rate: int = SAMPLE_RATE, *, state=None) -> float:
@@ -314,6 +359,7 @@ class Synth:
             # (a tie between two measured keys goes to the lower one)
             table = {p: measured[min(measured, key=lambda k: abs(k - p))] for p in range(128)}
             self._lead_tables[key] = table
+            self.remember()
         return table
 
     def trim_db(self, program: int, drums: bool, role: Role, *, state=None,

@@ -1,0 +1,51 @@
+"""Cold start: nothing heavy is imported on the way to the first sound of `robin-studio score`
+(issue 21: librosa, numba, scipy.signal, pyloudnorm and torch cost seconds of start-up each),
+nor, for the plain MP4, on the way to the written file. Run in a fresh process, as a user
+would, on the shipped sample clip with its analysis cached."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import RESOURCES
+
+
+@pytest.mark.slow
+def test_first_chunk_imports_nothing_heavy(tmp_path):
+    clip = RESOURCES / "sample" / "bigbuckbunny.mp4"
+    env = dict(os.environ, ROBIN_STUDIO_CACHE_DIR=str(tmp_path / "cache"))
+    subprocess.run([sys.executable, "-m", "robin_studio.cli", "analyze", str(clip)], env=env,
+                   check=True, capture_output=True)
+    out = subprocess.run([sys.executable, "-m", "robin_studio.bench.firstchunk", str(clip),
+                          "-o", str(tmp_path / "scored.mp4"), "-q"],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    state = json.loads(out.stdout.strip().splitlines()[-1])
+    assert state["heavy_at_first_chunk"] == []
+    assert state["heavy_at_end"] == []
+    assert (tmp_path / "scored.mp4").stat().st_size > 0
+
+
+def test_soundfont_measures_are_kept_between_runs(tmp_path, monkeypatch):
+    """The bank's note levels and attacks (a few hundred rendered notes, about a second before
+    the first sound) are measured once and read back by the next process."""
+    from robin_studio.render import synth as S
+
+    monkeypatch.setenv("ROBIN_STUDIO_CACHE_DIR", str(tmp_path))
+    path = S.find_soundfont().resolve()
+    first = S.Synth(path)
+    first.lead_table(48, False, S.Role.HARMONY)
+    assert list((tmp_path / "soundfont-measures").glob("*.json"))
+
+    def no_rendering(*_a, **_k):
+        raise AssertionError("measured again")
+
+    monkeypatch.setattr(S.Synth, "_measure_note", no_rendering)
+    second = S.Synth(path)
+    assert second.lead_table(48, False, S.Role.HARMONY) == first.lead_table(48, False, S.Role.HARMONY)
+    assert second._levels == first._levels
