@@ -1,15 +1,32 @@
-"""`robin-studio bench`: speed and memory of the whole path for 30 s, 60 s and 10 min inputs.
+"""`robin-studio bench`: speed and memory of whole commands, each beside a reference measured
+in the same run on the same input.
 
-Each input length runs in its own subprocess (`python -m robin_studio.bench.benchmark CASE`),
-so its peak memory (`ru_maxrss`) is that case's alone. Per case:
-  analysis (decode, shots, motion, semantics: `Scorer.analyze`),
-  generation (notes + streaming synthesis, chunk by chunk) and its first-chunk latency,
-  rendering alone (the finished score through the synthesizer again) and mastering alone,
-  export (MP4 mux with the original picture).
-Every time is printed as a multiple of real time (clip length / time: 10x = ten times faster
-than the clip plays) and in *reference units*: the time divided by a fixed numpy workload (FFTs
-and a matrix product) timed in the same run, so figures from different machines compare.
-The other engineers' `bench/bench_*.py` modules are called too, when present.
+Every figure comes from a separate process started the way a user starts the command
+(`python -m robin_studio.cli ...`), timed from outside: wall time, the CPU time of the
+process and its children, and the peak resident memory of the whole process (`wait4`'s
+`ru_maxrss`), not of one stage. Each figure sits beside a reference measured back to back on
+the same file, and the ratio between them is what counts, because this machine is shared
+and the wall time of anything carries other people's load:
+
+- analysis: `robin-studio analyze` (empty cache) / a plain PyAV decode of every frame of the
+  same file (`DECODE_REFERENCE`, its own process, FFmpeg's threads on);
+- export: the MP4 export of a finished piece (`Scorer.export`, whose cost is the delivery
+  master and the AAC encode around a picture copy) / a PyAV remux of the same file (the
+  picture stream copied into a new MP4: what `ffmpeg -c copy` does);
+- score: the whole `robin-studio score` run (empty cache): wall, CPU and peak memory, for
+  memory against the 1.5 GB (10 min) and 2.5 GB (60 min) ceilings;
+- first chunk: from process start to the first chunk of music of `robin-studio score` on a
+  clip whose analysis is cached (`bench/firstchunk.py`), and the heavy modules imported by
+  then.
+
+The load average before and after and the CPU model are printed with the figures. Inputs are
+synthetic H.264 clips with hard cuts at known frames (`bench/longclip.py`; cached in the user
+cache folder, never committed) and, for the analysis ratio on footage that costs a real
+decoder something, Big Buck Bunny cut with moving patterns (`bench_analysis.make_clip`).
+Python byte code is cached outside the checkout for these processes (as an installed
+package has it), so no run pays for compiling the sources.
+
+The other areas' `bench/bench_*.py` modules are run too, each in its own process.
 """
 
 from __future__ import annotations
@@ -17,130 +34,207 @@ from __future__ import annotations
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-CASES_S = {"30s": 30.0, "60s": 60.0, "10min": 600.0}
-QUICK_CASES = ("30s",)
+# name -> (seconds, width, height, content): "synthetic" = bench/longclip.py, "film" = Big
+# Buck Bunny cut with patterns (bench_analysis.make_clip)
+CASES: dict[str, tuple[float, int, int, str]] = {
+    "30s-360p": (30.0, 640, 360, "synthetic"),
+    "60s-360p-film": (60.0, 640, 360, "film"),
+    "30s-1080p-film": (30.0, 1920, 1080, "film"),
+    "10min-1080p": (600.0, 1920, 1080, "synthetic"),
+    "60min-360p": (3600.0, 640, 360, "synthetic"),
+}
+QUICK_CASES = ("30s-360p",)
+FULL_CASES = ("60s-360p-film", "30s-1080p-film", "10min-1080p")
+LONG_CASES = ("60min-360p",)
+# What each case measures (the long ones only the whole score run and its reference decode:
+# their analysis is inside the score run, and running it twice would double the CPU spent).
+_STEPS = {"30s-360p": ("analyze", "score", "first_chunk", "export"),
+          "60s-360p-film": ("analyze", "score", "first_chunk", "export"),
+          "30s-1080p-film": ("analyze",),
+          "10min-1080p": ("score",),
+          "60min-360p": ("score",)}
+MEMORY_CEILING_MB = {"10min-1080p": 1536.0, "60min-360p": 2560.0}
 PROMPT = "warm piano and strings with a light beat, builds to the end"
 
+DECODE_REFERENCE = (
+    "import av, sys\n"
+    "with av.open(sys.argv[1]) as c:\n"
+    "    s = c.streams.video[0]\n"
+    "    s.thread_type = 'AUTO'\n"
+    "    print(sum(1 for _ in c.decode(s)))\n")
+REMUX_REFERENCE = (
+    "import av, sys\n"
+    "with av.open(sys.argv[1]) as src, av.open(sys.argv[2], 'w', format='mp4') as out:\n"
+    "    vin = src.streams.video[0]\n"
+    "    vout = out.add_stream_from_template(vin)\n"
+    "    for p in src.demux(vin):\n"
+    "        if p.dts is None:\n"
+    "            continue\n"
+    "        p.stream = vout\n"
+    "        out.mux(p)\n")
 
-def reference_seconds(repeats: int = 3) -> float:
-    """Best-of-`repeats` time of a fixed numpy workload (about 0.1-0.3 s on a laptop core)."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((64, 16384))
-    a = rng.standard_normal((384, 384))
-    best = float("inf")
-    for _ in range(repeats):
+
+@dataclass
+class Run:
+    """One process: wall and CPU seconds, peak resident memory, exit code."""
+    wall_s: float
+    cpu_s: float
+    peak_mb: float
+    code: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+def run_process(cmd: list[str], env: dict | None = None, timeout_s: float = 7200) -> Run:
+    """Run `cmd` and measure it from outside (`wait4`: the CPU time and peak memory of that
+    process, its waited-for children included)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t = time.perf_counter()
-        for _ in range(4):
-            np.fft.rfft(x, axis=1)
-        for _ in range(4):
-            a = np.tanh(a @ a / 384.0)
-        best = min(best, time.perf_counter() - t)
-    return best
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        deadline = t + timeout_s
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.02)
+        wall = time.perf_counter() - t
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0,
+                   proc.returncode, out.read().decode(errors="replace"),
+                   err.read().decode(errors="replace"))
+
+
+def bench_env(cache_dir: Path) -> dict:
+    """The environment of a measured process: its own (empty) analysis cache, byte code
+    cached outside the checkout, and the checkout first on the path."""
+    from robin_studio.paths import cache_dir as user_cache, project_root
+
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(user_cache() / "bench" / "pycache")
+    env["ROBIN_STUDIO_CACHE_DIR"] = str(cache_dir)
+    env["PYTHONPATH"] = os.pathsep.join([str(project_root()), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
+def case_clip(case: str) -> Path:
+    """The input file of `case` (made once, kept in the user cache)."""
+    from robin_studio.bench.longclip import cached_clip
+    from robin_studio.paths import cache_dir
+
+    seconds, w, h, content = CASES[case]
+    if content == "synthetic":
+        return cached_clip(seconds, w, h).path
+    from robin_studio.bench.bench_analysis import make_clip
+
+    path = cache_dir() / "bench" / f"film-{int(seconds)}s-{w}x{h}.mp4"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.stem + ".part.mp4")
+        make_clip(tmp, (w, h), seconds)
+        tmp.rename(path)
+    return path
 
 
 @dataclass
 class CaseResult:
     case: str
     duration_s: float
-    analysis_s: float = float("nan")
-    first_chunk_s: float = float("nan")
-    generation_s: float = float("nan")     # notes + streaming synthesis, whole piece
-    render_s: float = float("nan")         # the finished score through the synth again
-    master_s: float = float("nan")
-    export_s: float = float("nan")
-    peak_rss_mb: float = float("nan")
-    generator: str = ""
+    size: str
+    figures: dict[str, dict] = field(default_factory=dict)   # name -> Run fields (+ extras)
     errors: list[str] = field(default_factory=list)
-    cpu_s: dict[str, float] = field(default_factory=dict)   # stage -> CPU time of this process
 
 
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+def _fig(run: Run, **extra) -> dict:
+    d = {"wall_s": round(run.wall_s, 3), "cpu_s": round(run.cpu_s, 3), "peak_mb": round(run.peak_mb, 1)}
+    d.update(extra)
+    return d
 
 
-class _Stage:
-    """Times a stage in wall and CPU seconds (CPU time is what an idle machine would need)."""
-
-    def __init__(self, res: "CaseResult", name: str) -> None:
-        self.res, self.name = res, name
-
-    def __enter__(self):
-        self.t, self.c = time.perf_counter(), _cpu()
-        return self
-
-    def __exit__(self, *exc):
-        setattr(self.res, f"{self.name}_s", time.perf_counter() - self.t)
-        self.res.cpu_s[self.name] = _cpu() - self.c
+def _check(res: CaseResult, name: str, run: Run) -> bool:
+    if run.code != 0:
+        tail = (run.stderr.strip().splitlines() or ["no output"])[-1]
+        res.errors.append(f"{name}: exit {run.code}: {tail}")
         return False
+    return True
 
 
-def _bench_clip(duration_s: float):
-    from robin_studio.eval.clips import CutPattern, write_clip
-    from robin_studio.paths import cache_dir
-
-    pattern = CutPattern(f"bench-{int(duration_s)}s-640x360", duration_s, 640, 360,
-                         (3.1, 4.4, 2.2, 6.0, 1.6, 5.3), fps=30)
-    return write_clip(pattern, cache_dir() / "bench")
-
-
-def run_case(case: str, clip_path: str, models_dir: str | None = None) -> CaseResult:
-    """One input length, in this process (the parent runs this in a subprocess).
-
-    The analysis cache is pointed at an empty folder first, so analysis is really measured.
-    """
-    import tempfile
-
-    os.environ["ROBIN_STUDIO_CACHE_DIR"] = tempfile.mkdtemp(prefix="robin-bench-cache-")
-    from robin_studio.generate import sound
-    from robin_studio.generate.engine import Scorer
-
-    dur = CASES_S[case]
-    res = CaseResult(case, dur)
-    scorer = Scorer(models_dir=models_dir)
-    res.generator = scorer.generator_name
-    with _Stage(res, "analysis"):
-        analysis = scorer.analyze(clip_path)
-    with _Stage(res, "generation"):
-        job = scorer.generate(analysis, PROMPT, seed=0)
-        for _ in job:
-            pass
-        piece = job.result()
-    res.first_chunk_s = job.timings_s[0] if job.timings_s else float("nan")
-    with _Stage(res, "render"):
-        raw = sound.render_full(piece.score, piece.duration_s)
-    with _Stage(res, "master"):
-        sound.master(raw, sound.SAMPLE_RATE)
-    try:
-        with tempfile.TemporaryDirectory() as d, _Stage(res, "export"):
-            scorer.export(piece, Path(d) / "out.mp4", video_path=clip_path)
-    except Exception as err:   # export not available yet, or failed: report, don't hide
-        res.export_s = float("nan")
-        res.errors.append(f"export: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-    res.peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+def run_case(case: str, python: str = sys.executable) -> CaseResult:
+    seconds, w, h, _ = CASES[case]
+    clip = case_clip(case)
+    res = CaseResult(case, seconds, f"{w}x{h}")
+    steps = _STEPS[case]
+    with tempfile.TemporaryDirectory(prefix="robin-bench-") as tmp:
+        tmp = Path(tmp)
+        r = run_process([python, "-c", DECODE_REFERENCE, str(clip)], bench_env(tmp / "c0"))
+        if _check(res, "decode", r):
+            res.figures["decode"] = _fig(r, frames=int(r.stdout.strip() or 0))
+        if "analyze" in steps:
+            r = run_process([python, "-m", "robin_studio.cli", "analyze", str(clip)], bench_env(tmp / "c1"))
+            if _check(res, "analyze", r):
+                res.figures["analyze"] = _fig(r)
+        if "score" in steps:
+            r = run_process([python, "-m", "robin_studio.cli", "score", str(clip), "-p", PROMPT,
+                             "-o", str(tmp / "scored.mp4"), "-q"], bench_env(tmp / "c2"))
+            if _check(res, "score", r):
+                res.figures["score"] = _fig(r)
+        if "first_chunk" in steps:
+            env = bench_env(tmp / "c3")
+            run_process([python, "-m", "robin_studio.cli", "analyze", str(clip)], env)
+            # once to fill the caches a second run finds (the bank's measurements), then timed
+            for attempt in range(2):
+                start = time.time()
+                r = run_process([python, "-m", "robin_studio.bench.firstchunk", str(clip), "-p", PROMPT,
+                                 "-o", str(tmp / "first.mp4"), "-q", "--overwrite"], env)
+                if not _check(res, "first chunk", r):
+                    break
+                state = json.loads(r.stdout.strip().splitlines()[-1])
+                key = "first_chunk_cold" if attempt == 0 else "first_chunk"
+                res.figures[key] = _fig(r, from_start_s=round(state["first_chunk_time"] - start, 3),
+                                        heavy=state["heavy_at_first_chunk"])
+        if "export" in steps:
+            r = run_process([python, "-c", REMUX_REFERENCE, str(clip), str(tmp / "remux.mp4")],
+                            bench_env(tmp / "c4"))
+            if _check(res, "remux", r):
+                res.figures["remux"] = _fig(r)
+            r = run_process([python, "-m", "robin_studio.bench.benchmark", "export", str(clip),
+                             str(tmp / "export.mp4")], bench_env(tmp / "c5"))
+            if _check(res, "export", r):
+                stage = json.loads(r.stdout.strip().splitlines()[-1])
+                res.figures["export"] = {"wall_s": stage["wall_s"], "cpu_s": stage["cpu_s"],
+                                         "peak_mb": round(r.peak_mb, 1)}
     return res
 
 
-def run_case_subprocess(case: str, models_dir: str | None = None, timeout_s: float = 3600) -> CaseResult:
-    clip = _bench_clip(CASES_S[case])
-    cmd = [sys.executable, "-m", "robin_studio.bench.benchmark", case, "--clip", str(clip.path)]
-    if models_dir:
-        cmd += ["--models-dir", str(models_dir)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        return CaseResult(case, CASES_S[case], errors=[f"case failed: {tail}"])
-    return CaseResult(**json.loads(lines[-1]))
+def time_export(clip: str, out: str) -> dict:
+    """In this process: score `clip` (not timed), then time `Scorer.export` to `out` alone
+    (wall and CPU of this process)."""
+    import resource
+
+    from robin_studio.generate.engine import Scorer
+
+    def cpu() -> float:
+        u = resource.getrusage(resource.RUSAGE_SELF)
+        return u.ru_utime + u.ru_stime
+
+    scorer = Scorer()
+    piece = scorer.generate(scorer.analyze(clip), PROMPT, seed=0).result()
+    t, c = time.perf_counter(), cpu()
+    scorer.export(piece, out, video_path=clip, overwrite=True)
+    return {"wall_s": round(time.perf_counter() - t, 3), "cpu_s": round(cpu() - c, 3)}
 
 
 def other_benches() -> list[str]:
@@ -191,23 +285,23 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    import argparse
+def load() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return "{:.1f} / {:.1f} / {:.1f}".format(*os.getloadavg())
 
-    p = argparse.ArgumentParser(description="one benchmark case (used by robin-studio bench)")
-    p.add_argument("case", choices=list(CASES_S))
-    p.add_argument("--clip", required=True)
-    p.add_argument("--models-dir", default=None)
-    a = p.parse_args(argv)
-    try:
-        res = run_case(a.case, a.clip, a.models_dir)
-    finally:
-        import shutil
-        tmp = os.environ.get("ROBIN_STUDIO_CACHE_DIR", "")
-        if "robin-bench-cache-" in tmp:
-            shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(asdict(res)), flush=True)
-    return 0
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["export"] and len(argv) == 3:      # used by run_case
+        print(json.dumps(time_export(argv[1], argv[2])), flush=True)
+        return 0
+    if argv[:1] == ["case"] and len(argv) == 2:
+        print(json.dumps(asdict(run_case(argv[1]))), flush=True)
+        return 0
+    print("usage: python -m robin_studio.bench.benchmark export CLIP OUT.mp4 | case NAME",
+          file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

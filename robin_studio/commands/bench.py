@@ -1,6 +1,7 @@
-"""`robin-studio bench`: speed and memory for 30 s, 60 s and 10 min inputs, as multiples of
-real time and of a reference computation timed in the same run; writes the summary at the top
-of docs/BENCHMARKS.md (other sections of that file belong to the areas that wrote them)."""
+"""`robin-studio bench`: speed and memory of whole commands, each as a ratio to a reference
+measured in the same run on the same input (see `robin_studio/bench/benchmark.py`); writes
+the summary at the top of docs/BENCHMARKS.md (other sections of that file belong to the areas
+that wrote them)."""
 
 from __future__ import annotations
 
@@ -16,63 +17,74 @@ SUMMARY_END = "<!-- bench:summary:end -->"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quick", action="store_true", help="only the 30 s input (CI)")
+    parser.add_argument("--long", action="store_true",
+                        help="also the 60-minute input (its whole score run: about 15 min of CPU)")
+    parser.add_argument("--cases", nargs="+", default=None, metavar="CASE",
+                        help="measure only these inputs (see robin_studio/bench/benchmark.py)")
     parser.add_argument("--out", type=Path, default=None,
                         help="file to write (default: docs/BENCHMARKS.md in the checkout)")
-    parser.add_argument("--models-dir", type=Path, default=None,
-                        help="weights to measure (default: the shipped models/)")
     parser.add_argument("--no-others", action="store_true",
                         help="skip the other areas' bench/bench_*.py modules (run otherwise, each "
                              "in its own process; they rewrite their own sections of "
                              "docs/BENCHMARKS.md only when --out is not given)")
 
 
-def _x(duration_s: float, seconds: float, cpu_s: float | None = None) -> str:
-    """Multiple of real time: 12.3x means twelve times faster than the clip plays; with the
-    CPU time beside it ("wall / CPU"), since a shared machine inflates wall time."""
-    if seconds is None or math.isnan(seconds) or seconds <= 0:
+def _ws(f: dict | None) -> str:
+    return "–" if not f else f"{f['wall_s']:.2f} s / {f['cpu_s']:.2f} s"
+
+
+def _ratio(ours: dict | None, ref: dict | None) -> str:
+    if not ours or not ref or ref["wall_s"] <= 0 or ref["cpu_s"] <= 0:
         return "–"
-    if cpu_s is not None and cpu_s > 0:
-        return f"{duration_s / seconds:.1f}x / {duration_s / cpu_s:.1f}x"
-    return f"{duration_s / seconds:.1f}x"
+    return f"**{ours['wall_s'] / ref['wall_s']:.2f}** / {ours['cpu_s'] / ref['cpu_s']:.2f}"
 
 
-def _s(seconds: float) -> str:
-    return "–" if seconds is None or math.isnan(seconds) else f"{seconds:.2f} s"
+def _mb(f: dict | None) -> str:
+    return "–" if not f or math.isnan(f.get("peak_mb", math.nan)) else f"{f['peak_mb']:.0f} MB"
 
 
-def _ref(seconds: float, ref_s: float) -> str:
-    return "–" if seconds is None or math.isnan(seconds) else f"{seconds / ref_s:.0f}"
-
-
-def summary_lines(results, ref_s: float, machine: str, started: str, quick: bool,
-                  load: str = "") -> list[str]:
+def summary_lines(results, machine: str, started: str, load_before: str, load_after: str,
+                  commit: str = "", quick: bool = False, ceilings: dict | None = None) -> list[str]:
+    ceilings = ceilings or {}
     L = [SUMMARY_START, "# Benchmarks", "",
-         f"Machine: {machine}. Run: {started} by `robin-studio bench{' --quick' if quick else ''}`"
-         + (f"; load average during the run {load} (other work on the machine slows every "
-            "figure, the reference unit included)." if load else "."),
-         f"Reference computation (fixed numpy FFT + matrix workload, best of 3, same run): "
-         f"{ref_s * 1000:.0f} ms = 1 reference unit (ref).", "",
-         "Speed as a multiple of real time (clip length / processing time; higher is faster), "
-         "given as wall / CPU time where both were taken (CPU time of the case's own process: "
-         "what an idle machine would need on one core; it sums all threads, so a stage that runs "
-         "threads, like decoding, can show more CPU than wall time), and in reference "
-         "units (wall time / reference time; lower is faster, comparable across machines). Peak memory is the maximum resident set of a separate process per "
-         "input. Inputs are generated 640x360, 30 fps H.264 clips with cuts every 1.6-6 s.", "",
-         "| input | generator | analysis | first chunk (cold process) | generation (notes + streaming synth) "
-         "| rendering alone | mastering | export | peak memory |",
-         "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+         f"Machine: {machine}. Run: {started}{f' at {commit}' if commit else ''} by "
+         f"`robin-studio bench{' --quick' if quick else ''}`. Load average (1/5/15 min) before "
+         f"{load_before}, after {load_after}: the machine is shared with other jobs, so wall "
+         "times carry their load; the ratios to the same-run references are what count.", "",
+         "Each figure is a whole process started as a user starts it, measured from outside: "
+         "wall time / CPU time (all threads of the process), and its peak resident memory. "
+         "The reference beside it ran back to back on the same file: a plain PyAV decode of "
+         "every frame for analysis, a PyAV remux (the picture copied, as `ffmpeg -c copy`) for "
+         "export. Ratio = ours / reference, wall / CPU (lower is better; **wall** in bold).", "",
+         "| input | what | ours: wall / CPU | reference | reference: wall / CPU | ratio | peak memory |",
+         "|---|---|---:|---|---:|---:|---:|"]
     for r in results:
-        d, c = r.duration_s, r.cpu_s
-        cells = [
-            f"{_x(d, r.analysis_s, c.get('analysis'))} ({_ref(r.analysis_s, ref_s)} ref)",
-            f"{_s(r.first_chunk_s)} ({_ref(r.first_chunk_s, ref_s)} ref)",
-            f"{_x(d, r.generation_s, c.get('generation'))} ({_ref(r.generation_s, ref_s)} ref)",
-            f"{_x(d, r.render_s, c.get('render'))} ({_ref(r.render_s, ref_s)} ref)",
-            f"{_x(d, r.master_s, c.get('master'))} ({_ref(r.master_s, ref_s)} ref)",
-            f"{_s(r.export_s)} ({_ref(r.export_s, ref_s)} ref)",
-            "–" if math.isnan(r.peak_rss_mb) else f"{r.peak_rss_mb:.0f} MB",
-        ]
-        L.append(f"| {r.case} | {r.generator or '–'} | " + " | ".join(cells) + " |")
+        f = r.figures
+        name = f"{r.case} ({r.size}, {r.duration_s:g} s)"
+        if "analyze" in f:
+            L.append(f"| {name} | `analyze`, empty cache | {_ws(f['analyze'])} | PyAV decode "
+                     f"| {_ws(f.get('decode'))} | {_ratio(f['analyze'], f.get('decode'))} | {_mb(f['analyze'])} |")
+        if "export" in f:
+            L.append(f"| {name} | MP4 export of the piece (delivery master + AAC + picture copy) "
+                     f"| {_ws(f['export'])} | PyAV remux | {_ws(f.get('remux'))} "
+                     f"| {_ratio(f['export'], f.get('remux'))} | – |")
+        if "score" in f:
+            ceiling = ceilings.get(r.case)
+            verdict = ""
+            if ceiling:
+                verdict = (f" ({'under' if f['score']['peak_mb'] <= ceiling else 'OVER'} the "
+                           f"{ceiling / 1024:.1f} GB ceiling)")
+            L.append(f"| {name} | whole `score`, empty cache ({r.duration_s / f['score']['wall_s']:.1f}x "
+                     f"real time) | {_ws(f['score'])} | PyAV decode | {_ws(f.get('decode'))} "
+                     f"| {_ratio(f['score'], f.get('decode'))} | {_mb(f['score'])}{verdict} |")
+        for key, label in (("first_chunk_cold", "first chunk from process start, analysis cached, "
+                                                "first run"),
+                           ("first_chunk", "first chunk from process start, analysis cached, "
+                                           "second run")):
+            if key in f:
+                heavy = ", ".join(f[key].get("heavy") or []) or "none"
+                L.append(f"| {name} | {label} (heavy imports by then: {heavy}) "
+                         f"| {f[key]['from_start_s']:.2f} s | – | – | – | {_mb(f[key])} |")
     errors = [f"- {r.case}: {e}" for r in results for e in r.errors]
     if errors:
         L += ["", "Not measured:"] + errors
@@ -100,27 +112,40 @@ def write_summary(path: Path, lines: list[str]) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from robin_studio.bench.benchmark import (CASES_S, QUICK_CASES, machine, reference_seconds,
-                                             run_case_subprocess, run_other_benches)
+    import subprocess
+
+    from robin_studio.bench.benchmark import (CASES, FULL_CASES, LONG_CASES, MEMORY_CEILING_MB,
+                                              QUICK_CASES, load, machine, run_other_benches)
     from robin_studio.paths import project_root
 
     out = args.out or project_root() / "docs" / "BENCHMARKS.md"
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    ref_before = reference_seconds()
+    load_before = load()
+    cases = args.cases or (list(QUICK_CASES) if args.quick else
+                           list(FULL_CASES) + (list(LONG_CASES) if args.long else []))
+    unknown = [c for c in cases if c not in CASES]
+    if unknown:
+        from robin_studio.errors import RobinError
+        raise RobinError(f"No benchmark input called {', '.join(unknown)}.",
+                         f"Choose from: {', '.join(CASES)}.")
     results = []
-    for case in (QUICK_CASES if args.quick else tuple(CASES_S)):
+    from robin_studio.bench.benchmark import run_case
+    for case in cases:
         print(f"bench {case} ...", file=sys.stderr, flush=True)
-        r = run_case_subprocess(case, str(args.models_dir) if args.models_dir else None)
-        results.append(r)
-    ref_s = min(ref_before, reference_seconds())
+        results.append(run_case(case))
+    load_after = load()
     default_out = args.out is None
     others = {} if args.no_others else run_other_benches(args.quick, write=default_out)
-    import os
-    load = "{:.1f} / {:.1f} / {:.1f} (1/5/15 min)".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
-    lines = summary_lines(results, ref_s, machine(), started, args.quick, load)
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_root(),
+                                capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit = ""
+    lines = summary_lines(results, machine(), started, load_before, load_after, commit,
+                          args.quick, MEMORY_CEILING_MB)
     print("\n".join(ln for ln in lines if not ln.startswith("<!--")))
     for name, value in others.items():
         print(f"\n== {name}\n{value}")
     write_summary(out, lines)
     print(f"\nwrote {out}")
-    return 0 if all(not math.isnan(r.generation_s) for r in results) else 1
+    return 0 if all(not r.errors for r in results) else 1
