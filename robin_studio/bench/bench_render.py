@@ -171,6 +171,9 @@ def run_bench(quick: bool = False) -> dict:
             "stems": (stems_w, stems_c), "master": (mas_w, mas_c), "live_master": (live_w, live_c),
             "chain": (stems_w + mas_w, stems_c + mas_c), "fluidsynth": fluid})
 
+    res["chains"] = bench_chains(score, repeats)
+    res["process"] = bench_render_process(seconds)
+
     chunk = dry[: 8 * SR] if len(dry) >= 8 * SR else np.resize(dry, (8 * SR, 2))
     mel_spectrogram_image(chunk, SR)
     spec = []
@@ -188,6 +191,81 @@ def run_bench(quick: bool = False) -> dict:
         ex_w, ex_c, _ = _best(lambda: export_mp4(clip, music, SR, Path(d) / f"out{next(outs)}.mp4"), repeats)
         res["export"] = {"clip_s": clip_s, "size_mb": clip.stat().st_size / 1e6, "wall": ex_w, "cpu": ex_c}
     return res
+
+
+def bench_chains(score: Score, repeats: int) -> dict:
+    """The "studio" sound chain (second bank, players' expression, sidechain) beside
+    "gm-legacy" (FluidR3 alone, notes as written) on the same score, the latter being the raw
+    synth reference; each also through room, bus and master (render + master), and the time
+    to a first live chunk (two bars, mastered). Cold start: a new process loading the banks;
+    warm: this process rendering again (banks pooled)."""
+    import subprocess
+
+    from robin_studio.render.master import StreamingMaster, master, room_and_tone
+    from robin_studio.render.palettes import apply_palette
+    from robin_studio.render.synth import StreamingRenderer, load_synth, render_score
+
+    out: dict = {}
+    styled = apply_palette(score, "edm")   # a second-bank lead and the sidechain pump
+    synth = load_synth()
+    for chain in ("gm-legacy", "studio"):
+        render_score(styled, synth=synth, chain=chain)      # warm
+        syn_w, syn_c, dry = _best(lambda: render_score(styled, synth=synth, chain=chain), repeats)
+        full_w, full_c, _ = _best(lambda: master(room_and_tone(render_score(styled, synth=synth, chain=chain), "edm"),
+                                                 SR, style="edm"), repeats)
+
+        def first_chunk():
+            with StreamingRenderer(styled, SR, synth, chain=chain) as r:
+                return StreamingMaster(SR, style="edm").process(r.render_until(styled.tempo_map.bar_start_s(2)))
+        fc_w, fc_c, _ = _best(first_chunk, repeats)
+        out[chain] = {"synth": (syn_w, syn_c), "render_master": (full_w, full_c), "first_chunk": (fc_w, fc_c)}
+    code = ("import time; t=time.perf_counter(); from robin_studio.render import synth as s; "
+            "s.load_synth(); a=time.perf_counter(); s.second_synth('musescore'); b=time.perf_counter(); "
+            "print(a-t, b-a)")
+    cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    try:
+        main_s, second_s = (float(x) for x in cold.stdout.split())
+    except ValueError:
+        main_s = second_s = float("nan")
+    out["cold"] = {"main_bank_s": main_s, "second_bank_s": second_s}
+    return out
+
+
+def bench_render_process(seconds: float) -> dict:
+    """`robin-studio render` of a MIDI file as a whole process, beside a raw TinySoundFont
+    process rendering the same notes (load the bank, play the events, write nothing)."""
+    import subprocess
+
+    from robin_studio.score.midi_io import write_midi
+
+    score = bench_score(seconds)
+    with tempfile.TemporaryDirectory() as d:
+        mid = write_midi(score, Path(d) / "bench.mid")
+        t0 = time.perf_counter()
+        run = subprocess.run([sys.executable, "-m", "robin_studio", "render", str(mid), "-o", str(Path(d) / "o.wav"),
+                              "--overwrite"], capture_output=True, text=True, timeout=600)
+        ours = time.perf_counter() - t0
+        raw_code = (
+            "import sys, numpy as np, mido\n"
+            "from tinysoundfont import _tinysoundfont as tsf\n"
+            "sf = tsf.SoundFont('/usr/share/sounds/sf2/FluidR3_GM.sf2'); sf.set_output(tsf.OutputMode.StereoInterleaved, 48000, -6.0)\n"
+            "t = 0.0; ev = []\n"
+            "for m in mido.MidiFile(sys.argv[1]):\n"
+            "    t += m.time\n"
+            "    if m.type in ('note_on', 'note_off', 'program_change'): ev.append((t, m))\n"
+            "pos = 0\n"
+            "for t, m in ev:\n"
+            "    n = int(t * 48000) - pos\n"
+            "    if n > 0: sf.render(np.zeros((n, 2), np.float32), False); pos += n\n"
+            "    if m.type == 'program_change': sf.channel_set_preset_number(m.channel, m.program, m.channel == 9)\n"
+            "    elif m.type == 'note_on' and m.velocity: sf.channel_note_on(m.channel, m.note, m.velocity / 127)\n"
+            "    else: sf.channel_note_off(m.channel, m.note)\n"
+            "sf.render(np.zeros((96000, 2), np.float32), False)\n")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", raw_code, str(mid)], capture_output=True, text=True, timeout=600)
+        raw = time.perf_counter() - t0
+    return {"seconds": seconds, "ours_s": ours, "raw_s": raw, "ok": run.returncode == 0,
+            "stderr": run.stderr[-300:]}
 
 
 def _machine() -> str:
@@ -223,6 +301,27 @@ def to_markdown(r: dict) -> str:
                  f"{x(b['stems'])} | {x(b['master'])} | {x(b['live_master'])} | {x(b['chain'])} | {fl} |")
     speedups = ", ".join(f"{b['fluidsynth'][1] / b['one_shot'][1]:.1f}x less CPU with {b['bank']}"
                          for b in r["banks"] if b["fluidsynth"]) or "FluidSynth not installed for this run"
+    if "chains" in r:
+        c = r["chains"]
+        ref = c["gm-legacy"]["synth"]
+        L += ["", "Sound chains on the same score in one run, styled as edm (a MuseScore_General lead, the "
+              "sidechain pump, the players' expression in \"studio\"); the raw synth reference is \"gm-legacy\" "
+              "(FluidR3 alone, notes as written):", "",
+              "| chain | synth | vs raw synth (CPU) | render + room + master | first chunk (2 bars, mastered) |",
+              "|---|---:|---:|---:|---:|"]
+        for name in ("gm-legacy", "studio"):
+            v = c[name]
+            L.append(f"| {name} | {x(v['synth'])} | {v['synth'][1] / ref[1]:.2f} | {x(v['render_master'])} | "
+                     f"{v['first_chunk'][0] * 1000:.0f} ms wall, {v['first_chunk'][1] * 1000:.0f} ms CPU |")
+        L += ["", f"Cold start (a new process): FluidR3_GM loads in {c['cold']['main_bank_s']:.2f} s, the "
+              f"MuseScore_General subset (cached sf2, render.bank_subset) in {c['cold']['second_bank_s']:.2f} s; "
+              "warm (same process) both are pooled and cost nothing more."]
+    if "process" in r:
+        pr = r["process"]
+        L += ["", f"`robin-studio render` of a {pr['seconds']:.0f} s 5-track MIDI file as a whole process: "
+              f"{pr['ours_s']:.2f} s wall (target: under 3 s); a raw TinySoundFont process playing the same "
+              f"notes: {pr['raw_s']:.2f} s (ratio {pr['ours_s'] / max(pr['raw_s'], 1e-9):.1f})."
+              + ("" if pr["ok"] else f" The render failed: {pr['stderr']}")]
     mn, md = r["spectrogram_ms"]
     e = r["export"]
     L += ["",

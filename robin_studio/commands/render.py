@@ -1,9 +1,11 @@
 """`robin-studio render SCORE.mid -o OUT.wav`: any MIDI file through the app's sound.
 
-Reads the file (roles guessed per part), renders each role with the SoundFont synth, mixes
-with the style's room and bus (and, with --style, its instruments), masters to -14 LUFS
-with true peak under -1 dBTP, and writes a 48 kHz WAV (24-bit unless --float). --stems
-also writes one WAV per role.
+Reads the file (roles guessed per part), renders it with the SoundFont synth in one pass
+(the tracks' gains and pans, the players' expression), adds the style's room and bus (and,
+with --style, its instruments), masters to -14 LUFS with true peak under -1 dBTP, and writes
+a 48 kHz WAV (24-bit unless --float): the same chain as the app's preview and export.
+--stems also writes one dry WAV per role (they sum to the mix before room and master).
+--chain gm-legacy plays it the way it sounded before issue 15.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--soundfont", type=Path, default=None, help="a .sf2/.sf3 General MIDI bank")
     parser.add_argument("--stems", type=Path, default=None, metavar="FOLDER",
                         help="also write one WAV per role into FOLDER")
+    parser.add_argument("--chain", choices=("studio", "gm-legacy"), default=None,
+                        help="sound chain: studio (default) or gm-legacy, the sound before issue 15 "
+                             "(also ROBIN_STUDIO_SOUND_CHAIN)")
     parser.add_argument("--float", action="store_true", help="write 32-bit float WAV")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
 
@@ -33,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     from robin_studio.outputs import check_output, remove_stale_partials
     from robin_studio.score.types import ROLES
 
+    if args.chain:
+        import os
+        os.environ["ROBIN_STUDIO_SOUND_CHAIN"] = args.chain   # palettes, mix and synth read it
     out = args.output or args.midi.with_suffix(".wav")
     # Everything a user can get wrong is refused before any rendering (and the MIDI file, the
     # SoundFont, a device or a FIFO are never written over).
@@ -50,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
                 check_output(args.stems / f"{role.value}.wav", inputs=inputs, overwrite=args.overwrite)
 
     from robin_studio.media.export import write_stems, write_wav
-    from robin_studio.render.master import loudness_lufs, master, mix_stems, true_peak_db
+    from robin_studio.render.master import loudness_lufs, master, room_and_tone, true_peak_db
     from robin_studio.render.palettes import apply_palette, check_style
-    from robin_studio.render.synth import SAMPLE_RATE, load_synth, render_stems
+    from robin_studio.render.synth import SAMPLE_RATE, load_synth, render_score, render_stems
     from robin_studio.score.midi_io import read_midi
 
     if args.style is not None:
@@ -67,15 +75,17 @@ def run(args: argparse.Namespace) -> int:
     if args.style:
         score = apply_palette(score, args.style)
     synth = load_synth(args.soundfont)
-    stems = render_stems(score, SAMPLE_RATE, synth=synth)
-    mix = mix_stems(stems, score.tracks, style=args.style, sample_rate=SAMPLE_RATE)
-    audio = master(mix, SAMPLE_RATE, target_lufs=args.lufs, style=args.style)
+    # One synth pass with the tracks' gains and pans and the style's room and bus: the chain
+    # the app's preview and export use (stems, five passes, only when asked for).
+    dry = render_score(score, SAMPLE_RATE, synth=synth)
+    audio = master(room_and_tone(dry, args.style, SAMPLE_RATE), SAMPLE_RATE, target_lufs=args.lufs, style=args.style)
     written = write_wav(audio, SAMPLE_RATE, out, subtype="FLOAT" if args.float else "PCM_24",
                         overwrite=args.overwrite)
     roles = ", ".join(f"{t.role.value}:{t.program}" for t in score.tracks)
     print(f"{written}: {len(audio) / SAMPLE_RATE:.1f} s, {loudness_lufs(audio, SAMPLE_RATE):.1f} LUFS, "
           f"true peak {true_peak_db(audio):.1f} dBTP ({roles}; {synth.path.name})")
     if args.stems:
+        stems = render_stems(score, SAMPLE_RATE, synth=synth)
         for p in write_stems(stems, SAMPLE_RATE, args.stems, overwrite=args.overwrite,
                              subtype="FLOAT" if args.float else "PCM_24"):
             print(p)

@@ -69,7 +69,9 @@ def true_peak_db(audio: np.ndarray) -> float:
     a = as_stereo(audio)
     if not len(a):
         return -math.inf
-    peak = float(_peak_envelope(a).max())
+    # Only where a peak could beat the largest sample is interpolation needed.
+    sample_peak = float(np.abs(a).max())
+    peak = float(_peak_envelope(a, floor=sample_peak).max()) if sample_peak > 0 else 0.0
     return 20 * math.log10(peak) if peak > 0 else -math.inf
 
 
@@ -97,7 +99,7 @@ def true_peak_clamp(audio: np.ndarray, ceiling_db: float = TRUE_PEAK_CEILING_DB 
     if not len(a):
         return a
     ceiling = 10 ** (ceiling_db / 20)
-    env = _peak_envelope(a)
+    env = _peak_envelope(a, floor=ceiling)      # exact wherever a peak could pass the ceiling
     need = np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
     if need.min() >= 1.0:
         return a

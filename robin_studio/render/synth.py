@@ -125,7 +125,7 @@ def second_synth(name: str) -> "Synth | None":
     if path.is_file():
         from robin_studio.render.bank_subset import cached_subset
         try:
-            synth = Synth(cached_subset(path, presets), measure_palettes=False)
+            synth = Synth(cached_subset(path, presets), measure_palettes=False, lead_every_key=True)
         except (OSError, ValueError, SoundFontError) as err:
             log.warning("second bank %s unusable (%s); playing its presets from the main bank", name, err)
     else:
@@ -185,8 +185,11 @@ class Synth:
     """A loaded SoundFont bank, shareable across threads. Renderers borrow private states
     from its pool (`_acquire`/`_release`); loading the bank again is what costs time."""
 
-    def __init__(self, path: Path, *, measure_palettes: bool = True):
+    def __init__(self, path: Path, *, measure_palettes: bool = True, lead_every_key: bool = False):
         self.path = path
+        # FluidR3 holds one sample per few keys (every second key measured is enough);
+        # MuseScore_General's strings change sample, and attack, from key to key.
+        self._key_step = 1 if lead_every_key else 2
         self._lock = threading.Lock()
         self._free: list = []
         self._levels: dict[tuple, float] = {}
@@ -338,8 +341,9 @@ class Synth:
                    sample_rate: int = SAMPLE_RATE) -> dict[int, float]:
         """pitch -> how early a note must start to sound on its beat (its attack, at most
         MAX_ATTACK_LEAD_S). A bank holds different samples across the keyboard (a string
-        patch's attack varies 9-28 ms with the key), so pitched programs are measured at every
-        key over their role's range and an octave either side; drum kits per key.
+        patch's attack varies 9-28 ms with the key), so pitched programs are measured every
+        second key (every key in a multi-sampled second bank) over their role's range and an
+        octave either side; drum kits per key.
         About 0.7 ms a key, once per program and role in a process. The table then holds
         every key (0-127), each with its nearest measured key's lead, so scheduling a note is
         one lookup."""
@@ -350,9 +354,8 @@ class Synth:
                 keys = range(27, 88)
             else:
                 lo, hi = VOICE_RANGES.get(Role(role), (48, 72))
-                # every key: a multi-sampled bank (MuseScore_General's strings) changes sample,
-                # and attack, from one key to the next
-                keys = range(max(0, lo - 12), min(127, hi + 12) + 1)
+                step = self._key_step
+                keys = range(max(0, lo - 12) // step * step, min(127, hi + 12) + 1, step)
             measured = {k: min(MAX_ATTACK_LEAD_S, self.attack_s(program, drums, k, state=state,
                                                                 sample_rate=sample_rate))
                         for k in keys}
