@@ -49,3 +49,34 @@ def test_soundfont_measures_are_kept_between_runs(tmp_path, monkeypatch):
     second = S.Synth(path)
     assert second.lead_table(48, False, S.Role.HARMONY) == first.lead_table(48, False, S.Role.HARMONY)
     assert second._levels == first._levels
+
+
+_AT_FIRST_PAINT = """
+import sys
+from PySide6 import QtCore
+from robin_studio.app import application as A
+first = A._FirstPaint.eventFilter
+def at_paint(self, obj, event):
+    if event.type() == QtCore.QEvent.Type.Paint and not getattr(self, "done", False):
+        print("LOADED " + " ".join(m for m in HEAVY if m in sys.modules), flush=True)
+    return first(self, obj, event)
+A._FirstPaint.eventFilter = at_paint
+sys.exit(A.run_app(None, ["robin-studio"]))
+"""
+
+
+@pytest.mark.slow
+def test_window_paints_before_the_engine_and_workers_load(tmp_path):
+    """The window's first paint waits for nothing it does not draw: not the engine (it starts
+    after the paint, in its own process), not superqt's workers (its package imports every
+    widget it has, 0.7 s and more)."""
+    heavy = ("superqt", "robin_studio.generate.engine", "onnxruntime", "torch", "librosa",
+             "tinysoundfont")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ROBIN_STUDIO_EXIT_AFTER_SHOWN="1",
+               ROBIN_STUDIO_CACHE_DIR=str(tmp_path / "c"), ROBIN_STUDIO_CONFIG_DIR=str(tmp_path / "cfg"),
+               ROBIN_STUDIO_DATA_DIR=str(tmp_path / "d"))
+    out = subprocess.run([sys.executable, "-c", f"HEAVY = {heavy!r}\n" + _AT_FIRST_PAINT], env=env,
+                         capture_output=True, text=True, timeout=120)
+    loaded = [line for line in out.stdout.splitlines() if line.startswith("LOADED")]
+    assert loaded, out.stderr[-2000:]
+    assert loaded[0].split()[1:] == []

@@ -61,6 +61,24 @@ class _FirstPaint(QtCore.QObject):
         return False
 
 
+class _AfterFirstPaint(QtCore.QObject):
+    """Runs `callback` once, just after the window first paints (the engine's warm-up starts
+    a process and imports the whole engine: begun before the first paint, it made the
+    window wait for it)."""
+
+    def __init__(self, window, callback) -> None:
+        super().__init__(window)
+        self._callback = callback
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QtCore.QEvent.Type.Paint and self._callback is not None:
+            callback, self._callback = self._callback, None
+            obj.removeEventFilter(self)
+            QtCore.QTimer.singleShot(0, callback)
+        return False
+
+
 def _exit_after_shown(window) -> None:
     window._first_paint = _FirstPaint(window)
     window.installEventFilter(window._first_paint)
@@ -82,7 +100,8 @@ def run_app(path: str | None = None, argv: list[str] | None = None) -> int:
             window.show_error(RobinError(f"{p} does not exist.", "Check the path and try again."))
         elif recovered is None:
             window.open_path(p)
-    _warm_up(window)
+    if not os.environ.get("ROBIN_STUDIO_EXIT_AFTER_SHOWN"):   # (that run closes at once)
+        _AfterFirstPaint(window, lambda: _warm_up(window))
     return app.exec()
 
 

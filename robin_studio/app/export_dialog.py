@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
-from superqt.utils import thread_worker
 
 from robin_studio.errors import CancelledError, RobinError
 
@@ -216,6 +215,8 @@ class ExportDialog(QtWidgets.QDialog):
 
         def progress(frac, *_):
             relay.value.emit(float(frac))  # from the export thread: queued to the dialog
+
+        from superqt.utils import thread_worker   # here, not at import: it costs the first paint
 
         @thread_worker(start_thread=False, ignore_errors=True)   # errors: shown in the dialog
         def job():

@@ -12,9 +12,12 @@ import threading
 from typing import Any, Callable
 
 from PySide6 import QtCore
-from superqt.utils import GeneratorWorker, create_worker
 
 from robin_studio.app.engine_process import to_engine_settings  # noqa: F401 - re-exported
+
+
+# superqt is imported where a worker is made, not here: its package imports every widget it
+# has (through qtpy), 0.7 s or more that the window's first paint would otherwise wait for.
 
 
 class EngineHost:
@@ -78,6 +81,8 @@ def analysis_worker(host: EngineHost, path: str, relay: ProgressRelay,
         analysis = host.scorer().analyze(path, progress=relay.callback)
         yield ("analysis", analysis)
 
+    from superqt.utils import GeneratorWorker   # imported when first used (see above)
+
     return GeneratorWorker(run)
 
 
@@ -92,10 +97,14 @@ def generation_worker(host: EngineHost, start_job: Callable[[Any], Any]) -> Gene
             yield ("chunk", chunk)
         return job.result()
 
+    from superqt.utils import GeneratorWorker   # imported when first used (see above)
+
     return GeneratorWorker(run)
 
 
 def call_worker(fn: Callable[[], Any]):
     """A plain function on the thread pool (returned/errored/finished signals). Errors go to
     `errored` only; superqt would otherwise re-raise them in the UI thread as well."""
+    from superqt.utils import create_worker
+
     return create_worker(fn, _start_thread=False, _ignore_errors=True)
