@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     command = args.command or "gui"
-    lifecycle.install_signal_handlers()
+    if command != "gui":   # the app keeps the default: Qt's loop would swallow the exception,
+        lifecycle.install_signal_handlers()   # and its crash recovery covers a kill anyway
     try:
         module = _load(command)
         if args.command is None:

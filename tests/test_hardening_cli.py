@@ -7,6 +7,7 @@ MIDI files that ask for too much are refused at once with the project's own mess
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import signal
 import subprocess
@@ -301,3 +302,15 @@ def test_fuzz_harness_short_mode(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr[-3000:]
     for target in ("media", "midi", "project", "prompt"):
         assert f"| {target} | 12 | 12 | 0 | 0 | 0 | 0 |" in run.stdout, run.stdout
+
+
+@pytest.mark.parametrize("gains", [{"music_gain_db": math.nan}, {"music_gain_db": 1e9},
+                                   {"original_gain_db": -math.inf}])
+def test_export_refuses_absurd_gains_from_any_caller(tmp_path, gains):
+    # The app's export dialog goes through the same front door as the CLI.
+    from robin_studio.errors import InputError
+    from robin_studio.generate.exporting import export_piece
+
+    with pytest.raises(InputError, match="level"):
+        export_piece(None, tmp_path / "o.wav", kind="wav", **gains)
+    assert list(tmp_path.iterdir()) == []

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from robin_studio.errors import ExportError, RobinError
+from robin_studio.limits import check_number
 
 KINDS = ("mp4", "wav", "stems", "midi")
 
@@ -76,6 +77,8 @@ def export_piece(piece, out_path: str | Path, *, video_path: str | Path | None =
                  cancel: Callable[[], bool] | None = None, overwrite: bool = False) -> Path:
     from robin_studio.media import export as media_export
 
+    check_number("music_gain_db", music_gain_db, "the music level")   # NaN/1e9 dB: refused
+    check_number("original_gain_db", original_gain_db, "the original sound level")
     kind = (kind or "mp4").lower()
     if kind not in KINDS:
         raise RobinError(f"Cannot export as {kind!r}.", f"Choose one of: {', '.join(KINDS)}.")
