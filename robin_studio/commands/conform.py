@@ -52,13 +52,12 @@ def run(args: argparse.Namespace) -> int:
         wanted["wav"] = out.with_suffix(".wav")
     if args.midi:
         wanted["midi"] = out.with_suffix(".mid")
-    if not args.overwrite:
-        for path in wanted.values():
-            if path.exists():
-                raise RobinError(f"{path} already exists.",
-                                 "Choose another name with -o, or add --overwrite to replace it.")
     project = Project.load(args.project)
     old_clip = Path(project.clip_path)
+    # Every destination now (never an input: the new or old cut, the project), not after the music.
+    from robin_studio.outputs import check_output
+    for path in wanted.values():
+        check_output(path, inputs=(video, old_clip, args.project), overwrite=args.overwrite)
     if not project.generated:
         raise RobinError("The project has no music yet, so there is nothing to conform.",
                          "Open it in the app and generate the music first.")
