@@ -176,10 +176,9 @@ class MarkersPanel(QtWidgets.QWidget):
         self.setObjectName("markersPanel")
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
-        title = QtWidgets.QLabel("Hit points")
-        title.setObjectName("panelTitle")
-        lay.addWidget(title)
         self.list = QtWidgets.QListWidget()
+        self.list.setWordWrap(True)
+        self.setMaximumWidth(300)
         self.list.setToolTip("Moments the music must mark. M adds one at the playhead; drag it "
                              "on the picture lane to move it; Delete removes it.")
         lay.addWidget(self.list, 1)

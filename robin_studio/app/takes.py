@@ -65,7 +65,9 @@ class Take:
         return self.partial_until_s is None
 
     def describe(self) -> str:
-        what = "Generate" if self.kind == "generate" else f"Regenerate {format_span(self.region_s)}"
+        what = ("Generate" if self.kind == "generate" else "hit points re-timed" if self.kind == "retime"
+                else "conformed to a re-edit" if self.kind == "conform"
+                else f"Regenerate {format_span(self.region_s)}")
         if not self.complete:
             what += f", stopped at {_clock(self.partial_until_s)}"
         return f"{self.name} ({what})"

@@ -114,7 +114,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
     lo_all, hi_all = sorted(map(float, bpm_range))
 
     def solve_gap(g0: float, g1: float, first: bool, last: bool, before: float | None,
-                  after: float | None):
+                  after: float | None, free: bool = False):
         """(tempo map of the gap, worst tempo ratio to its neighbours) or None."""
         length = g1 - g0
         if length <= 1e-6:
@@ -123,6 +123,10 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
         centre = math.exp(sum(math.log(t) for t in around) / len(around)) if around \
             else math.sqrt(lo_all * hi_all)
         lo, hi = centre / (1 + GAP_RANGE_RATIO), centre * (1 + GAP_RANGE_RATIO)
+        # (Within the piece's own range: an asked tempo stays asked.)
+        lo, hi = max(lo, lo_all), min(hi, hi_all)
+        if free or lo >= hi:
+            lo, hi = lo_all, hi_all
         inside = [CutMark(m.time_s - g0, m.strength, m.hit) for m in moments
                   if g0 + 1e-3 < m.time_s < g1 - 1e-3]
         if length < 0.5 * 60.0 * bpb / hi:
@@ -167,13 +171,15 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                 # Take a bar from the cheaper neighbour (a phrase end or seam, else any).
                 # (Bars already taken from a side count against it: the gap grows evenly.)
                 options = []
-                if prev_block is not None and prev_block.n_bars > 1:
+                # (The first kept block may go entirely: the gap then starts the piece.)
+                only_first = len(pieces) == 1 and pieces[0][1] is prev_block
+                if prev_block is not None and (prev_block.n_bars > 1 or only_first):
                     options.append((bar_cost(prev_block.old_bar_end - 1) + taken[0], 0))
                 if nxt is not None and nxt.n_bars > 0:
                     options.append((bar_cost(nxt.old_bar_start) + taken[1], 1))
                 if not options or tries > MAX_RELEASED_BARS:
                     if solved is None:      # nothing to take and nothing fits: solve it free
-                        solved = solve_gap(g0, g1, first, nxt is None, None, None)
+                        solved = solve_gap(g0, g1, first, nxt is None, None, None, free=True)
                     break
                 _, side = min(options)
                 taken[side] += 1
@@ -182,6 +188,9 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                     released.append(prev_block.old_bar_end)
                     g0 = cur_s = cur_s - (old.bar_start_s(prev_block.old_bar_end + 1)
                                           - old.bar_start_s(prev_block.old_bar_end))
+                    if prev_block.n_bars == 0:        # nothing kept before: start from 0 s
+                        pieces.pop()
+                        prev_block, first, g0, cur_s = None, True, 0.0, None
                 else:
                     released.append(nxt.old_bar_start)
                     nxt.old_bar_start += 1
