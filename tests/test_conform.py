@@ -121,27 +121,33 @@ def test_the_new_length_to_the_sample_and_every_cut_heard(conformed):
     assert "shots matched" in lines[0] and any("new picture" in line for line in lines)
 
 
-def test_seams_are_no_rougher_than_region_regeneration(conformed):
+def test_seams_are_no_rougher_than_region_regeneration(setting):
+    """Spectral flux at the conform's seams (away from cuts: a seam on a cut carries the
+    cut's hit, as any cut does) over ordinary bar lines, against the same ratio at region
+    regeneration's seams (the eval's measure), on the same pieces: three seeds, means."""
     from robin_studio.eval.metrics_music import seam_quality
+    from robin_studio.generate.conform import conform
 
-    truth, scorer, piece, before, result = conformed
-    tm = piece.tempo_map
-    bars = [tm.bar_start_s(i) for i in range(1, tm.total_bars)]
-    # Seams on a cut carry the cut's hit, as any cut does: they are compared with the cuts'
-    # bar lines; the others with ordinary bar lines, like region regeneration's seams.
-    cuts = [t.time_s for t in piece.analysis.transitions]
-    plain = [s for s in result.retime.seams_s if all(abs(s - c) > 0.1 for c in cuts)]
-    q = seam_quality(piece.audio, SAMPLE_RATE, plain, bars) if plain else None
-    # region regeneration of the same old piece, middle third
-    piece.select_take(0)
-    job = scorer.regenerate(piece, before["analysis"].duration_s / 3,
-                            2 * before["analysis"].duration_s / 3, seed=99)
-    job.result()
-    otm = piece.tempo_map
-    ref = seam_quality(piece.audio, SAMPLE_RATE, [otm.bar_start_s(job.bar_start), otm.bar_start_s(job.bar_end)],
-                       [otm.bar_start_s(i) for i in range(1, otm.total_bars)])
-    print("seam flux conform", q, "region", ref)
-    assert q is not None and q.flux_ratio <= ref.flux_ratio * 1.05
+    truth, scorer, old, new = setting
+    ours, region = [], []
+    for seed in (1, 2, 3):
+        piece = scorer.generate(old, "upbeat pop", seed=seed).result()
+        tm = piece.tempo_map
+        job = scorer.regenerate(piece, old.duration_s / 3, 2 * old.duration_s / 3, seed=99)
+        job.result()
+        region.append(seam_quality(piece.audio, SAMPLE_RATE,
+                                   [tm.bar_start_s(job.bar_start), tm.bar_start_s(job.bar_end)],
+                                   [tm.bar_start_s(i) for i in range(1, tm.total_bars)]).flux_ratio)
+        piece.select_take(0)
+        result = conform(scorer, piece, new, seed=seed)
+        ntm = piece.tempo_map
+        cuts = [t.time_s for t in new.transitions]
+        plain = [s for s in result.retime.seams_s if all(abs(s - c) > 0.1 for c in cuts)]
+        assert plain
+        ours.append(seam_quality(piece.audio, SAMPLE_RATE, plain,
+                                 [ntm.bar_start_s(i) for i in range(1, ntm.total_bars)]).flux_ratio)
+    print("seam flux: conform", np.round(ours, 2), "region regeneration", np.round(region, 2))
+    assert np.mean(ours) <= 1.05 * np.mean(region)
 
 
 def test_undo_returns_the_old_cut(conformed):

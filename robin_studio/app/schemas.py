@@ -35,7 +35,7 @@ SETTINGS_FIELDS = {
 
 TAKE_FIELDS = {
     "start_s": TIME, "end_s": TIME, "seed": SEED, "prompt": Str(MAX_TEXT),
-    "created": Num(0.0, 1e11), "kind": Enum(("regenerate", "generate")),
+    "created": Num(0.0, 1e11), "kind": Enum(("regenerate", "generate", "retime", "conform")),
     "number": Int(0, 10**6), "name": Str(1000), "parent": Int(0, 10**6), "text": Str(MAX_TEXT),
     "settings": Nullable(Obj(SETTINGS_FIELDS)), "partial_until_s": Nullable(TIME),
     "deleted": Bool(),
