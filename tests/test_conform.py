@@ -183,3 +183,19 @@ def test_conform_command_writes_the_new_video_with_the_report(setting, tmp_path,
     # a second run does not replace the output without --overwrite
     assert main(["conform", str(tmp_path / "p.robin"), str(truth.new_path), "-o", str(out),
                  "--baseline", "-q"]) == 2
+
+
+def test_conform_command_refuses_music_already_conformed_in_the_app(setting, tmp_path, capsys):
+    from robin_studio.app.project import Project, TakeRecord
+    from robin_studio.cli import main
+
+    truth, *_ = setting
+    project = Project(clip_path=str(truth.old_path), prompt="upbeat pop", generated=True,
+                      takes=[TakeRecord(0.0, 31.8, 0, "upbeat pop", kind="generate", number=1),
+                             TakeRecord(0.0, 31.8, 0, "upbeat pop", kind="conform", number=2, parent=1)],
+                      current_take=2)
+    project.save(tmp_path / "p.robin")
+    code = main(["conform", str(tmp_path / "p.robin"), str(truth.new_path), "-o",
+                 str(tmp_path / "o.mp4"), "--baseline", "-q"])
+    assert code == 2 and "already conformed" in capsys.readouterr().err
+    assert not (tmp_path / "o.mp4").exists()

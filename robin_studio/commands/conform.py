@@ -87,8 +87,17 @@ def run(args: argparse.Namespace) -> int:
                               progress=bar.stage("the approved music", 25))
         piece = job.result()
         for take in regenerations:
-            scorer.regenerate(piece, take.start_s, take.end_s, seed=take.seed,
-                              prompt=take.prompt).result()
+            if take.kind == "retime":        # hit points moved in the app: re-timed again
+                from robin_studio.generate.hitpoints import retime_hits
+                retime_hits(scorer, piece, settings.hit_points, settings.ignored_cuts_s)
+            elif take.kind == "conform":
+                raise RobinError("The music in use was already conformed to a re-edit in the app, "
+                                 "and that cannot be made again here.",
+                                 "Conform in the app (File > Replace Video), or use a take made "
+                                 "before the conform.")
+            else:
+                scorer.regenerate(piece, take.start_s, take.end_s, seed=take.seed,
+                                  prompt=take.prompt).result()
         new = scorer.analyze(video, progress=bar.stage("analysing the new cut", 15))
         result = conform(scorer, piece, new, progress=bar.stage("conforming", 30))
         written = []
