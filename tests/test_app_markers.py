@@ -66,6 +66,9 @@ def test_hit_points_in_the_app(qtbot, tmp_path, clip, scorer):
     tm = w.piece.tempo_map
     beat = round(tm.beat_at(t0))
     assert abs(tm.seconds_at(beat) - t0) <= 0.010          # on a beat
+    # the panel says where it landed and when it was heard (asked of the engine after generating)
+    qtbot.waitUntil(lambda: bool(m.model.report), timeout=60_000)
+    assert "on the beat" in m.panel.list.item(0).text() and "heard" in m.panel.list.item(0).text()
     old_take, old_tm = w.piece.take_id, tm
 
     # drag it on the picture lane: only the bars around it are generated again

@@ -41,6 +41,7 @@ POLL_S = 0.05
 PIECE_OPS = {"regenerate", "select_take", "export", "release", "piece_call"}
 # Engine functions the window may run on a piece: fn(scorer, piece, *args, progress=) -> data.
 PIECE_CALLS = {"robin_studio.generate.hitpoints.retime_for_app",
+               "robin_studio.generate.hitpoints.report_for_app",
                "robin_studio.generate.conform.conform_for_app"}
 TAKE_AUDIO_CACHE = 6   # takes whose audio the window keeps, for instant undo/redo/A-B
 ENGINE_NICENESS = 4   # a little below the window; more starves it on a machine that is busy anyway

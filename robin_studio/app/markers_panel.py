@@ -35,6 +35,7 @@ SOFT_COLOUR = (255, 215, 80, 235)
 IGNORED_COLOUR = (160, 160, 170, 200)
 SNAP_CUT_S = 0.25            # "ignore the cut at the playhead": the nearest cut this close
 RETIME = "robin_studio.generate.hitpoints.retime_for_app"
+REPORT = "robin_studio.generate.hitpoints.report_for_app"
 CONFORM = "robin_studio.generate.conform.conform_for_app"
 
 
@@ -253,6 +254,7 @@ class MarkersController(QtCore.QObject):
         self.lane = MarkerLane(window.timeline, self.model)
         self.panel = MarkersPanel(self.model)
         self._worker = None
+        self._report_worker = None
         self.last_conform_lines: list[str] = []
         self.panel.addRequested.connect(self.add_at_playhead)
         self.panel.removeRequested.connect(lambda i: self.edit(self.model.removed(i), "Remove hit point"))
@@ -261,6 +263,28 @@ class MarkersController(QtCore.QObject):
         self.lane.moveRequested.connect(self._moved)
         self.model.changed.connect(self._to_project)
         window.analysisReady.connect(self._from_project)
+        window.busyChanged.connect(self._after_generation)
+
+    def _after_generation(self, busy: bool) -> None:
+        """After a Generate or Regenerate: ask the engine where the hit points landed and
+        were heard, for the panel (in the background; the window does not wait)."""
+        from robin_studio.app.workers import call_worker
+
+        w = self.window
+        if busy or w.piece is None or not self.model.hits or self._worker is not None:
+            return
+        piece, host, hits = w.piece, w.host, self.model.hits
+        worker = call_worker(lambda: call_on_piece(host.scorer(), piece, REPORT))
+
+        def done(data) -> None:
+            if self._report_worker is worker and w.piece is piece and self.model.hits == hits:
+                self.model.set_state(self.model.state, data.get("report", []))
+            self._report_worker = None
+
+        worker.returned.connect(done)
+        worker.errored.connect(lambda err: setattr(self, "_report_worker", None))
+        self._report_worker = worker
+        worker.start()
 
     # -- the window's project ---------------------------------------------------------
     def _to_project(self) -> None:

@@ -142,3 +142,8 @@ def retime_for_app(scorer, piece, hits: list[dict], ignored_cuts_s: list[float],
     return {"report": hit_report(piece), "new_bars": result.new_bars,
             "kept_bars": result.kept_bars, "summary": piece.tempo_solution.summary,
             "chunks": _lane_chunks(piece), "tempo_map": piece.tempo_map}
+
+
+def report_for_app(scorer, piece, progress=None) -> dict:
+    """The app's call after a take is made: the report per hit point (with heard onsets)."""
+    return {"report": hit_report(piece)}
