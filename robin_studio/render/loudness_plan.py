@@ -34,7 +34,7 @@ QUIET_DB = -10.0
 LOUD_DB = 2.0
 BUILD_FROM_DB = -10.0
 BUILD_TO_DB = 2.0
-DROP_BREATH_DB = -7.0
+DROP_BREATH_DB = -9.0
 DROP_BREATH_BARS = 2
 DROP_DB = 2.0
 DROP_BARS = 8
@@ -108,9 +108,10 @@ def plan_loudness(bar_starts_s: Sequence[float], bar_energy: Sequence[float],
             if len(idx):
                 off[idx] = np.linspace(BUILD_FROM_DB, BUILD_TO_DB, len(idx))
         elif w.kind == "drop":
-            bar = int(np.clip(np.searchsorted(starts, w.start_s - 1e-6), 0, n - 1))
-            if abs(starts[max(0, bar - 1)] - w.start_s) < abs(starts[bar] - w.start_s):
-                bar = max(0, bar - 1)
+            # the bar the arrangement drops on (generate.conditions: the bar holding the
+            # wish's time, with half a beat of grace so a drop just before a bar line is on it)
+            grace = (starts[1:] - starts[:-1]) / 8.0
+            bar = int(np.clip(np.sum(starts[:-1] <= w.start_s + grace) - 1, 0, n - 1))
             b0 = max(0, bar - DROP_BREATH_BARS)
             off[b0:bar] = np.minimum(off[b0:bar], DROP_BREATH_DB)
             off[bar:bar + DROP_BARS] = np.maximum(off[bar:bar + DROP_BARS], DROP_DB)
