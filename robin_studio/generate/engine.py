@@ -270,6 +270,7 @@ class Scorer:
                    for p in spec.programs}
         for role, program in sorted(wanted, key=lambda rp: (rp[0].value, rp[1])):
             synth.trim_db(program, role == Role.DRUMS, role)
+        sound.warm_second_banks(self.soundfont)
         warm_text()
         parse_prompt("warm up at 90 bpm, no drums until the title card", embed=False)
         _spectrogram(np.zeros((4096, 2), np.float32))

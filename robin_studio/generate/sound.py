@@ -37,6 +37,16 @@ def chain() -> str:
     return sound_chain()
 
 
+def warm_second_banks(soundfont=None) -> None:
+    """Load the second banks (render.synth.SECOND_BANK_PRESETS) beside the default one, so
+    the first chunk of a piece with strings does not wait for them (about 0.7 s)."""
+    from robin_studio.render.synth import second_banks, second_synth
+
+    if soundfont is None and chain() == "studio":
+        for name in second_banks():
+            second_synth(name)
+
+
 def make_renderer(score: Score, soundfont=None):
     """A `StreamingRenderer` at 48 kHz (close it when done; it borrows a synth state)."""
     from robin_studio.render.synth import StreamingRenderer, load_synth
