@@ -14,7 +14,6 @@ ExportError with what to do).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,16 +53,15 @@ def _stems(piece) -> dict:
     ramp = np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None] ** 2 if fade > 1 else None
     tracks = {t.role: t for t in piece.score.tracks if t.notes}
     out = {}
-    for role, audio in render_stems(piece.score, piece.sample_rate).items():
+    # Each with its track's gain and pan played by the synth: they add up to the piece's dry
+    # mix exactly (what the master bus is fed).
+    for role, audio in render_stems(piece.score, piece.sample_rate, mixed=True).items():
         track = tracks.get(role)
         if track is None:
             continue
         a = np.zeros((n, 2), np.float32)
         m = min(n, audio.shape[0])
         a[:m] = audio[:m]
-        g = 10 ** (track.gain_db / 20)
-        p = max(-1.0, min(1.0, float(track.pan)))
-        a *= np.array([g * math.sqrt(1 - p), g * math.sqrt(1 + p)], np.float32)
         if ramp is not None:
             a[-fade:] *= ramp
         out[role] = a

@@ -791,16 +791,19 @@ def render_score(score: Score, sample_rate: int = SAMPLE_RATE, *, tail_s: float 
 
 def render_stems(score: Score, sample_rate: int = SAMPLE_RATE, *, tail_s: float = DEFAULT_TAIL_S,
                  synth: Synth | None = None, level_trims: bool = True,
-                 chain: str | None = None) -> dict[Role, np.ndarray]:
-    """One dry stem per role (level-trimmed but unity track gain, centred; tracks sharing a
-    role are summed), all the same length. `render.master.mix_stems` applies the tracks'
-    gain and pan."""
+                 chain: str | None = None, mixed: bool = False) -> dict[Role, np.ndarray]:
+    """One stem per role (tracks sharing a role are summed), all the same length. Dry and
+    level-trimmed; with `mixed=False` at unity gain and centred (`render.master.mix_stems`
+    applies the tracks' gain and pan), with `mixed=True` with the tracks' own gain and pan
+    inside the synth, so that the stems add up to `render_score` exactly (the export's stems:
+    a bank's own stereo placement and the synth's pan law make a pan applied afterwards
+    differ)."""
     synth = synth or load_synth()
     end_s = score_end_s(score) + tail_s
     stems: dict[Role, np.ndarray] = {}
     for role in dict.fromkeys(t.role for t in score.tracks):
         part = replace(score, tracks=[t for t in score.tracks if t.role == role])
-        with StreamingRenderer(part, sample_rate, synth, unity_mix=True, level_trims=level_trims, chain=chain,
+        with StreamingRenderer(part, sample_rate, synth, unity_mix=not mixed, level_trims=level_trims, chain=chain,
                                kick_score=score) as r:
             stems[role] = r.render_until(end_s)
     return stems
