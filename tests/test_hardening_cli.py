@@ -314,3 +314,18 @@ def test_export_refuses_absurd_gains_from_any_caller(tmp_path, gains):
     with pytest.raises(InputError, match="level"):
         export_piece(None, tmp_path / "o.wav", kind="wav", **gains)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_midi_chunk_claiming_gigabytes_is_our_error(tmp_path):
+    # Found by the fuzzer: a header chunk whose length field says 3.7 GB (mido asked for it all).
+    good = small_midi(tmp_path / "x.mid").read_bytes()
+    bad = tmp_path / "huge_chunk.mid"
+    bad.write_bytes(good[:4] + b"\xe1\x00\x00\x00" + good[8:])
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))\n"
+            "from robin_studio.errors import MediaError\n"
+            "from robin_studio.score.midi_io import read_midi\n"
+            "try:\n    read_midi(sys.argv[1])\nexcept MediaError:\n    sys.exit(3)\n")
+    run = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 3, run.stderr[-2000:]

@@ -274,10 +274,10 @@ def _run_media(path: Path) -> None:
 
 def _run_midi(path: Path) -> None:
     from robin_studio.render.synth import SAMPLE_RATE, render_stems
-    from robin_studio.score.midi_io import read_midi
+    from robin_studio.score.midi_io import playing_seconds, read_midi
 
     score = read_midi(path)
-    if score.tempo_map.seconds_at(score.tempo_map.total_beats) <= 30.0:   # the render path too
+    if playing_seconds(score) <= 30.0:   # the render path too, on pieces that render quickly
         render_stems(score, SAMPLE_RATE)
 
 

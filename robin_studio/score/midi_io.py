@@ -23,6 +23,7 @@ register, long sustained pad-like parts as texture. What looked odd is reported 
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from struct import error as struct_error
@@ -49,7 +50,7 @@ _TRACK_TAG = "robin-studio:track "
 # What a MIDI file may ask of us (a 37-byte file can otherwise ask for 100 GiB of audio, a
 # 2-hour one for 8.5 GB of memory). Plain numbers: widen them if a real file needs it.
 MAX_MIDI_BYTES = 4 * 2**20     # mido parses ~100k events a second; real files are < 1 MB
-MAX_MIDI_SECONDS = 20 * 60.0   # twice the longest video we score
+MAX_MIDI_SECONDS = 12 * 60.0   # a little over the longest video we score (10 min); a 19-minute render peaked at 5.7 GB
 MAX_MIDI_NOTES = 100_000       # 80 notes a second for 20 minutes
 MAX_TEMPO_EVENTS = 10_000
 MAX_MIDI_TRACKS = 256
@@ -296,11 +297,13 @@ def read_midi(path: str | Path) -> Score:
     except InputError as err:
         raise MediaError(err.message, err.hint) from None
     try:
-        mid = mido.MidiFile(str(path), clip=True)
+        # From memory (the file is at most 4 MB): a chunk that claims 3.7 GB then reads only
+        # what is there, where reading from disk asked for the whole 3.7 GB first.
+        mid = mido.MidiFile(file=io.BytesIO(path.read_bytes()), clip=True)
     except FileNotFoundError:
         raise MediaError(f"MIDI file not found: {path}", "Check the path and try again.") from None
     except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, struct_error,
-            KeySignatureError) as err:
+            KeySignatureError, MemoryError) as err:
         raise MediaError(f"Cannot read {path.name} as a MIDI file ({err}).",
                          "Choose a Standard MIDI File (.mid/.midi); re-export it from your DAW if it is damaged.") from None
     return midi_to_score(mid, source=str(path))
@@ -470,7 +473,7 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
             tonic = _KEY_TO_PC.get(k[:-1] if k.endswith("m") else k, 0)
         else:
             tonic, mode = estimate_key([n for t in tracks if not t.is_drums for n in t.notes])
-    length_s = max(tm.seconds_at(last_beat), tm.seconds_at(tm.total_beats)) if tracks else 0.0
+    length_s = _playing_seconds(tm, last_beat) if tracks else 0.0
     if not math.isfinite(length_s) or length_s > MAX_MIDI_SECONDS:
         raise MediaError(f"{name} lasts {_minutes(length_s)}; at most {MAX_MIDI_SECONDS / 60:.0f} "
                          "minutes are rendered.",
@@ -482,6 +485,18 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
                                            for t, n_, d_ in distinct]
                        or [(0.0, 4, 4)],
                        "tempo_changes": len(tempos)})
+
+
+def _playing_seconds(tm: TempoMap, last_beat: float) -> float:
+    """How long the piece sounds: to its last note or the end of its tempo map, whichever is
+    later (our own header's tempo map may end before notes a hostile file added)."""
+    return max(tm.seconds_at(last_beat), tm.seconds_at(tm.total_beats))
+
+
+def playing_seconds(score: Score) -> float:
+    """How long `score` sounds when rendered, in seconds."""
+    last = max((n.end_beat for t in score.tracks for n in t.notes), default=0.0)
+    return _playing_seconds(score.tempo_map, last)
 
 
 def _minutes(seconds: float) -> str:
