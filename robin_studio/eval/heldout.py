@@ -192,6 +192,7 @@ class HeldoutResults:
     hits: dict[str, dict] = field(default_factory=dict)
     chain_tags: dict[str, list[tuple[str, dict[str, float]]]] = field(default_factory=dict)  # row -> (prompt, tags)
     parse: dict[str, dict[str, float]] = field(default_factory=dict)   # lang -> parser's share of controls read
+    current_chain: str = "current"
     windows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)   # row -> MusiCNN windows
     notes: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -205,29 +206,51 @@ class HeldoutResults:
 
 
 # -- sound chains --------------------------------------------------------------------------------
-def sound_chains() -> tuple[list[tuple[str, Callable | None]], str]:
-    """[(name, render(piece) -> (audio, sr) or None for the engine's own audio)], and a note.
+def sound_chains() -> tuple[str, list[str], str]:
+    """(the chain in force, the other chains to compare it with, a note).
 
-    The engine's current chain is always there. The older chain is used when the sound
-    module offers it (`generate.sound.render_chain(score, end_s, chain=..., style=...)` with
-    `generate.sound.CHAINS`); otherwise the note says only one chain was measured."""
-    from robin_studio.generate import sound
+    The sound helper keeps the chain before issue 15 selectable: `render.synth.CHAINS`
+    ("studio", "gm-legacy"), chosen by the environment variable `render.synth.SOUND_CHAIN_ENV`
+    as the app and CLI read it. Without that, only the current chain is measured."""
+    try:
+        from robin_studio.render.synth import CHAINS, SOUND_CHAIN_ENV, sound_chain
+    except ImportError:
+        return "current", [], ("only one sound chain exists in this checkout (no older chain is "
+                               "selectable), so there is no old-chain row")
+    import os
 
-    chains: list[tuple[str, Callable | None]] = [("current", None)]
-    names = getattr(sound, "CHAINS", None)
-    render = getattr(sound, "render_chain", None)
-    if names and render:
-        for name in names:
-            if name in ("current", "new", getattr(sound, "DEFAULT_CHAIN", "new")):
-                continue
+    saved = os.environ.pop(SOUND_CHAIN_ENV, None)
+    try:
+        current = sound_chain()
+    finally:
+        if saved is not None:
+            os.environ[SOUND_CHAIN_ENV] = saved
+    return current, [c for c in CHAINS if c != current], ""
 
-            def run(piece, _name=name):
-                style = getattr(piece.intent, "style", None)
-                return render(piece.score, piece.duration_s, chain=_name, style=style), sound.SAMPLE_RATE
-            chains.append((name, run))
-        return chains, ""
-    return chains, ("only the current sound chain exists in this checkout (no older chain is "
-                    "selectable in generate/sound.py), so the realism table has no old-chain row")
+
+class _ChainSwitch:
+    """Generate under another sound chain, the way a user selects it (the environment)."""
+
+    def __init__(self, chain: str) -> None:
+        self.chain = chain
+
+    def __enter__(self):
+        import os
+
+        from robin_studio.render.synth import SOUND_CHAIN_ENV
+        self.saved = os.environ.get(SOUND_CHAIN_ENV)
+        os.environ[SOUND_CHAIN_ENV] = self.chain
+        return self
+
+    def __exit__(self, *exc):
+        import os
+
+        from robin_studio.render.synth import SOUND_CHAIN_ENV
+        if self.saved is None:
+            os.environ.pop(SOUND_CHAIN_ENV, None)
+        else:
+            os.environ[SOUND_CHAIN_ENV] = self.saved
+        return False
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -298,7 +321,10 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
         res.notes.append(why)
     listener = lst.Listener.find()
     res.listener_note = "" if listener else lst.NOT_INSTALLED
-    chains, res.chain_note = sound_chains()
+    current_chain, other_chains, res.chain_note = sound_chains()
+    res.current_chain = current_chain
+    # the chains are compared on the same pieces: seed 0 of every prompt on the first clip
+    chain_clip = clips[0].name
 
     analyser = Scorer(generator=systems[-1].generator)
     analyses = {}
@@ -313,7 +339,8 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
     mel = MelChromaOnsetEmbedding()
     # per realism row (system or system/chain): FD-mel windows, and audio kept for the listener
     mel_rows: dict[str, list[np.ndarray]] = {}
-    listen_audio: dict[str, list[tuple[int, np.ndarray]]] = {}   # row -> (piece index, 16 kHz mono)
+    listen_audio: dict[str, list[tuple[int, int]]] = {}   # row -> (piece index, audio id)
+    clips_audio: list[np.ndarray] = []                    # audio id -> 16 kHz mono
 
     for s in systems:
         cases = plan(prompts, clips, quick, s.name)
@@ -346,21 +373,32 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
             res.pieces.append(hp)
             index = len(res.pieces) - 1
             if seed == 0:
-                for chain, render in chains:
-                    row = s.name if chain == "current" else f"{s.name} / {chain} chain"
-                    if render is None:
-                        audio, sr = piece.audio, piece.sample_rate
-                    elif s.name == "model":
-                        audio, sr = render(piece)
-                    else:
+                rows = [s.name]
+                if s.name == "model" and other_chains and clip_name == chain_clip:
+                    rows.append(f"{s.name} / {current_chain} chain")
+                audio_id = len(clips_audio)
+                clips_audio.append(lst.to_listener_rate(piece.audio, piece.sample_rate))
+                embedded = mel.embed(piece.audio, piece.sample_rate)
+                for row in rows:
+                    mel_rows.setdefault(row, []).append(embedded)
+                    listen_audio.setdefault(row, []).append((index, audio_id))
+                for chain in other_chains if len(rows) > 1 else ():
+                    try:
+                        with _ChainSwitch(chain):
+                            other = scorer.generate(analyses[clip_name], prompt.text, seed=seed).result()
+                    except Exception as err:   # reported; the current chain's figures stand
+                        res.notes.append(f"{chain} chain on {clip_name} / {prompt_name} failed: "
+                                         f"{type(err).__name__}: {err}")
                         continue
-                    mel_rows.setdefault(row, []).append(mel.embed(audio, sr))
-                    listen_audio.setdefault(row, []).append((index, lst.to_listener_rate(audio, sr)))
+                    row = f"{s.name} / {chain} chain"
+                    mel_rows.setdefault(row, []).append(mel.embed(other.audio, other.sample_rate))
+                    listen_audio.setdefault(row, []).append((index, len(clips_audio)))
+                    clips_audio.append(lst.to_listener_rate(other.audio, other.sample_rate))
             log(f"held-out {s.name:10s} {clip_name:28s} {prompt_name:16s} seed {seed} "
                 f"{time.perf_counter() - t:5.1f} s  groove {m.get('groove_presence', float('nan')):.2f}")
 
         if listener is not None:
-            _listen(listener, res, listen_audio, log)
+            _listen(listener, res, listen_audio, clips_audio, log)
         refs = references.reference_embeddings(workdir, listener, log)
         if refs is not None:
             res.reference_seconds = refs.seconds
@@ -382,7 +420,7 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
                                      "chain_tags": {k: v for k, v in res.chain_tags.items()
                                                     if k == s.name or k.startswith(f"{s.name} /")}}))
         mel_rows = {k: v for k, v in mel_rows.items() if not (k == s.name or k.startswith(f"{s.name} /"))}
-        listen_audio = {}
+        listen_audio, clips_audio = {}, []
 
     refs = references.reference_embeddings(workdir, listener, log)
     if refs is not None:
@@ -394,30 +432,33 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
     return res
 
 
-def _listen(listener, res: HeldoutResults, listen_audio: dict, log) -> None:
+def _listen(listener, res: HeldoutResults, listen_audio: dict, clips_audio: list, log) -> None:
     """Tags of every seed-0 piece per realism row (the current chain's on the piece itself,
-    other chains' in `res.chain_tags`) and MusiCNN windows per row (`res.windows`)."""
+    every row's in `res.chain_tags`) and MusiCNN windows per row (`res.windows`); each audio
+    is heard once, in one run of the listener."""
     import tempfile
 
     import soundfile as sf
 
     from robin_studio.eval.listener import SAMPLE_RATE
 
+    if not clips_audio:
+        return
+    with tempfile.TemporaryDirectory(prefix="robin-heldout-") as tmp:
+        paths = []
+        for k, y in enumerate(clips_audio):
+            p = Path(tmp) / f"{k:04d}.wav"
+            sf.write(p, y, SAMPLE_RATE, subtype="FLOAT")
+            paths.append(p)
+        t = time.perf_counter()
+        heard = listener.listen_files(paths, windows=True)
+    log(f"listener: {len(paths)} renders heard in {time.perf_counter() - t:.0f} s")
     for row, items in listen_audio.items():
-        with tempfile.TemporaryDirectory(prefix="robin-heldout-") as tmp:
-            paths = []
-            for k, (_, y) in enumerate(items):
-                p = Path(tmp) / f"{k:04d}.wav"
-                sf.write(p, y, SAMPLE_RATE, subtype="FLOAT")
-                paths.append(p)
-            t = time.perf_counter()
-            heard = listener.listen_files(paths, windows=True)
-        log(f"listener: {len(paths)} pieces of '{row}' heard in {time.perf_counter() - t:.0f} s")
         if " / " not in row:
-            for (index, _), h in zip(items, heard):
-                res.pieces[index].tags = h.probs
-        res.chain_tags[row] = [(res.pieces[index].prompt, h.probs) for (index, _), h in zip(items, heard)]
-        res.windows[row] = np.vstack([h.windows for h in heard if len(h.windows)])
+            for index, audio_id in items:
+                res.pieces[index].tags = heard[audio_id].probs
+        res.chain_tags[row] = [(res.pieces[index].prompt, heard[audio_id].probs) for index, audio_id in items]
+        res.windows[row] = np.vstack([heard[a].windows for _, a in items if len(heard[a].windows)])
 
 
 def _reference_scale(res: HeldoutResults, refs) -> None:

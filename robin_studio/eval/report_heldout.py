@@ -234,7 +234,8 @@ def listener_lines(res: HeldoutResults) -> list[str]:
                 hs = [h for h in hs if h is not None]
                 got += hs
                 detail.append(f"{p.name} {sum(hs)}/{len(hs)}")
-            name = "current (engine)" if row == model else row.split(" / ")[1]
+            name = f"{res.current_chain} (in force), all clips" if row == model else \
+                f"{row.split(' / ')[1]}, {res.clips[0].name} only"
             L.append(f"| {name} | {len(got)} | {_f(mean([float(g) for g in got]), pct=True)} | {', '.join(detail)} |")
         if res.chain_note:
             L += ["", res.chain_note + "."]
@@ -260,8 +261,15 @@ def realism_lines(res: HeldoutResults) -> list[str]:
           + " | ".join(f"FD-mel to {c}" for c in cols) + " |",
           "|---|" + "---:|" * (2 * len(cols))]
     for row, v in res.realism.items():
-        L.append(f"| {row} | " + " | ".join(_f(v.get(c, {}).get("fd_musicnn"), 1) for c in cols) + " | "
+        label = f"{row}, {res.clips[0].name} only" if " chain" in row else \
+            (row if "(real)" in row else f"{row}, all clips")
+        L.append(f"| {label} | " + " | ".join(_f(v.get(c, {}).get("fd_musicnn"), 1) for c in cols) + " | "
                  + " | ".join(_f(v.get(c, {}).get("fd_mel"), 1) for c in cols) + " |")
+    if any(" chain" in r for r in res.realism):
+        L += ["", f"The chain rows are the same prompts and seeds on {res.clips[0].name}, generated "
+              "once under each sound chain (selected as a user does, with ROBIN_STUDIO_SOUND_CHAIN): "
+              "the old chain \"gm-legacy\" (before issue 15) beside the one in force. Distances "
+              "from fewer windows are larger by themselves; compare chain rows with each other."]
     if res.chain_note:
         L += ["", res.chain_note + "."]
     if res.listener_note:
