@@ -189,3 +189,20 @@ def test_stems_sum_to_the_mix_before_the_master_bus(synth):
     assert np.abs(total - mix).max() < 1e-4 * max(1.0, float(np.abs(mix).max()))
     # and the pump is in the stems: the pad ducks after kicks in its own stem too
     assert np.abs(stems[Role.TEXTURE]).max() > 0
+
+
+def test_old_and_new_chain_side_by_side():
+    """The evaluation's A/B: the same notes through "gm-legacy" and "studio", both delivered
+    at -14 LUFS, and audibly different (the second bank's strings, pedal, pump)."""
+    from robin_studio.generate import sound
+    from robin_studio.render.loudness import integrated_lufs
+
+    s = _edm(bars=3)
+    s = Score(s.tempo_map, [*s.tracks, Track(Role.HARMONY, 48, [Note(0, 12, p, 80) for p in (60, 64, 67)])], meta=s.meta)
+    old = sound.render_chain(s, 7.0, chain="gm-legacy", style="edm")
+    new = sound.render_chain(s, 7.0, chain="studio", style="edm")
+    assert old.shape == new.shape
+    for a in (old, new):
+        assert integrated_lufs(a, SR) == pytest.approx(-14.0, abs=0.5)
+    assert np.sqrt(np.mean((old - new) ** 2)) > 0.05 * np.sqrt(np.mean(new ** 2))
+    assert "gm-legacy" in sound.CHAINS and sound.DEFAULT_CHAIN == "studio"

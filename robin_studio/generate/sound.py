@@ -30,6 +30,43 @@ SAMPLE_RATE = 48_000
 ATTACK_LOOKAHEAD_S = MAX_ATTACK_LEAD_S
 
 
+# The sound chains an evaluation can put side by side (render.synth.CHAINS): "studio" is
+# what the engine plays; "gm-legacy" is the sound before issue 15 (FluidR3 alone, notes as
+# written, the old palettes' mix). Anywhere: ROBIN_STUDIO_SOUND_CHAIN=gm-legacy.
+CHAINS = ("studio", "gm-legacy")
+DEFAULT_CHAIN = "studio"
+
+
+def render_chain(score: Score, end_s: float, chain: str = DEFAULT_CHAIN, style: str | None = None,
+                 soundfont=None) -> np.ndarray:
+    """`score` played and mastered by `chain` up to `end_s`, delivered at -14 LUFS / -1 dBTP:
+    the same notes through another sound, for A/B listening and the evaluation. For
+    "gm-legacy" the tracks keep their instruments and take the old mix's gains and pans."""
+    import os
+    from dataclasses import replace
+
+    from robin_studio.render.master import deliver
+    from robin_studio.render.palettes import mix_for
+    from robin_studio.render.synth import StreamingRenderer, load_synth, sound_chain
+
+    chain = sound_chain(chain)
+    before = os.environ.get("ROBIN_STUDIO_SOUND_CHAIN")
+    os.environ["ROBIN_STUDIO_SOUND_CHAIN"] = chain      # the palettes and mix read it too
+    try:
+        if chain == "gm-legacy":
+            mix = mix_for(style)
+            score = replace(score, tracks=[replace(t, gain_db=mix.role(t.role).gain_db, pan=mix.role(t.role).pan)
+                                           for t in score.tracks])
+        with StreamingRenderer(score, SAMPLE_RATE, load_synth(soundfont), chain=chain) as r:
+            raw = np.asarray(r.render_until(end_s), np.float32)
+        return deliver(master(raw, SAMPLE_RATE, style), SAMPLE_RATE)
+    finally:
+        if before is None:
+            os.environ.pop("ROBIN_STUDIO_SOUND_CHAIN", None)
+        else:
+            os.environ["ROBIN_STUDIO_SOUND_CHAIN"] = before
+
+
 def chain() -> str:
     """The sound chain in force ("studio", or "gm-legacy" with ROBIN_STUDIO_SOUND_CHAIN)."""
     from robin_studio.render.synth import sound_chain
