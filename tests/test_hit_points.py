@@ -77,6 +77,7 @@ def _drum_at(piece, time_s: float, pitch: int) -> bool:
                for n in piece.score.track(Role.DRUMS).notes)
 
 
+@pytest.mark.slow
 def test_strong_and_soft_hits_are_marked_and_heard(scorer):
     from robin_studio.generate.hitpoints import hit_report, report_lines
 
