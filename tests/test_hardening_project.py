@@ -150,3 +150,23 @@ def test_app_starts_with_hostile_files(tmp_path):
     kept = sorted(p.name.split(".damaged-")[0] for p in tmp_path.rglob("*.damaged-*"))
     assert kept == ["autosave.robin", "session-running.json", "settings.json"]
     assert run.stderr.count("could not be read") == 2
+
+
+def test_app_start_removes_stale_partial_exports(qtbot, tmp_path, monkeypatch):
+    from robin_studio.app.main_window import MainWindow
+
+    exports, config = tmp_path / "exports", tmp_path / "config"
+    exports.mkdir()
+    config.mkdir()
+    (config / "settings.json").write_text(json.dumps({"last_export_dir": str(exports)}))
+    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(config))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    stale = exports / f".film.{dead}-0badc0de.partial.mp4"    # a killed export's
+    mine = exports / "film.mp4"
+    for p in (stale, mine):
+        p.write_bytes(b"data")
+    w = MainWindow(run_first_checks=False, recovery_dir=tmp_path / "recovery")
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    assert not stale.exists() and mine.read_bytes() == b"data"

@@ -120,6 +120,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.host = EngineHost(scorer_factory)
         self.app_settings = AppSettings.load()
+        if self.app_settings.last_export_dir:   # an export killed last time left its temp file
+            from robin_studio.outputs import remove_stale_partials
+            remove_stale_partials(self.app_settings.last_export_dir)
         self.project = Project()
         self.project_path: Path | None = None
         self.dirty = False
