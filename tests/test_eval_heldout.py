@@ -97,3 +97,11 @@ def test_one_prompt_runs_end_to_end_without_the_listener(tmp_path, monkeypatch):
     assert "## Idioms and form (issue 14)" in text and "listener not installed" in text
     assert "## Hit points on random sets (issue 18)" in text
     assert "No reference recordings installed here" in text
+
+
+def test_cut_landing_uses_the_same_random_sets_as_the_hit_points():
+    from robin_studio.timing.hits import hit_landing_rates
+
+    hits, cuts = hit_landing_rates(8, seed=3), ho.cut_landing_rates(8, seed=3)
+    assert cuts["hits"] == hits["hits"] and cuts["sets"] == 8
+    assert 0.0 <= cuts["rate"] <= cuts["rate_solver_tolerance"] <= 1.0

@@ -52,6 +52,7 @@ LEAD_TAGS: dict[str, tuple[str, ...]] = {
 # tags that say the same thing in MTT's vocabulary
 TAG_SYNONYMS = {"beat": ("beat", "beats"), "classical": ("classical", "classic"), "vocal": ("vocal", "vocals")}
 TOP_TAGS = 5
+HIT_TOLERANCE_S = 0.010       # issue 18: a hit point lands when a beat is within 10 ms
 
 
 @dataclass(frozen=True)
@@ -301,7 +302,7 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
                 hit_sets: int | None = None) -> HeldoutResults:
     """Run the held-out judgement (see the module docstring). `prompt_names` limits the
     prompts and `real=False` leaves real footage out (for tests); `hit_sets` sets the number
-    of random hit-point sets (30 quick, 100 full)."""
+    of random hit-point sets (100 by default)."""
     from robin_studio.eval import listener as lst
     from robin_studio.eval import references
     from robin_studio.eval.baselines import systems as default_systems
@@ -426,7 +427,7 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
     if refs is not None:
         res.reference_seconds = refs.seconds
         _reference_scale(res, refs)
-    res.hits = hit_rates(hit_sets or (30 if quick else 100))
+    res.hits = hit_rates(hit_sets or 100)   # the solver alone: about a second for 100 sets
     res.parse = parse_adherence(prompt_names)
     res.wall_s = time.perf_counter() - t0
     return res
@@ -499,7 +500,8 @@ def hit_rates(n: int) -> dict[str, dict]:
 
 def cut_landing_rates(n_sets: int, seed: int = 0, fps: float = 25.0) -> dict:
     """The same random sets as `hit_landing_rates` (times and strengths), given to the solver
-    as ordinary cuts: the share that land on a beat within the solver's landing tolerance."""
+    as ordinary cuts: the share that land on a beat within 10 ms (the hit points' aim), and
+    within the solver's own landing tolerance for cuts at this frame rate."""
     import random
 
     from robin_studio.timing.grid import landing_tolerance_s, nearest_beat
@@ -507,7 +509,7 @@ def cut_landing_rates(n_sets: int, seed: int = 0, fps: float = 25.0) -> dict:
     from robin_studio.timing.solver import CutMark, solve_tempo_map
 
     rng = random.Random(seed)
-    n = on = 0
+    n = on = on_tol = 0
     tol = landing_tolerance_s(1.0 / fps)
     for _ in range(n_sets):
         dur, hits = random_hit_set(rng)
@@ -516,9 +518,11 @@ def cut_landing_rates(n_sets: int, seed: int = 0, fps: float = 25.0) -> dict:
         for h in hits:
             _, r = nearest_beat(sol.tempo_map, h.time_s)
             n += 1
-            on += abs(r) <= tol
+            on += abs(r) <= HIT_TOLERANCE_S
+            on_tol += abs(r) <= tol
     return {"sets": n_sets, "hits": n, "on_beat": on, "rate": on / max(1, n),
-            "tolerance_ms": 1000 * tol}
+            "tolerance_ms": 1000 * HIT_TOLERANCE_S, "solver_tolerance_ms": 1000 * tol,
+            "rate_solver_tolerance": on_tol / max(1, n)}
 
 
 def mean(values) -> float:
