@@ -206,3 +206,19 @@ def test_old_and_new_chain_side_by_side():
         assert integrated_lufs(a, SR) == pytest.approx(-14.0, abs=0.5)
     assert np.sqrt(np.mean((old - new) ** 2)) > 0.05 * np.sqrt(np.mean(new ** 2))
     assert "gm-legacy" in sound.CHAINS and sound.DEFAULT_CHAIN == "studio"
+
+
+def test_the_engine_plays_its_style_pump():
+    """A dance prompt through the engine: the score carries its style, and the synth pumps
+    the pad/bass on its kicks (the style's MixSettings.sidechain_db)."""
+    from robin_studio.generate.baseline import NaiveLoopGenerator
+    from robin_studio.generate.engine import Scorer
+    from robin_studio.render.palettes import mix_for
+    from tests.test_generate_engine import make_analysis
+
+    piece = Scorer(generator=NaiveLoopGenerator()).generate(make_analysis(8.0, cuts=(4.0, 6.0)),
+                                                            "upbeat electronic dance track, 126 bpm", seed=1).result()
+    style = piece.score.meta.get("style")
+    assert mix_for(style).sidechain_db > 0, style
+    with StreamingRenderer(piece.score, SR) as r:
+        assert r._pump is not None and r._pump[0] < 0.8

@@ -81,6 +81,12 @@ INSTRUMENTS = {
     "synth pad": ("sustain", 89, Role.TEXTURE, ["synth", "ambient", "new age"]),
     "harp": ("arpeggio", 46, Role.HARMONY, ["harp"]),
     "drum kit": ("groove", 0, Role.DRUMS, ["drums", "beat", "beats", "rock"]),
+    "overdriven guitar": ("chords", 29, Role.HARMONY, ["guitar", "rock", "metal"]),
+    "distortion guitar": ("lead", 30, Role.MELODY, ["guitar", "rock", "metal"]),
+    "clean electric guitar": ("arpeggio", 27, Role.HARMONY, ["guitar"]),
+    "brass section": ("chords", 61, Role.HARMONY, ["brass", "trumpet", "horn"]),
+    "choir": ("sustain", 52, Role.TEXTURE, ["choir", "choral", "voice"]),
+    "electric bass": ("lead", 33, Role.BASS, ["bass"]),
 }
 
 
@@ -94,7 +100,7 @@ def _features(audio: np.ndarray) -> tuple[float, float]:
     return centroid, crest
 
 
-def survey(listener_venv: Path | None = None) -> tuple[list[dict], dict[str, float]]:
+def survey(listener_venv: Path | None = None, only: list[str] | None = None) -> tuple[list[dict], dict[str, float]]:
     from robin_studio.render.master import master
     from robin_studio.render.synth import Synth, render_score
 
@@ -108,6 +114,8 @@ def survey(listener_venv: Path | None = None) -> tuple[list[dict], dict[str, flo
         synth = Synth(path, measure_palettes=False)
         loads[bank] = time.perf_counter() - t0
         for name, (kind, program, role, tags) in INSTRUMENTS.items():
+            if only and name not in only:
+                continue
             score = _phrase(kind, program, role)
             dry = render_score(score, SR, synth=synth, level_trims=False)
             out = master(dry, SR)
@@ -131,6 +139,8 @@ def as_markdown(rows: list[dict], loads: dict[str, float]) -> str:
     lines = ["| instrument | " + " | ".join(f"{b}: p(tag), top 5" for b in banks) + " | centroid Hz (" + ", ".join(banks) + ") |",
              "|---|" + "---|" * len(banks) + "---|"]
     for name in INSTRUMENTS:
+        if not any(r["instrument"] == name for r in rows):
+            continue
         cells, cents = [], []
         for b in banks:
             r = next((r for r in rows if r["bank"] == b and r["instrument"] == name), None)
@@ -152,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listener", type=Path, default=None, help="the listener venv (installers/listener.sh)")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--only", nargs="*", default=None, help="instrument names (default: all)")
     args = ap.parse_args(argv)
-    rows, loads = survey(args.listener)
+    rows, loads = survey(args.listener, args.only)
     text = as_markdown(rows, loads)
     print(text)
     if args.out:

@@ -153,7 +153,7 @@ MIX: dict[str, MixSettings] = {
     "rock":       MixSettings(reverb_kind="room", roles=_roles(d=(0, 0, 0.1), h=(-3, -0.4, 0.1), m=(-1, 0.3, 0.15), t=(-8, 0.2, 0.2)),
                               reverb_room=0.35, comp_ratio=3.0),
     "electronic": MixSettings(reverb_kind="plate", roles=_roles(h=(-3, -0.3, 0.25), m=(-2, 0.2, 0.3), t=(-6, 0.3, 0.5)),
-                              reverb_room=0.6, comp_ratio=3.0),
+                              reverb_room=0.6, comp_ratio=3.0, sidechain_db=4.0),   # the dance styles breathe with the kick
     "folk":       MixSettings(reverb_kind="room", roles=_roles(d=(-4, 0, 0.15), h=(-1, -0.3, 0.2), m=(0, 0.25, 0.25), t=(-6, 0.35, 0.3)),
                               reverb_room=0.45),
     "orchestral": MixSettings(reverb_kind="hall", roles=_roles(d=(-7, 0, 0.35), b=(-1, 0.1, 0.3), h=(-1, -0.3, 0.45), m=(0, 0.2, 0.4), t=(-4, 0.35, 0.5)),
