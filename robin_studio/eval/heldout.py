@@ -208,50 +208,27 @@ class HeldoutResults:
 
 # -- sound chains --------------------------------------------------------------------------------
 def sound_chains() -> tuple[str, list[str], str]:
-    """(the chain in force, the other chains to compare it with, a note).
+    """(the chain the engine plays, every chain to compare on the same notes, a note).
 
-    The sound helper keeps the chain before issue 15 selectable: `render.synth.CHAINS`
-    ("studio", "gm-legacy"), chosen by the environment variable `render.synth.SOUND_CHAIN_ENV`
-    as the app and CLI read it. Without that, only the current chain is measured."""
-    try:
-        from robin_studio.render.synth import CHAINS, SOUND_CHAIN_ENV, sound_chain
-    except ImportError:
+    The sound helper keeps the chain before issue 15 selectable: `generate.sound.CHAINS`
+    ("studio", "gm-legacy") and `render_chain(score, end_s, chain, style)`, which plays the
+    same notes through a chain and delivers them at -14 LUFS. Without it, only the engine's own
+    audio is measured."""
+    from robin_studio.generate import sound
+
+    names = tuple(getattr(sound, "CHAINS", ()))
+    if len(names) < 2 or not hasattr(sound, "render_chain"):
         return "current", [], ("only one sound chain exists in this checkout (no older chain is "
                                "selectable), so there is no old-chain row")
-    import os
-
-    saved = os.environ.pop(SOUND_CHAIN_ENV, None)
-    try:
-        current = sound_chain()
-    finally:
-        if saved is not None:
-            os.environ[SOUND_CHAIN_ENV] = saved
-    return current, [c for c in CHAINS if c != current], ""
+    return getattr(sound, "DEFAULT_CHAIN", names[0]), list(names), ""
 
 
-class _ChainSwitch:
-    """Generate under another sound chain, the way a user selects it (the environment)."""
+def render_through(piece, chain: str) -> tuple[np.ndarray, int]:
+    """The piece's notes played and delivered by `chain` (generate.sound.render_chain)."""
+    from robin_studio.generate import sound
 
-    def __init__(self, chain: str) -> None:
-        self.chain = chain
-
-    def __enter__(self):
-        import os
-
-        from robin_studio.render.synth import SOUND_CHAIN_ENV
-        self.saved = os.environ.get(SOUND_CHAIN_ENV)
-        os.environ[SOUND_CHAIN_ENV] = self.chain
-        return self
-
-    def __exit__(self, *exc):
-        import os
-
-        from robin_studio.render.synth import SOUND_CHAIN_ENV
-        if self.saved is None:
-            os.environ.pop(SOUND_CHAIN_ENV, None)
-        else:
-            os.environ[SOUND_CHAIN_ENV] = self.saved
-        return False
+    style = getattr(getattr(piece, "arrangement", None), "style", None)
+    return sound.render_chain(piece.score, piece.duration_s, chain=chain, style=style), sound.SAMPLE_RATE
 
 
 # -- the run -------------------------------------------------------------------------------------
@@ -322,9 +299,8 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
         res.notes.append(why)
     listener = lst.Listener.find()
     res.listener_note = "" if listener else lst.NOT_INSTALLED
-    current_chain, other_chains, res.chain_note = sound_chains()
-    res.current_chain = current_chain
-    # the chains are compared on the same pieces: seed 0 of every prompt on the first clip
+    res.current_chain, chains, res.chain_note = sound_chains()
+    # the chains are compared on the same notes: seed 0 of every prompt on the first clip
     chain_clip = clips[0].name
 
     analyser = Scorer(generator=systems[-1].generator)
@@ -374,27 +350,21 @@ def run_heldout(quick: bool = True, workdir: Path | None = None, models_dir: Pat
             res.pieces.append(hp)
             index = len(res.pieces) - 1
             if seed == 0:
-                rows = [s.name]
-                if s.name == "model" and other_chains and clip_name == chain_clip:
-                    rows.append(f"{s.name} / {current_chain} chain")
                 audio_id = len(clips_audio)
                 clips_audio.append(lst.to_listener_rate(piece.audio, piece.sample_rate))
-                embedded = mel.embed(piece.audio, piece.sample_rate)
-                for row in rows:
-                    mel_rows.setdefault(row, []).append(embedded)
-                    listen_audio.setdefault(row, []).append((index, audio_id))
-                for chain in other_chains if len(rows) > 1 else ():
+                mel_rows.setdefault(s.name, []).append(mel.embed(piece.audio, piece.sample_rate))
+                listen_audio.setdefault(s.name, []).append((index, audio_id))
+                for chain in chains if s.name == "model" and clip_name == chain_clip else ():
                     try:
-                        with _ChainSwitch(chain):
-                            other = scorer.generate(analyses[clip_name], prompt.text, seed=seed).result()
-                    except Exception as err:   # reported; the current chain's figures stand
+                        audio, sr = render_through(piece, chain)
+                    except Exception as err:   # reported; the engine's own figures stand
                         res.notes.append(f"{chain} chain on {clip_name} / {prompt_name} failed: "
                                          f"{type(err).__name__}: {err}")
                         continue
                     row = f"{s.name} / {chain} chain"
-                    mel_rows.setdefault(row, []).append(mel.embed(other.audio, other.sample_rate))
+                    mel_rows.setdefault(row, []).append(mel.embed(audio, sr))
                     listen_audio.setdefault(row, []).append((index, len(clips_audio)))
-                    clips_audio.append(lst.to_listener_rate(other.audio, other.sample_rate))
+                    clips_audio.append(lst.to_listener_rate(audio, sr))
             log(f"held-out {s.name:10s} {clip_name:28s} {prompt_name:16s} seed {seed} "
                 f"{time.perf_counter() - t:5.1f} s  groove {m.get('groove_presence', float('nan')):.2f}")
 

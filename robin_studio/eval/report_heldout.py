@@ -276,10 +276,11 @@ def realism_lines(res: HeldoutResults) -> list[str]:
         L.append(f"| {label} | " + " | ".join(_f(v.get(c, {}).get("fd_musicnn"), 1) for c in cols) + " | "
                  + " | ".join(_f(v.get(c, {}).get("fd_mel"), 1) for c in cols) + " |")
     if any(" chain" in r for r in res.realism):
-        L += ["", f"The chain rows are the same prompts and seeds on {res.clips[0].name}, generated "
-              "once under each sound chain (selected as a user does, with ROBIN_STUDIO_SOUND_CHAIN): "
-              "the old chain \"gm-legacy\" (before issue 15) beside the one in force. Distances "
-              "from fewer windows are larger by themselves; compare chain rows with each other."]
+        L += ["", f"The chain rows are the model's seed-0 pieces on {res.clips[0].name}, the same "
+              "notes played and delivered at -14 LUFS by each sound chain (`generate.sound.render_chain`): "
+              "the old chain \"gm-legacy\" (FluidR3 alone, notes as written, the old mix; before "
+              f"issue 15) beside \"{res.current_chain}\", the one the engine plays. Distances from fewer "
+              "windows are larger by themselves: compare chain rows with each other."]
     if res.chain_note:
         L += ["", res.chain_note + "."]
     if res.listener_note:
