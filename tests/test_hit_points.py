@@ -149,3 +149,36 @@ def test_moving_a_hit_point_regenerates_only_the_bars_around_it(scorer):
     piece.undo()
     assert piece.tempo_map is old_tm and piece.hit_points == [HitPoint(14.0)]
     assert piece.score.tempo_map.total_bars == n_old
+
+
+def test_strong_hit_points_land_on_bar_lines_far_more_often():
+    """A strong hit point is a downbeat. Before the solver let strong hit points jump the
+    tempo further, 62 % (alone, seed 1) and 57 % (among cuts, seed 2) reached a bar line on
+    these sets; now 78 % and 80 %, with the on-beat rate still >= 90 %."""
+    alone = hit_landing_rates(60, seed=1)
+    among_cuts = hit_landing_rates(60, seed=2, with_cuts=True)
+    assert alone["strong_bar_rate"] >= 0.72, alone
+    assert among_cuts["strong_bar_rate"] >= 0.72, among_cuts
+    assert alone["rate"] >= 0.90 and among_cuts["rate"] >= 0.90
+
+
+def test_a_strong_hit_inside_the_bar_is_played_as_a_downbeat():
+    """Where no tempo puts a strong hit on a bar line, the band arrives on its beat as on a
+    downbeat: bass and (bowed) harmony re-strike there with the drums' crash, not only the
+    drums; a soft hit on a beat stays a drum accent."""
+    from robin_studio.generate.arrange import build_arrangement
+    from robin_studio.generate.conditions import HITS_KEY
+    from robin_studio.intent.parse import parse_prompt
+    from robin_studio.score.controls import BarControls
+    from robin_studio.score.types import Note
+
+    arr = build_arrangement(parse_prompt("strings and drums, cinematic", embed=False), seed=0)
+    assert Role.DRUMS in arr.tracks and Role.BASS in arr.tracks and Role.HARMONY in arr.tracks
+    written = {Role.HARMONY: [Note(0.0, 4.0, 62, 70), Note(0.0, 4.0, 65, 70)],
+               Role.BASS: [Note(0.0, 4.0, 38, 70)], Role.DRUMS: []}
+    out = arr.hit_points(written, BarControls(bar_index=3, extra={HITS_KEY: [(2.0, True)]}))
+    assert {n.pitch for n in out[Role.DRUMS] if n.start_beat == 2.0} >= {DRUM_KEYS["crash"]}
+    for role in (Role.BASS, Role.HARMONY):
+        assert any(n.start_beat == 2.0 and n.velocity >= 100 for n in out[role]), role
+    soft = arr.hit_points(written, BarControls(bar_index=3, extra={HITS_KEY: [(2.0, False)]}))
+    assert not any(n.start_beat == 2.0 for n in soft[Role.BASS] + soft[Role.HARMONY])

@@ -133,8 +133,11 @@ class Arrangement:
             return notes
         extra = controls.extra or {}
         moments = {float(b): True for b, a in enumerate(controls.accents) if a >= threshold}
+        downbeats = set()      # strong hits on a beat inside the bar (see below)
         for at, strong in extra.get(HITS_KEY, ()):
             moments[float(at)] = moments.get(float(at), False) or bool(strong)
+            if strong and float(at) > 1e-6 and not _off_beat(float(at)):
+                downbeats.add(float(at))
         out = {r: list(ns) for r, ns in notes.items()}
         for before in extra.get(HITS_BEFORE_KEY, ()):
             out = {r: [replace(n, velocity=max(1, int(n.velocity * HIT_AFTERNOTE_RATIO)))
@@ -166,6 +169,12 @@ class Arrangement:
             # re-strike only when nothing struck plays and no drum marks the hit.
             if not drums or off_beat:
                 for role in struck or ([] if drums else [r for r in roles if r != Role.MELODY]):
+                    out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100))
+            elif at in downbeats:
+                # A strong hit the tempo put on a beat but not on a bar line is played as a
+                # downbeat all the same (issue 18: a strong hit point is a downbeat): the bass
+                # and the harmony arrive with the drums, at a downbeat's weight.
+                for role in [r for r in roles if r != Role.MELODY]:
                     out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100))
         return out
 

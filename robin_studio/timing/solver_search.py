@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from robin_studio.timing.solver_costs import (
-    _BAR_MISS_S, _BEAM_WIDTH, _CUTIN_COST, _DRIFT_COST, _DRIFT_FREE, _DRIFT_MAX,
+    _BAR_MISS_S, _BEAM_WIDTH, _CUTIN_COST, _DRIFT_COST, _DRIFT_FREE,
     _MIN_SEGMENT_S, _NUDGE_COST, _PASS_EPS, _PER_KNOT, _PHASE_FIT_BARS, _PHASE_STEPS,
     _Points, _RAMP_COST, _RAMP_RATIO, _REF_CENTRE_PULL, _REF_FINE_POINTS, _REF_GRID_STEP,
     _REF_LAGS, _REF_REFINED, _REF_SEPARATION, _REF_START_WEIGHT, _STEP, _STEP_RATE,
@@ -240,7 +240,7 @@ def _search(pts: _Points, duration_s: float, T: float, lo: float, hi: float,
             # Land it on a whole beat: the open segment takes the tempo that puts it there.
             if p_ref is not ref:
                 ref = p_ref
-                ref_lo, ref_hi = max(lo, ref / _DRIFT_MAX), min(hi, ref * _DRIFT_MAX)
+                ref_lo, ref_hi = max(lo, ref / pts.drift_max), min(hi, ref * pts.drift_max)
                 log_ref = log(ref)
             if t_prev is not None:
                 t_lo = t_prev / a_dn[idx0]
@@ -394,7 +394,7 @@ def _closings(pts: _Points, plan: _Plan, duration_s: float, lo: float, hi: float
     fb = math.floor(x / bpb) * bpb
     knots = plan.knots
     pending = range(plan.first, len(pts.t))
-    t_lo, t_hi = max(lo, plan.ref / _DRIFT_MAX), min(hi, plan.ref * _DRIFT_MAX)
+    t_lo, t_hi = max(lo, plan.ref / pts.drift_max), min(hi, plan.ref * pts.drift_max)
 
     def drift(tempo: float) -> float:
         d = abs(math.log(tempo / plan.ref))
