@@ -253,6 +253,7 @@ class MainWindow(QtWidgets.QMainWindow):
         sb.addPermanentWidget(self.progress_bar)
 
         # signals
+        self.prompt_panel.prompt.textChanged.connect(self._prompt_edited)
         self.prompt_panel.generateRequested.connect(self.generate)
         self.prompt_panel.stopRequested.connect(self.stop_generation)
         self.prompt_panel.regenerateRequested.connect(self.regenerate_selection)
@@ -281,6 +282,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.analysis_relay = ProgressRelay(self)
         self.analysis_relay.progress.connect(lambda f, m: self._show_progress(f, m or "Analysing the clip\u2026"))
         self.gen_relay = self._new_gen_relay()
+
+    def _prompt_edited(self) -> None:
+        if self.project.clip_path and not self.dirty and self.prompt_panel.text() != self.project.prompt:
+            self.dirty = True
+            self._update_state()
 
     def _new_gen_relay(self) -> ProgressRelay:
         """One relay per generation: a stopped job's late progress reports go nowhere."""
@@ -316,9 +322,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu.setToolTipsVisible(True)
         self._fill_recent()
         f.addSeparator()
-        self.act_save = self._action(f, "&Save Project", self.save, QtGui.QKeySequence.StandardKey.Save,
+        self.act_save = self._action(f, "&Save Project", lambda: self.save(), QtGui.QKeySequence.StandardKey.Save,
                                      "Save the project (.robin)")
-        self.act_save_as = self._action(f, "Save Project &As\u2026", self.save_as, "Ctrl+Shift+S",
+        self.act_save_as = self._action(f, "Save Project &As\u2026", lambda: self.save_as(), "Ctrl+Shift+S",
                                         "Save the project under a new name")
         f.addSeparator()
         self.act_export = self._action(f, "&Export\u2026", self.open_export, "Ctrl+E",
@@ -596,7 +602,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.app_settings.last_open_dir = str(path.parent)
         self.app_settings.save()
         self._fill_recent()
-        self.dirty = not keep_project
+        self.dirty = False      # nothing to lose yet: a typed prompt or a take changes that
         self._start_analysis(path)
         self._update_state()
         return True
@@ -695,6 +701,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                        "Move it back, or open the clip and re-enter the prompt."))
             return False
         records = _take_records(project)
+        self._restore_selection = project.selection_s   # opening the clip clears the selection
         self.project = project
         self.project_path = path
         self.prompt_panel.apply(project.prompt, project.settings)
@@ -747,7 +754,7 @@ class MainWindow(QtWidgets.QMainWindow):
         cur = self.takes.take(number) or (self.takes.takes[-1] if self.takes.takes else None)
         self.takes.set_current(cur.number if cur is not None else None)
         self._apply_take(cur, panel=False)
-        sel = self.project.selection_s
+        sel, self._restore_selection = getattr(self, "_restore_selection", None), None
         if sel is not None and self.duration_s > 0:
             self.timeline.set_selection(*sel)
         self.dirty = False
@@ -892,6 +899,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.analysis is None:
             self.set_status("Open a clip and wait for its analysis before generating.")
             return
+        self.prompt_panel.flush()
         text, settings = self.prompt_panel.text(), self.prompt_panel.settings()
         self.project.remember_prompt(text)
         self.prompt_panel.set_history(self.project.prompt_history)
@@ -911,6 +919,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.set_status(f"{cur.name} was stopped before it was finished; generate the whole clip "
                             "again to regenerate parts of it.")
             return
+        self.prompt_panel.flush()
         text, settings = self.prompt_panel.text(), self.prompt_panel.settings()
         self.project.remember_prompt(text)
         self.prompt_panel.set_history(self.project.prompt_history)

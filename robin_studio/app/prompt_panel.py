@@ -403,9 +403,13 @@ class PromptPanel(QtWidgets.QWidget):
         self._report = list(lines)
         self._show_note()
 
-    def engine_prompt(self) -> str:
+    def flush(self) -> None:
+        """Read the prompt now if it changed since it was last read (before a generation)."""
         if self._reread_timer.isActive():
             self.reread()
+
+    def engine_prompt(self) -> str:
+        self.flush()
         return panel_engine_prompt(self.text(), self.settings(), self.controls)
 
     def set_note(self, text: str) -> None:
