@@ -1,5 +1,5 @@
-"""How responsive the window is: a probe of the Qt event loop, used by the tests and the
-app benchmark.
+"""How responsive the window is: a probe of the Qt event loop (`LoopLatency`) and of what the
+creator feels, key press to repaint (`InputLatency`), used by the tests and the app benchmark.
 
 A 10 ms QTimer on the UI thread records the gap between its ticks: how long the event loop
 could not answer. For each gap it also records the CPU time this process (all its threads)
@@ -47,3 +47,67 @@ class LoopLatency:
         return {"ticks": len(self.gaps_ms), "max_gap_ms": float(g.max()),
                 "p95_gap_ms": float(np.percentile(g, 95)),
                 "max_app_stall_ms": float(max(self.app_stall_ms or [0.0]))}
+
+
+class InputLatency(QtCore.QObject):
+    """What the creator feels: from a key press to the repaint that shows its effect.
+
+    Every `interval_ms` a real key event (Shift+Right, or Shift+Left near the end) is posted to
+    the window's event queue, as the windowing system delivers input; the time runs until the
+    transport's timecode label has painted a new time. A press whose repaint has not come
+    after `give_up_ms` counts as missed. Used by the app benchmark while a generation runs.
+    """
+
+    def __init__(self, window, interval_ms: int = 150, give_up_ms: float = 3000.0) -> None:
+        super().__init__(window)
+        self.w = window
+        self.label = window.transport.timecode
+        self.samples_ms: list[float] = []
+        self.missed = 0
+        self.give_up_ms = give_up_ms
+        self._pending: tuple[float, str] | None = None
+        self._direction = 1
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.press)
+        self.label.installEventFilter(self)
+
+    def start(self) -> None:
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self._pending = None
+
+    def press(self) -> None:
+        from PySide6 import QtGui, QtWidgets
+
+        now = time.perf_counter()
+        if self._pending is not None:
+            if 1000.0 * (now - self._pending[0]) < self.give_up_ms:
+                return                      # the last press has not been shown yet
+            self.missed += 1
+        w = self.w
+        if w.position_s > w.duration_s - 1.5:
+            self._direction = -1
+        elif w.position_s < 1.5:
+            self._direction = 1
+        key = QtCore.Qt.Key.Key_Right if self._direction > 0 else QtCore.Qt.Key.Key_Left
+        shift = QtCore.Qt.KeyboardModifier.ShiftModifier
+        target = QtWidgets.QApplication.focusWidget() or w
+        self._pending = (time.perf_counter(), self.label.text())
+        for kind in (QtCore.QEvent.Type.KeyPress, QtCore.QEvent.Type.KeyRelease):
+            QtWidgets.QApplication.postEvent(target, QtGui.QKeyEvent(kind, key, shift))
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if (event.type() == QtCore.QEvent.Type.Paint and self._pending is not None
+                and self.label.text() != self._pending[1]):
+            self.samples_ms.append(1000.0 * (time.perf_counter() - self._pending[0]))
+            self._pending = None
+        return False
+
+    def summary(self) -> dict:
+        s = np.asarray(self.samples_ms or [float("nan")])
+        return {"presses": len(self.samples_ms), "missed": self.missed,
+                "p50_ms": float(np.percentile(s, 50)), "p95_ms": float(np.percentile(s, 95)),
+                "max_ms": float(s.max())}
