@@ -204,6 +204,7 @@ def run_case(case: str, python: str = sys.executable) -> CaseResult:
                 state = json.loads(r.stdout.strip().splitlines()[-1])
                 key = "first_chunk_cold" if attempt == 0 else "first_chunk"
                 res.figures[key] = _fig(r, from_start_s=round(state["first_chunk_time"] - start, 3),
+                                        cpu_to_first_s=round(state["first_chunk_cpu_s"], 3),
                                         heavy=state["heavy_at_first_chunk"])
         if "export" in steps:
             r = run_process([python, "-c", REMUX_REFERENCE, str(clip), str(tmp / "remux.mp4")],

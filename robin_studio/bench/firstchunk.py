@@ -4,7 +4,7 @@
 
 runs `robin-studio score SCORE-ARGUMENTS...` in this process, unchanged, and prints as the
 last line of stdout a JSON object: the wall-clock time (`time.time()`) at which the first
-chunk was ready, the heavy modules (`HEAVY`) imported by then and by the end, and the exit
+chunk was ready and the CPU time the process had used by then, the heavy modules (`HEAVY`) imported by then and by the end, and the exit
 code. The caller notes `time.time()` just before starting the process, so the difference is
 the time from process start (interpreter start-up and every import included) to the first
 sound. Only the engine's chunk iterator is wrapped; nothing else is touched.
@@ -13,6 +13,7 @@ sound. Only the engine's chunk iterator is wrapped; nothing else is touched.
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 
@@ -36,6 +37,8 @@ def main(argv: list[str]) -> int:
         for chunk in run(self):
             if "first_chunk_time" not in state:
                 state["first_chunk_time"] = time.time()
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                state["first_chunk_cpu_s"] = usage.ru_utime + usage.ru_stime
                 state["heavy_at_first_chunk"] = _heavy()
             yield chunk
 

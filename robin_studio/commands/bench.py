@@ -83,8 +83,10 @@ def summary_lines(results, machine: str, started: str, load_before: str, load_af
                                            "second run")):
             if key in f:
                 heavy = ", ".join(f[key].get("heavy") or []) or "none"
+                cpu = f[key].get("cpu_to_first_s")
                 L.append(f"| {name} | {label} (heavy imports by then: {heavy}) "
-                         f"| {f[key]['from_start_s']:.2f} s | – | – | – | {_mb(f[key])} |")
+                         f"| {f[key]['from_start_s']:.2f} s" + (f" / {cpu:.2f} s" if cpu is not None else "")
+                         + f" | – | – | – | {_mb(f[key])} |")
     errors = [f"- {r.case}: {e}" for r in results for e in r.errors]
     if errors:
         L += ["", "Not measured:"] + errors
