@@ -109,6 +109,47 @@ def test_hit_points_in_the_app(qtbot, tmp_path, clip, scorer):
     assert len(saved.ignored_cuts_s) == 1
 
 
+def test_a_saved_re_timed_take_comes_back_exactly(qtbot, tmp_path, clip, scorer):
+    """A project saved after a hit point was moved reopens with the re-timed take: the same
+    notes and tempo map (its MIDI file, byte for byte) and the same audio. (Version 2
+    projects did not record the markers and seed, and the app skipped such takes.)"""
+    import numpy as np
+
+    from robin_studio.app.project import Project
+
+    w = make_window(qtbot, tmp_path, scorer)
+    open_and_analyse(qtbot, w, clip)
+    w.seek(4.0)
+    qtbot.keyClick(w.timeline, Key.Key_M)
+    w.generate()
+    wait_idle(qtbot, w)
+    line = w.markers.lane.lines[0]
+    line.setValue(6.6)
+    line.sigPositionChangeFinished.emit(line)
+    _retimed(qtbot, w)
+    retimed = w.takes.current_take()
+    assert retimed.kind == "retime"
+    want_tm, want_audio = w.piece.tempo_map.to_dict(), w.piece.audio.copy()
+    scorer.export(w.piece, tmp_path / "before.mid", kind="midi")
+    assert w._save_to(tmp_path / "p.robin")
+    saved = Project.load(tmp_path / "p.robin")
+    assert [(t.kind, t.hit_points) for t in saved.takes] == [
+        ("generate", [{"time_s": pytest.approx(4.0, abs=0.05), "strong": True}]),
+        ("retime", [{"time_s": 6.6, "strong": True}])]
+    w.close()
+
+    w2 = make_window(qtbot, tmp_path, scorer)
+    with qtbot.waitSignal(w2.replayDone, timeout=240_000):
+        assert w2.open_project(tmp_path / "p.robin")
+    assert [t.kind for t in w2.takes.takes] == ["generate", "retime"]
+    assert w2.takes.current == retimed.number
+    assert w2.markers.model.hits == (HitPoint(6.6, True),)
+    assert w2.piece.tempo_map.to_dict() == want_tm
+    scorer.export(w2.piece, tmp_path / "after.mid", kind="midi")
+    assert (tmp_path / "after.mid").read_bytes() == (tmp_path / "before.mid").read_bytes()
+    np.testing.assert_array_equal(w2.piece.audio, want_audio)
+
+
 def test_replace_video_conforms_and_undo_returns_the_old_clip(qtbot, tmp_path, scorer):
     from tests.fixtures.reedit import reedit_cached
 

@@ -35,6 +35,42 @@ def test_project_round_trip_and_atomic_save(tmp_path):
     assert [f.name for f in tmp_path.iterdir()] == ["x.robin"]
 
 
+def test_a_take_keeps_the_hit_points_it_was_made_with(tmp_path):
+    """Version 3: a take records its hit points and demoted cuts (a re-timed take is made
+    again from them); a version 2 file still opens (its takes have none recorded); a
+    damaged entry makes the file refused, not a take guessed."""
+    from robin_studio.app.project import FORMAT_VERSION
+
+    hits = [{"time_s": 6.6, "strong": False}]
+    p = Project(clip_path="/clips/a.mp4", takes=[
+        TakeRecord(0.0, 12.0, 3, "piano", kind="generate", number=1, hit_points=[], ignored_cuts_s=[]),
+        TakeRecord(0.0, 12.0, 99, "piano", kind="retime", number=2, parent=1, hit_points=hits,
+                   ignored_cuts_s=[2.4])])
+    d = json.loads(p.save(tmp_path / "v3.robin").read_text())
+    assert d["version"] == FORMAT_VERSION == 3
+    q = Project.load(tmp_path / "v3.robin")
+    assert q.takes[1].hit_points == hits and q.takes[1].ignored_cuts_s == [2.4]
+    assert q.takes[1].seed == 99 and q.takes[0].hit_points == []
+    # a version 2 file: no markers per take
+    for t in d["takes"]:
+        del t["hit_points"], t["ignored_cuts_s"]
+    d["version"] = 2
+    (tmp_path / "v2.robin").write_text(json.dumps(d))
+    old = Project.load(tmp_path / "v2.robin")
+    assert [t.hit_points for t in old.takes] == [None, None] and old.takes[1].kind == "retime"
+    # damaged: a hit point without its time, a negative demoted cut
+    for bad in ([{"strong": True}], [{"time_s": "soon", "strong": True}]):
+        d["takes"][1]["hit_points"] = bad
+        (tmp_path / "bad.robin").write_text(json.dumps(d))
+        with pytest.raises(ProjectError, match="damaged"):
+            Project.load(tmp_path / "bad.robin")
+    d["takes"][1]["hit_points"] = hits
+    d["takes"][1]["ignored_cuts_s"] = [-1.0]
+    (tmp_path / "bad.robin").write_text(json.dumps(d))
+    with pytest.raises(ProjectError, match="damaged"):
+        Project.load(tmp_path / "bad.robin")
+
+
 def test_save_into_unwritable_place_keeps_old_file(tmp_path):
     path = tmp_path / "keep.robin"
     Project(clip_path="a.mp4", prompt="old").save(path)

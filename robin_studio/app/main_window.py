@@ -98,6 +98,7 @@ class GenRequest:
     parent: int | None = None                  # the take regenerated
     record: TakeRecord | None = None           # set while a saved project is replayed
     first_chunk_s: float | None = None
+    markers: tuple[list, list] | None = None   # (hit points as dicts, demoted cuts) it is made with
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -722,7 +723,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return True
 
     def _continue_replay(self) -> None:
-        if self.busy or self.analysis is None:
+        if self.busy or self.analysis is None or self.markers._worker is not None:
             return
         while self._replay:
             rec = self._replay.pop(0)
@@ -731,7 +732,17 @@ class MainWindow(QtWidgets.QMainWindow):
                 self._start_generation(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
                                                   record=rec))
                 return
-            if rec.kind in ("retime", "conform"):   # hit points moved / video replaced: not replayed
+            if rec.kind == "retime" and rec.hit_points is not None:
+                # Hit points moved (version 3 records them): made again from its parent take
+                # with the same markers and seed, so the notes and tempo map come back exactly.
+                parent = self.takes.any_take(rec.parent)
+                if parent is None or parent.state.piece is None:
+                    log.warning("take %s cannot be made again: its parent take %s is missing",
+                                rec.number, rec.parent)
+                    continue
+                self.markers.replay_retime(rec, parent)
+                return
+            if rec.kind in ("retime", "conform"):   # a version 2 re-timing / video replaced
                 log.warning("take %s (%s) cannot be made again from the project", rec.number, rec.kind)
                 continue
             parent = self.takes.any_take(rec.parent)
@@ -781,7 +792,10 @@ class MainWindow(QtWidgets.QMainWindow):
             records.append(TakeRecord(a, b, t.seed, t.engine_prompt, t.created, kind=t.kind,
                                       number=t.number, name=t.name, parent=t.parent or 0, text=t.text,
                                       settings=_settings_dict(t.settings),
-                                      partial_until_s=t.partial_until_s, deleted=n not in listed))
+                                      partial_until_s=t.partial_until_s, deleted=n not in listed,
+                                      hit_points=(None if t.hit_points is None else list(t.hit_points)),
+                                      ignored_cuts_s=(None if t.ignored_cuts_s is None
+                                                      else list(t.ignored_cuts_s))))
         if self._replay:  # a project still being made again keeps its recorded takes
             records += self._replay
         self.project.takes = records
@@ -938,6 +952,14 @@ class MainWindow(QtWidgets.QMainWindow):
         analysis, relay = self.analysis, self.gen_relay
         engine_prompt, seed, panel_settings = req.engine_prompt, req.seed, req.settings
         panel_settings = self.markers.with_markers(panel_settings)   # hit points, ignored cuts
+        rec = req.record
+        if rec is not None and rec.hit_points is not None:   # a saved take: the markers it had
+            panel_settings.hit_points = list(rec.hit_points)
+            panel_settings.ignored_cuts_s = list(rec.ignored_cuts_s or [])
+        if req.markers is None:
+            parent = self.takes.any_take(req.parent) if req.kind != "generate" else None
+            req.markers = ((list(panel_settings.hit_points), list(panel_settings.ignored_cuts_s))
+                           if parent is None else (parent.hit_points, parent.ignored_cuts_s))
 
         if req.kind == "generate":
             self.timeline.clear_music()
@@ -1026,6 +1048,8 @@ class MainWindow(QtWidgets.QMainWindow):
         take = Take(number, req.kind, name, req.text, req.engine_prompt, req.settings, req.seed, state,
                     region_s=req.region, changed_s=span, parent=req.parent,
                     partial_until_s=(rec.partial_until_s if rec is not None else partial_until_s))
+        if req.markers is not None:
+            take.hit_points, take.ignored_cuts_s = req.markers
         if rec is not None:
             if rec.created:
                 take.created = rec.created

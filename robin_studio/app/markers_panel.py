@@ -23,6 +23,7 @@ in-process `Scorer` (tests) is called directly.
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 import pyqtgraph as pg
@@ -37,6 +38,7 @@ SNAP_CUT_S = 0.25            # "ignore the cut at the playhead": the nearest cut
 RETIME = "robin_studio.generate.hitpoints.retime_for_app"
 REPORT = "robin_studio.generate.hitpoints.report_for_app"
 CONFORM = "robin_studio.generate.conform.conform_for_app"
+log = logging.getLogger("robin_studio.app")
 
 
 @dataclass(frozen=True)
@@ -359,7 +361,10 @@ class MarkersController(QtCore.QObject):
             w.dirty = True
             return
         self.model.set_state(after)        # shown at once; the music follows
-        self._run(RETIME, ([h.to_dict() for h in after.hits], list(after.ignored_cuts_s)),
+        # The seed is chosen here and saved with the take, so a reopened project makes the
+        # same re-timed take again (`replay_retime`).
+        seed = (w.prompt_panel.settings().seed * 7919 + 3 + w.takes.next_number() * 104729) % (2**31 - 1)
+        self._run(RETIME, ([h.to_dict() for h in after.hits], list(after.ignored_cuts_s), seed),
                   text, before, after)
 
     def _run(self, name: str, args: tuple, text: str, before: MarkerState, after: MarkerState | None,
@@ -388,7 +393,11 @@ class MarkersController(QtCore.QObject):
             else:
                 cmd = MarkerCommand(text, self.model, before, after, report_before,
                                     data.get("report", []), refresh=w._show_state_of_current)
-            self._push_take(text, cmd, piece, data, "conform" if name == CONFORM else "retime")
+            if name == CONFORM:
+                self._push_take(text, cmd, piece, data, "conform")
+            else:
+                self._push_take(text, cmd, piece, data, "retime", seed=args[2],
+                                markers=(list(args[0]), list(args[1])))
             if name == CONFORM:
                 w.set_status("Conformed to the new cut: " + (self.last_conform_lines[0]
                                                              if self.last_conform_lines else ""))
@@ -412,9 +421,11 @@ class MarkersController(QtCore.QObject):
         w._show_progress(0.0, "Re-timing the music\u2026" if name == RETIME else "Conforming\u2026")
         worker.start()
 
-    def _push_take(self, text: str, cmd: MarkerCommand, piece, data: dict, kind: str) -> None:
+    def _push_take(self, text: str, cmd: MarkerCommand, piece, data: dict, kind: str,
+                   seed: int | None = None, markers: tuple | None = None) -> None:
         """The re-timed music as a new take in the take list, switched to together with the
-        markers (one undo step)."""
+        markers (one undo step); `seed` and `markers` (what the re-timing was made with)
+        are saved with it, so that the project can make it again."""
         from robin_studio.app.main_window import GenRequest, take_id_of
         from robin_studio.app.takes import MusicState
 
@@ -423,11 +434,53 @@ class MarkersController(QtCore.QObject):
         state = MusicState(piece, take_id_of(piece), [tuple(c) for c in data.get("chunks", [])])
         req = GenRequest(kind, cur.text if cur else "", cur.engine_prompt if cur else "",
                          cur.settings if cur else w.prompt_panel.settings(),
-                         cur.seed if cur else 0, parent=cur.number if cur else None)
+                         seed if seed is not None else cur.seed if cur else 0,
+                         parent=cur.number if cur else None, markers=markers)
         w.undo_stack.beginMacro(text)
         w.undo_stack.push(cmd)
         w._add_take(req, state, None)
         w.undo_stack.endMacro()
+
+    def replay_retime(self, rec, parent) -> None:
+        """Make a saved re-timed take again while a project opens: the same hit points,
+        demoted cuts and seed on the same parent take give the same notes and tempo map.
+        The window's replay goes on when it is back (or failed: logged, as a missing take)."""
+        from robin_studio.app.main_window import GenRequest, take_id_of
+        from robin_studio.app.project import settings_from_dict
+        from robin_studio.app.takes import MusicState
+        from robin_studio.app.workers import call_worker
+
+        w = self.window
+        w._show_state(parent.state)         # the engine's piece is at the parent take
+        piece, host = parent.state.piece, w.host
+        args = (list(rec.hit_points), list(rec.ignored_cuts_s or []), int(rec.seed))
+
+        def work():
+            return call_on_piece(host.scorer(), piece, RETIME, *args)
+
+        worker = call_worker(work)
+
+        def done(data) -> None:
+            self._worker = None
+            w._hide_progress()
+            state = MusicState(piece, take_id_of(piece), [tuple(c) for c in data.get("chunks", [])])
+            settings = settings_from_dict(rec.settings) if rec.settings else parent.settings
+            req = GenRequest("retime", rec.text, rec.prompt, settings, int(rec.seed),
+                             parent=parent.number, record=rec, markers=(args[0], args[1]))
+            w._add_take(req, state, None)
+            w._continue_replay()
+
+        def failed(err) -> None:
+            self._worker = None
+            w._hide_progress()
+            log.warning("take %s cannot be made again from the project: %s", rec.number, err)
+            w._continue_replay()
+
+        worker.returned.connect(done)
+        worker.errored.connect(failed)
+        self._worker = worker
+        w._show_progress(0.0, "Re-timing the music\u2026")
+        worker.start()
 
     # -- File > Replace Video ---------------------------------------------------------------
     def replace_video_dialog(self) -> None:

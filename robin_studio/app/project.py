@@ -23,7 +23,7 @@ from robin_studio.schema import SchemaError
 from robin_studio.schema import check as check_schema
 
 PROJECT_SUFFIX = ".robin"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3   # 3: a take records the hit points it was made with (see TakeRecord)
 MAX_PROJECT_BYTES = 64 * 2**20
 ROLE_NAMES = ("drums", "bass", "harmony", "melody", "texture")
 
@@ -50,7 +50,8 @@ class GenerationSettings:
 class TakeRecord:
     """One take: enough to make it again and to label it in the take list. Version 1 files
     hold only regenerations (applied in order after the `generated` piece); version 2 files
-    hold every take, whole-clip generations included, each naming the take it was made from."""
+    hold every take, whole-clip generations included, each naming the take it was made from;
+    version 3 adds the hit points a take was made with (re-timed takes come back too)."""
 
     start_s: float
     end_s: float
@@ -65,6 +66,11 @@ class TakeRecord:
     settings: dict | None = None     # the panel's controls (a generation's inputs)
     partial_until_s: float | None = None   # a stopped take: music only up to here
     deleted: bool = False            # kept only because a take in the list was made from it
+    # Version 3: the hit points ({"time_s", "strong"}) and demoted cuts the take was made
+    # with, so that a generation, or a re-timing (moved hit points, made again from its
+    # parent with `seed`), comes back exactly; None (a version 2 file): the project's own.
+    hit_points: list[dict] | None = None
+    ignored_cuts_s: list[float] | None = None
 
 
 @dataclass
@@ -143,7 +149,11 @@ class Project:
                               settings=dict(t["settings"]) if t.get("settings") else None,
                               partial_until_s=(None if t.get("partial_until_s") is None
                                                else float(t["partial_until_s"])),
-                              deleted=bool(t.get("deleted", False)))
+                              deleted=bool(t.get("deleted", False)),
+                              hit_points=(None if t.get("hit_points") is None
+                                          else _hit_points(t["hit_points"])),
+                              ignored_cuts_s=(None if t.get("ignored_cuts_s") is None
+                                              else [float(c) for c in t["ignored_cuts_s"]]))
                    for t in d.get("takes", [])],
             selection_s=(float(sel[0]), float(sel[1])) if sel else None,
             export=dict(d.get("export") or {}),

@@ -39,6 +39,11 @@ TAKE_FIELDS = {
     "number": Int(0, 10**6), "name": Str(1000), "parent": Int(0, 10**6), "text": Str(MAX_TEXT),
     "settings": Nullable(Obj(SETTINGS_FIELDS)), "partial_until_s": Nullable(TIME),
     "deleted": Bool(),
+    # Version 3: the markers the take was made with (checked whole: a take that cannot be
+    # made again exactly is a damaged file, not a take to guess).
+    "hit_points": Nullable(List(Obj({"time_s": TIME, "strong": Bool()},
+                                    required=("time_s", "strong")), 10_000)),
+    "ignored_cuts_s": Nullable(List(TIME, 10_000)),
 }
 
 PROJECT_FIELDS = {

@@ -59,6 +59,8 @@ class Take:
     parent: int | None = None         # the take it was made from (regenerate)
     partial_until_s: float | None = None            # stopped: music only up to here
     created: float = field(default_factory=time.time)
+    hit_points: list | None = None    # the hit points ({"time_s", "strong"}) it was made with
+    ignored_cuts_s: list | None = None               # and the cuts demoted then
 
     @property
     def complete(self) -> bool:

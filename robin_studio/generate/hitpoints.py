@@ -131,14 +131,16 @@ def _lane_chunks(piece, bars_per_chunk: int = 4) -> list[tuple[int, float, float
     return out
 
 
-def retime_for_app(scorer, piece, hits: list[dict], ignored_cuts_s: list[float], progress=None
-                   ) -> dict:
+def retime_for_app(scorer, piece, hits: list[dict], ignored_cuts_s: list[float],
+                   seed: int | None = None, progress=None) -> dict:
     """The app's call (through the engine process): `retime_hits` with plain data in and
-    out: {"report": [HitLanding], "new_bars", "kept_bars", "summary", "chunks", "tempo_map"}."""
+    out: {"report": [HitLanding], "new_bars", "kept_bars", "summary", "chunks", "tempo_map"}.
+    The app passes the `seed` (and saves it with the take), so that a saved project makes
+    the same re-timed take again from the same parent take."""
     from robin_studio.timing.hits import HitPoint
 
     result = retime_hits(scorer, piece, [HitPoint.from_dict(h) for h in hits],
-                         [float(t) for t in ignored_cuts_s], progress=progress)
+                         [float(t) for t in ignored_cuts_s], seed=seed, progress=progress)
     return {"report": hit_report(piece), "new_bars": result.new_bars,
             "kept_bars": result.kept_bars, "summary": piece.tempo_solution.summary,
             "chunks": _lane_chunks(piece), "tempo_map": piece.tempo_map}
