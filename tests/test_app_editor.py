@@ -140,6 +140,10 @@ def test_usable_from_1024x600_no_clipped_labels(qtbot, tmp_path, size):
             if c.contentsRect().width() < need:
                 clipped.append(f"QLabel {c.text()!r} {c.contentsRect().width()}<{need}")
     assert not clipped, clipped
+    # Side docks (the hit-point list) start hidden on a narrow window; the View menu has them.
+    for dock in w.findChildren(QtWidgets.QDockWidget):
+        assert dock.isVisible() == (size[0] >= w.COMPACT_WIDTH)
+        assert dock.toggleViewAction() in w.actions()
     # Every style chip and control can be reached: the panel scrolls rather than squeezing.
     panel = w.prompt_panel
     assert panel.height() >= panel.minimumSizeHint().height()
@@ -293,3 +297,41 @@ def test_panel_shows_a_takes_prompt_seed_and_controls(qtbot, tmp_path):
     assert p.text() == "calm piano, 90 bpm, no drums" and p.seed.value() == 42
     assert p.controls.source["tempo"] == "prompt" and p.controls.source["key"] == "panel"
     assert p.controls.source["drums"] == "prompt"
+
+
+# -- 10. input latency is measured from the key press to the repaint -------------------------------
+def test_input_latency_probe_times_key_press_to_repaint(qtbot, tmp_path, clip):
+    """The benchmark's probe (robin_studio.app.latency.InputLatency) sends real key events and
+    stops the clock at the timecode's repaint: a window that takes 150 ms to answer a key reads
+    as >= 150 ms (the event-loop probe the app had would not see a key at all)."""
+    import time
+
+    from robin_studio.app.latency import InputLatency
+
+    w = make_window(qtbot, tmp_path)
+    w.open_clip(clip)
+    activate(qtbot, w)
+    start = w.position_s
+    probe = InputLatency(w, interval_ms=40)
+    probe.start()
+    qtbot.waitUntil(lambda: len(probe.samples_ms) >= 3, timeout=5000)
+    probe.stop()
+    assert w.position_s != start, "the key presses moved the playhead"
+    assert probe.missed == 0
+
+    class Slow(QtCore.QObject):
+        def eventFilter(self, obj, event):  # noqa: N802
+            if event.type() == QtCore.QEvent.Type.KeyPress:
+                time.sleep(0.15)            # a window busy for 150 ms when the key arrives
+            return False
+
+    slow = Slow()
+    QtWidgets.QApplication.instance().installEventFilter(slow)
+    try:
+        probe = InputLatency(w, interval_ms=40)
+        probe.start()
+        qtbot.waitUntil(lambda: len(probe.samples_ms) >= 3, timeout=5000)
+        probe.stop()
+    finally:
+        QtWidgets.QApplication.instance().removeEventFilter(slow)
+    assert min(probe.samples_ms) >= 150.0

@@ -160,6 +160,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_actions()
         from robin_studio.app.markers_panel import install_markers   # hit points, Replace Video
         self.markers = install_markers(self)
+        self._fit_docks_to_screen()
         self._key_filter = TransportKeys(self)
         QtWidgets.QApplication.instance().installEventFilter(self._key_filter)
 
@@ -283,6 +284,31 @@ class MainWindow(QtWidgets.QMainWindow):
         self.analysis_relay = ProgressRelay(self)
         self.analysis_relay.progress.connect(lambda f, m: self._show_progress(f, m or "Analysing the clip\u2026"))
         self.gen_relay = self._new_gen_relay()
+
+    COMPACT_WIDTH = 1280   # below this, side docks start hidden (View menu shows them)
+
+    def _fit_docks_to_screen(self) -> None:
+        """Docks (the hit-point list) get a View menu entry (F4 toggles); on a window
+        narrower than COMPACT_WIDTH they start hidden, until the creator shows them."""
+        self._dock_chosen = False
+        view = next((a.menu() for a in self.menuBar().actions() if a.text() == "&View"), None)
+        for dock in self.findChildren(QtWidgets.QDockWidget):
+            act = dock.toggleViewAction()
+            act.setText(f"{dock.windowTitle()} Panel")
+            act.setShortcut(QtGui.QKeySequence("F4"))
+            act.setToolTip(f"Show or hide the {dock.windowTitle().lower()} panel")
+            act.triggered.connect(lambda *_: setattr(self, "_dock_chosen", True))
+            if view is not None:
+                view.addSeparator()
+                view.addAction(act)
+            self.addAction(act)
+
+    def _compact_docks(self) -> None:
+        if getattr(self, "_dock_chosen", True):
+            return
+        narrow = self.width() < self.COMPACT_WIDTH
+        for dock in self.findChildren(QtWidgets.QDockWidget):
+            dock.setVisible(not narrow)
 
     def _prompt_edited(self) -> None:
         if self.project.clip_path and not self.dirty and self.prompt_panel.text() != self.project.prompt:
@@ -429,6 +455,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
+        self._compact_docks()
         QtCore.QTimer.singleShot(0, self._elide_status)
 
     def show_notice(self, text: str) -> None:

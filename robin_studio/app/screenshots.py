@@ -1,8 +1,11 @@
 """Screenshots of the real window for docs/screenshots/ (and the README).
 
-Run under a real X server, e.g. Xvfb at the smallest screen the app supports:
+Run under a real X server, e.g. Xvfb at the smallest screen the app supports and at full HD:
 
-    xvfb-run -a -s "-screen 0 1366x768x24" .venv/bin/python -m robin_studio.app.screenshots
+    xvfb-run -a -s "-screen 0 1024x600x24" .venv/bin/python -m robin_studio.app.screenshots --size 1024x600
+    xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python -m robin_studio.app.screenshots --size 1920x1080
+
+Each picture's name ends with the screen size (01-empty-1024x600.png...).
 
 It builds a 12 s clip with two hard cuts from the bundled Big Buck Bunny sample (three
 stretches of it spliced together, sound included), then drives the window as a creator
@@ -78,7 +81,7 @@ def build_demo_clip(out: Path, repeat: int = 1) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", default=str(paths.project_root() / "docs" / "screenshots"))
-    parser.add_argument("--size", default="1366x768", help="window size, WxH")
+    parser.add_argument("--size", default="1024x600", help="screen size, WxH")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -98,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     app = make_app(sys.argv[:1])
     w = MainWindow(run_first_checks=False)
     w.confirm_close = False
-    w.resize(width, height - 28)       # leave room for a desktop's panel
+    w.resize(width, height - 28 if height > 600 else height)   # a desktop panel, if there is room
     w.move(0, 0)
     w.show()
     shots: list[str] = []
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def snap(name: str, widget=None) -> None:
         settle(150)
-        path = out / name
+        path = out / name.replace(".png", f"-{width}x{height}.png")
         if widget is None:
             pix = w.grab()
         else:  # a dialog: grab the screen so the window behind it shows too
