@@ -8,7 +8,8 @@ values and words), and runs every input in its own process: the harness forks a 
 input (the parent imported everything once, so a fork costs milliseconds) with a time limit
 and a memory limit, and sorts the outcome into
 
-- ok            the target returned, or raised one of the project's own errors (RobinError);
+- ok            the target returned (the input was read);
+- refused       it raised one of the project's own errors (RobinError), with its message;
 - crash         the child died of a signal (segfault, abort: "terminate called ...");
 - hang          it did not finish within the time limit (killed);
 - exception     any other exception (a bug: a traceback a user would see), MemoryError
@@ -43,7 +44,7 @@ from pathlib import Path
 TARGETS = ("media", "midi", "project", "prompt")
 TIME_LIMIT_S = {"media": 20.0, "midi": 20.0, "project": 10.0, "prompt": 10.0}
 MEMORY_LIMIT_BYTES = 3 * 2**30        # the child's address space; ONNX/FFmpeg need ~1 GB
-EXIT_OK, EXIT_EXCEPTION = 0, 70       # child exit codes (anything else: a crash)
+EXIT_OK, EXIT_REFUSED, EXIT_EXCEPTION = 0, 10, 70   # child exit codes (anything else: a crash)
 
 
 # ---------------------------------------------------------------------------------- seeds
@@ -316,7 +317,7 @@ def _warm_imports(targets) -> None:
 # ---------------------------------------------------------------------------------- runner
 @dataclass
 class Outcome:
-    kind: str                 # ok | crash | hang | exception
+    kind: str                 # ok | refused | crash | hang | exception
     detail: str = ""
 
 
@@ -334,7 +335,7 @@ def run_one(target: str, path: Path, time_limit_s: float) -> Outcome:
             try:
                 RUNNERS[target](path)
             except RobinError:
-                pass
+                code = EXIT_REFUSED        # refused with the project's own message: fine
         except BaseException as err:  # noqa: BLE001 - everything else is a finding
             frames = traceback.extract_tb(err.__traceback__)
             here = next((f for f in reversed(frames) if "robin_studio" in f.filename), frames[-1] if frames else None)
@@ -368,6 +369,8 @@ def run_one(target: str, path: Path, time_limit_s: float) -> Outcome:
     code = os.WEXITSTATUS(status)
     if code == EXIT_OK:
         return Outcome("ok")
+    if code == EXIT_REFUSED:
+        return Outcome("refused")
     if code == EXIT_EXCEPTION:
         return Outcome("exception", detail)
     return Outcome("crash", f"exit {code}")
@@ -380,11 +383,12 @@ class Report:
     seconds: float = 0.0
 
     def table(self) -> str:
-        lines = ["| target | inputs | ok | crashes | hangs | non-project exceptions | distinct findings |",
-                 "|---|---:|---:|---:|---:|---:|---:|"]
+        lines = ["| target | inputs | read | refused with our error | crashes | hangs | "
+                 "non-project exceptions | distinct findings |",
+                 "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for target, c in self.counts.items():
-            lines.append(f"| {target} | {sum(c.values())} | {c['ok']} | {c['crash']} | {c['hang']} | "
-                         f"{c['exception']} | {len(self.findings.get(target, []))} |")
+            lines.append(f"| {target} | {sum(c.values())} | {c['ok']} | {c['refused']} | {c['crash']} | "
+                         f"{c['hang']} | {c['exception']} | {len(self.findings.get(target, []))} |")
         return "\n".join(lines)
 
 
@@ -412,7 +416,7 @@ def fuzz(targets=TARGETS, inputs: int = 200, seed: int = 0, out: Path | None = N
                 case.write_bytes(data)
                 outcome = run_one(target, case, limits[target])
                 counts[outcome.kind] += 1
-                if outcome.kind != "ok":
+                if outcome.kind not in ("ok", "refused"):
                     key = outcome.kind + ": " + outcome.detail.split(": ")[0]
                     if key not in seen:
                         seen.append(key)
