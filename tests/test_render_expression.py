@@ -222,3 +222,30 @@ def test_the_engine_plays_its_style_pump():
     assert mix_for(style).sidechain_db > 0, style
     with StreamingRenderer(piece.score, SR) as r:
         assert r._pump is not None and r._pump[0] < 0.8
+
+
+def _pitch_hz(audio, a, b):
+    """The strongest frequency in audio[a:b] (mono), parabolic-interpolated."""
+    x = audio[a:b].mean(axis=1) * np.hanning(b - a)
+    spec = np.abs(np.fft.rfft(x, 1 << 16))
+    k = int(np.argmax(spec[20:])) + 20
+    y0, y1, y2 = np.log(spec[k - 1:k + 2] + 1e-12)
+    return (k + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)) * SR / (1 << 16)
+
+
+def test_synth_leads_glide_in_synthwave_only(synth, tmp_path):
+    tm = TempoMap.constant(100.0, 8)
+    lead = [Note(0, 1.0, 60, 100), Note(1.0, 1.0, 67, 100)]       # legato up a fifth
+    t1 = int(tm.seconds_at(1.0) * SR)
+    heard = {}
+    for style in ("synthwave", "jazz"):
+        s = Score(tm, [Track(Role.MELODY, 80, lead)], meta={"style": style})
+        audio = render_score(s, synth=synth, tail_s=0.3)
+        heard[style] = (_pitch_hz(audio, t1 + 240, t1 + 240 + 1200), _pitch_hz(audio, t1 + 9600, t1 + 9600 + 4800))
+        path = write_midi(s, tmp_path / f"{style}.mid")
+        heard[style + "-cc65"] = [v for _, v, _ in _ccs(path, 65)]
+    g4 = 440 * 2 ** ((67 - 69) / 12)
+    start, settled = heard["synthwave"]
+    assert settled == pytest.approx(g4, rel=0.02) and start < g4 * 0.96          # slides up into G4
+    assert heard["jazz"][0] == pytest.approx(g4, rel=0.02)                      # no glide in jazz
+    assert heard["synthwave-cc65"] == [127] and heard["jazz-cc65"] == []

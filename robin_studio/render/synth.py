@@ -43,7 +43,7 @@ import numpy as np
 
 from robin_studio import paths
 from robin_studio.errors import SoundFontError
-from robin_studio.score.expression import perform
+from robin_studio.score.expression import GLIDE_MAX_SEMITONES, GLIDE_S, glides, perform
 from robin_studio.score.theory import VOICE_RANGES
 from robin_studio.score.types import Role, Score, Track
 
@@ -513,7 +513,20 @@ def _control_events(score: Score, channels: list[int], sample_rate: int,
             if cc.controller in _SYNTH_CONTROLLERS:
                 at = _grid(max(0.0, tm.seconds_at(cc.beat) - lead) * sample_rate)
                 out.append((at, 1, ch, cc.controller, int(cc.value)))
+        # Portamento as the pitch wheel (range GLIDE_MAX_SEMITONES): start at the previous
+        # pitch, slide home in a few steps.
+        for beat, semis in glides(track, score.beats_per_bar, (score.meta or {}).get("style")):
+            t0 = max(0.0, tm.seconds_at(beat) - _lead_of(table, 60))
+            steps = 6
+            for i in range(steps + 1):
+                left = 1.0 - i / steps
+                wheel = int(round(8192 + 8191 * left * semis / GLIDE_MAX_SEMITONES))
+                at = _grid((t0 + GLIDE_S * i / steps) * sample_rate)
+                out.append((at, 1, ch, PITCH_WHEEL, max(0, min(16383, wheel))))
     return out
+
+
+PITCH_WHEEL = 2000          # the "controller" of a pitch wheel event (not a MIDI number)
 
 
 def _events(voices, controls=()) -> list[tuple[int, int, int, int, int]]:
@@ -636,6 +649,8 @@ class StreamingRenderer:
             log.info("program %d not in %s, using %d", s.program, self._synth.path.name, program)
         sf.channel_set_preset_number(s.channel, program, s.drums)
         sf.channel_set_volume(s.channel, s.volume)
+        sf.channel_set_pitch_range(s.channel, float(GLIDE_MAX_SEMITONES))   # glides (score.expression)
+        sf.channel_set_pitch_wheel(s.channel, 8192)
         sf.channel_set_pan(s.channel, s.pan)
 
     def _route(self, score: Score, kick_score: Score) -> Score:
@@ -726,7 +741,9 @@ class StreamingRenderer:
                     # Expression (CC11) and the pump as channel gains on top of the mix's
                     # volume: sent as MIDI, TinySoundFont would replace that volume with its
                     # own curve, (volume x expression)^3. The same cube law is kept for CC11.
-                    if key == self._PUMP:
+                    if key == PITCH_WHEEL:
+                        sf.channel_set_pitch_wheel(ch, vel)
+                    elif key == self._PUMP:
                         self._pump_gain = self._pump_at(self._pos)
                         for c in self._setups:
                             self._apply_gain(sf, c)

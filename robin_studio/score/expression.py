@@ -22,8 +22,10 @@ exactly what a one-shot render of the whole piece plays.
   note is held until `LEGATO_OVERLAP_BEATS` into it, so the two connect as a bow change or a
   slurred breath does. The synth plays the overlap; the MIDI file keeps the written notes
   (so it reads back exactly) and marks the run with the legato footswitch (CC68).
-- Portamento (synth leads, GM 80-87): CC65 on with a short CC5 time in the MIDI file; a DAW
-  synth glides. TinySoundFont has no portamento, so our own render does not glide.
+- Portamento (synth leads, GM 80-87, in the styles of `PORTAMENTO_STYLES`): CC65 on with a
+  short CC5 time in the MIDI file, so a DAW synth glides; TinySoundFont has no portamento, so
+  our synth glides with the pitch wheel instead (`glides`): a note that follows the previous
+  one within a sixteenth starts at the previous pitch and slides to its own in `GLIDE_S`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ from robin_studio.score.types import Note, Role, Track
 PEDAL_PROGRAMS = frozenset(range(0, 8))
 SWELL_PROGRAMS = frozenset([40, 41, 42, 43, 44, 48, 49, 50, 51, 52, 53, 54, *range(56, 80), *range(88, 96)])
 PORTAMENTO_PROGRAMS = frozenset(range(80, 88))
+# Styles whose synth leads glide (a style id; the score carries it in meta["style"]).
+PORTAMENTO_STYLES = frozenset({"synthwave", "edm", "trap", "electronic", "house", "chiptune"})
+GLIDE_GAP_BEATS = 0.25         # the next note within a sixteenth of the last: glide into it
+GLIDE_MAX_SEMITONES = 12
+GLIDE_S = 0.045                # how long our own synth takes to glide
 PEDAL_UP_BEFORE = 0.03
 PEDAL_DOWN_AFTER = 0.12
 CHORD_WINDOW_BEATS = 0.06      # notes struck within this of each other form a chord
@@ -150,7 +157,25 @@ def _legato(notes: list[Note], bar: int, bpb: int) -> list[Note]:
     return out
 
 
-def perform(track: Track, beats_per_bar: int = 4) -> Performance:
+def glides(track: Track, beats_per_bar: int = 4, style: str | None = None) -> list[tuple[float, int]]:
+    """(beat, semitones) for each note of a gliding synth lead that slides in from the note
+    before it in the same bar: it starts `semitones` away (previous minus own pitch)."""
+    if (int(track.program) & 127) not in PORTAMENTO_PROGRAMS or style not in PORTAMENTO_STYLES or track.is_drums:
+        return []
+    out = []
+    for bar, ns in sorted(_bars(track.notes, max(1, int(beats_per_bar))).items()):
+        groups = _onset_groups(ns)
+        for prev, cur in zip(groups, groups[1:]):
+            if len(prev) > 1 or len(cur) > 1:
+                continue                  # chords do not glide
+            a, b = prev[0], cur[0]
+            step = a.pitch - b.pitch
+            if 0 < abs(step) <= GLIDE_MAX_SEMITONES and -1e-9 <= b.start_beat - a.end_beat <= GLIDE_GAP_BEATS:
+                out.append((b.start_beat, step))
+    return out
+
+
+def perform(track: Track, beats_per_bar: int = 4, style: str | None = None) -> Performance:
     """The track's performance: notes as written (with legato), as heard, and its controls."""
     program = int(track.program) & 127
     if track.role == Role.DRUMS or track.is_drums or not track.notes:
@@ -176,7 +201,7 @@ def perform(track: Track, beats_per_bar: int = 4) -> Performance:
             ccs += pedal
         else:
             sounding += ns
-    if program in PORTAMENTO_PROGRAMS:
+    if program in PORTAMENTO_PROGRAMS and style in PORTAMENTO_STYLES:
         first = min(n.start_beat for n in track.notes)
         ccs += [ControlChange(max(0.0, first - 0.01), 5, PORTAMENTO_TIME),
                 ControlChange(max(0.0, first - 0.01), 65, 127)]

@@ -190,7 +190,7 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         pan_cc = int(max(0, min(127, round(64 + 63.5 * track.pan))))
         evs.append((0, 4, mido.Message("control_change", channel=chan, control=10, value=pan_cc)))
         pre_roll = []      # notes that start before the file (exactly, for our own reader)
-        performance = perform(track, score.beats_per_bar)
+        performance = perform(track, score.beats_per_bar, (score.meta or {}).get("style"))
         for cc in performance.controls:      # pedal, swells, legato, portamento as played
             tick = max(0, lead_ticks + int(round(cc.beat * tpb)))
             evs.append((tick, 15, mido.Message("control_change", channel=chan, control=int(cc.controller),
