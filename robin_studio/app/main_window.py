@@ -34,9 +34,10 @@ from robin_studio.app.keys import KeysDialog, TransportKeys
 from robin_studio.app.picture import FrameFetcher, PicturePreview, frame_index_at
 from robin_studio.app.project import (PROJECT_SUFFIX, GenerationSettings, Project, RecoveryStore,
                                       TakeRecord, settings_from_dict)
-from robin_studio.app.prompt_panel import PromptPanel, compose_prompt
+from robin_studio.app.prompt_panel import PromptPanel
 from robin_studio.app.takes import (DeleteTakeCommand, MusicState, RenameTakeCommand, Take,
-                                    TakesModel, UseTakeCommand)
+                                    TakesModel, UseTakeCommand, cut_state as _cut_state,
+                                    settings_dict as _settings_dict, take_records as _take_records)
 from robin_studio.app.takes_panel import TakesPanel
 from robin_studio.app.timeline import Timeline, format_time
 from robin_studio.app.transport import TransportBar
@@ -1524,43 +1525,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _close_now(self) -> None:
         self._close_ok = True
         self.close()
-
-
-def _settings_dict(settings: GenerationSettings) -> dict:
-    return {"seed": settings.seed, "tempo_bpm": settings.tempo_bpm, "key": settings.key,
-            "instruments": dict(settings.instruments), "styles": list(settings.styles)}
-
-
-def _take_records(project: Project) -> list[TakeRecord]:
-    """A project's takes in the order to make them again. A version 1 project holds the
-    generated piece (from the project's prompt and controls) and its regenerations in order."""
-    if any(r.kind == "generate" or r.number for r in project.takes):
-        return sorted(project.takes, key=lambda r: r.number)
-    records: list[TakeRecord] = []
-    if project.generated:
-        s = project.settings
-        records.append(TakeRecord(0.0, 0.0, s.seed, compose_prompt(project.prompt, s), kind="generate",
-                                  number=1, name="Take 1", text=project.prompt,
-                                  settings=_settings_dict(s)))
-    for r in project.takes:
-        n = len(records) + 1
-        records.append(TakeRecord(r.start_s, r.end_s, r.seed, r.prompt, r.created, kind="regenerate",
-                                  number=n, name=f"Take {n}", parent=n - 1, text=project.prompt,
-                                  settings=_settings_dict(project.settings)))
-    return records
-
-
-def _cut_state(state: MusicState, until_s: float) -> MusicState:
-    """A whole take cut back to a stopped take's length (a project replays a stopped take
-    by generating it whole, the same music, and keeping what had arrived)."""
-    audio = np.asarray(state.piece.audio, dtype=np.float32).copy()
-    audio[int(round(until_s * audio.shape[0] / max(1e-9, _piece_duration(state.piece, audio)))):] = 0.0
-    chunks = [c for c in state.chunks if c[2] <= until_s + 1e-6]
-    return MusicState(None, None, chunks, audio)
-
-
-def _piece_duration(piece, audio) -> float:
-    return audio.shape[0] / float(getattr(piece, "sample_rate", 48_000))
 
 
 def _dropped_path(mime: QtCore.QMimeData) -> str | None:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6 import QtCore, QtGui
 
-from robin_studio.app.project import GenerationSettings
+from robin_studio.app.project import GenerationSettings, Project, TakeRecord
 
 
 def format_span(span: tuple[float, float] | None) -> str:
@@ -271,3 +271,46 @@ class DeleteTakeCommand(QtGui.QUndoCommand):
         if self.was_current:
             self.model.set_current(self.take.number)
             self._apply(self.take)
+
+
+# -- takes in a project file ----------------------------------------------------------------
+def settings_dict(settings: GenerationSettings) -> dict:
+    return {"seed": settings.seed, "tempo_bpm": settings.tempo_bpm, "key": settings.key,
+            "instruments": dict(settings.instruments), "styles": list(settings.styles)}
+
+
+def take_records(project: Project) -> list[TakeRecord]:
+    """A project's takes in the order to make them again. A version 1 project holds the
+    generated piece (from the project's prompt and controls) and its regenerations in order."""
+    if any(r.kind == "generate" or r.number for r in project.takes):
+        return sorted(project.takes, key=lambda r: r.number)
+    records: list[TakeRecord] = []
+    if project.generated:
+        s = project.settings
+        records.append(TakeRecord(0.0, 0.0, s.seed, _compose_prompt(project.prompt, s), kind="generate",
+                                  number=1, name="Take 1", text=project.prompt,
+                                  settings=settings_dict(s)))
+    for r in project.takes:
+        n = len(records) + 1
+        records.append(TakeRecord(r.start_s, r.end_s, r.seed, r.prompt, r.created, kind="regenerate",
+                                  number=n, name=f"Take {n}", parent=n - 1, text=project.prompt,
+                                  settings=settings_dict(project.settings)))
+    return records
+
+
+def cut_state(state: MusicState, until_s: float) -> MusicState:
+    """A whole take cut back to a stopped take's length (a project replays a stopped take
+    by generating it whole, the same music, and keeping what had arrived)."""
+    audio = np.asarray(state.piece.audio, dtype=np.float32).copy()
+    audio[int(round(until_s * audio.shape[0] / max(1e-9, piece_duration(state.piece, audio)))):] = 0.0
+    chunks = [c for c in state.chunks if c[2] <= until_s + 1e-6]
+    return MusicState(None, None, chunks, audio)
+
+
+def piece_duration(piece, audio) -> float:
+    return audio.shape[0] / float(getattr(piece, "sample_rate", 48_000))
+
+
+def _compose_prompt(text, settings) -> str:
+    from robin_studio.app.prompt_panel import compose_prompt
+    return compose_prompt(text, settings)
