@@ -32,7 +32,7 @@ PROMPT = "warm lo-fi piano, builds to the end, soft drums after the first cut"
 
 def build_demo_clip(out: Path, repeat: int = 1) -> Path:
     """Splice three stretches of the sample clip (picture and sound) into one MP4 (the three,
-    `repeat` times over: 5 gives a 63 s clip with ten cuts, for the latency benchmark)."""
+    `repeat` times over: 5 gives a 60 s clip, for the latency benchmark)."""
     src = paths.resources_dir() / "sample" / "bigbuckbunny.mp4"
     frames, fps = [], 25
     audio_parts = []

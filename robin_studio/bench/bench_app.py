@@ -10,7 +10,7 @@ Drives the real window (offscreen Qt) with the engine in its own process, as the
 - the event loop during generation: longest gap of a 10 ms timer, its 95th percentile, and
   the longest stall this process caused (see `robin_studio.app.latency`);
 - input latency, what the creator feels: from a key press (Shift+Right/Left, posted to the
-  window's event queue every 150 ms) to the repaint of the timecode it moves, while a 63 s
+  window's event queue every 150 ms) to the repaint of the timecode it moves, while a 60 s
   clip is generated, and with the window idle in the same run as the reference.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -m robin_studio.bench.bench_app [--clip F] [--write]
@@ -117,14 +117,14 @@ def run_bench(clip: Path | None = None) -> dict:
 
 
 def input_latency(engine, scratch: Path, wait) -> dict:
-    """Key press to repaint while a 63 s clip is generated, and idle (the reference)."""
+    """Key press to repaint while a 60 s clip is generated, and idle (the reference)."""
     from PySide6 import QtTest
 
     from robin_studio.app.latency import InputLatency
     from robin_studio.app.main_window import MainWindow
     from robin_studio.app.screenshots import build_demo_clip
 
-    clip = build_demo_clip(scratch / "demo-clip-63s.mp4", repeat=5)
+    clip = build_demo_clip(scratch / "demo-clip-60s.mp4", repeat=5)
     w = MainWindow(scorer_factory=lambda: engine, run_first_checks=False,
                    recovery_dir=scratch / "recovery-latency")
     w.confirm_close = False
