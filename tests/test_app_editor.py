@@ -266,7 +266,10 @@ def test_prompt_controls_show_in_the_panel_and_panel_changes_are_sent(qtbot, tmp
     qtbot.waitUntil(lambda: not panel.instruments["drums"].isChecked(), timeout=2000)
     s = panel.settings()
     assert s.tempo_bpm == 120 and s.key == "D minor" and not s.instruments["drums"]
-    assert "From the prompt: tempo, key, style, drums" in panel.sources_label.text()
+    marked = panel.sources_label.text()
+    assert "From the prompt: tempo (\u201c120 bpm\u201d)" in marked and "drums (\u201cno drums\u201d)" in marked
+    assert all(name in marked for name in ("key", "style"))
+    assert "no drums" in panel.instruments["drums"].toolTip()
     assert panel.chips["thriller"].isChecked() and panel.chips["thriller"].property("source") == "prompt"
     assert panel.instruments["drums"].property("source") == "prompt"
     # The creator picks another key in the panel: it is marked, and it is what is sent.
@@ -285,6 +288,18 @@ def test_prompt_controls_show_in_the_panel_and_panel_changes_are_sent(qtbot, tmp
     panel.prompt.setPlainText("tense strings")
     qtbot.waitUntil(lambda: panel.tempo_auto.isChecked(), timeout=2000)
     assert panel.key.currentText() == "Eb minor", "the panel's own choice stays"
+
+
+def test_what_was_not_understood_or_substituted_shows_next_to_the_prompt(qtbot, tmp_path):
+    w = make_window(qtbot, tmp_path)
+    panel = w.prompt_panel
+    panel.prompt.setPlainText("happy ukulele and whistling for a travel vlog")
+    qtbot.waitUntil(panel.note.isVisible, timeout=2000)
+    note = panel.note.text()
+    assert "ukulele: not in our instruments" in note and "not understood: travel, vlog" in note
+    assert panel.note.wordWrap()
+    panel.prompt.setPlainText("")
+    qtbot.waitUntil(lambda: not panel.note.isVisible(), timeout=2000)
 
 
 def test_panel_shows_a_takes_prompt_seed_and_controls(qtbot, tmp_path):

@@ -6,8 +6,9 @@ source: "prompt" (the prompt set it: the panel shows it, marked as coming from t
 "panel" (the creator changed it in the panel: it overrides the prompt) or "auto".
 `engine_prompt` builds what is sent so the panel's overrides win: they come first (the parser
 obeys the first tempo and key it reads) and a part the panel switches back on has the prompt's
-"no <part>" removed. `report_lines` are what the parser says it did not understand or
-substituted, when it says so (`Intent.report`), shown next to the prompt.
+"no <part>" removed. The report lines are the parser's own (`intent.report.report_lines`: what
+was understood, substituted, not understood), shown next to the prompt; the words that set each
+control (`Intent.provenance`) are in the marked control's tooltip.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class PromptReading:
     style: str | None = None
     understood: str = ""                       # "120 bpm, D minor, no drums"
     report: list[str] = field(default_factory=list)
+    words: dict[str, str] = field(default_factory=dict)   # control -> the words that set it
 
 
 def read_prompt(text: str) -> PromptReading:
@@ -44,16 +46,25 @@ def read_prompt(text: str) -> PromptReading:
     key = None
     if intent.key_tonic is not None and intent.key_mode in ("major", "minor"):
         key = f"{NOTE_NAMES[int(intent.key_tonic) % 12]} {intent.key_mode}"
-    report = getattr(intent, "report", None) or []
-    lines = [str(getattr(r, "text", r)) for r in report] if isinstance(report, (list, tuple)) else \
-        [str(report)]
-    try:
+    try:   # the parser's own report: understood, substituted, not understood
+        from robin_studio.intent.report import report_lines
+        lines = report_lines(intent)
+        understood = ""            # the report's first line says it
+    except ImportError:
+        lines = []
         understood = describe_intent(intent)
-    except Exception:  # noqa: BLE001 - a summary is a courtesy, never a failure
-        understood = ""
+    prov = getattr(intent, "provenance", {}) or {}
+
+    def said(*names: str) -> str:
+        words = [w for n in names for w in prov.get(n, [])]
+        return ", ".join(dict.fromkeys(words))
+
+    words = {"tempo": said("tempo_bpm"), "key": said("key_tonic", "key_mode"), "styles": said("style"),
+             **{r.value: said(f"exclude_roles:{r.value}", "exclude_roles") for r in intent.exclude_roles}}
     return PromptReading(tempo_bpm=intent.tempo_bpm, key=key,
                          roles_off={r.value for r in intent.exclude_roles}, style=intent.style,
-                         understood=understood, report=[ln for ln in lines if ln])
+                         understood=understood, report=[ln for ln in lines if ln],
+                         words={k: v for k, v in words.items() if v})
 
 
 class PromptControls:

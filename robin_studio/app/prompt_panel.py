@@ -371,7 +371,9 @@ class PromptPanel(QtWidgets.QWidget):
     def _show_sources(self) -> None:
         src, reading = self.controls.source, self.controls.reading
         names = {"tempo": "tempo", "key": "key", "styles": "style"}
-        from_prompt = [names.get(c, c) for c in CONTROLS if src.get(c) == "prompt"]
+        said = reading.words
+        from_prompt = [names.get(c, c) + (f" (\u201c{said[c]}\u201d)" if said.get(c) else "")
+                       for c in CONTROLS if src.get(c) == "prompt"]
         over = [names.get(c, c) for c in CONTROLS if src.get(c) == "panel"
                 and (c in ("tempo", "key") and getattr(reading, "tempo_bpm" if c == "tempo" else "key") is not None
                      or c in reading.roles_off or (c == "styles" and reading.style))]
@@ -390,6 +392,13 @@ class PromptPanel(QtWidgets.QWidget):
         for c, ws in widgets.items():
             for w in ws:
                 mark = src.get(c, "auto")
+                base = w.property("base_tip")
+                if base is None:
+                    base = w.toolTip()
+                    w.setProperty("base_tip", base)
+                extra = {"prompt": f"Set by the prompt{(': ' + chr(8220) + said[c] + chr(8221)) if said.get(c) else ''}",
+                         "panel": "Changed here: overrides the prompt, and is what is sent"}.get(mark)
+                w.setToolTip(base + (f"\n{extra}" if extra else ""))
                 if w.property("source") != mark:
                     w.setProperty("source", mark)
                     w.style().unpolish(w)
