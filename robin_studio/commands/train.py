@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="network size preset (default small, the shipped model; medium/large for GPUs)")
     parser.add_argument("--resume", action="store_true",
                         help="continue an interrupted run from OUT/train-state/ (same corpus, seed and settings)")
+    parser.add_argument("--init-from", type=Path, default=None,
+                        help="warm start: keep this models/ folder's bar VAE and continue training its "
+                             "planner + Loc-DiT on the corpus (the whole budget goes to them)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
                              threads=args.threads, tiny=args.tiny,
                              max_train_examples=args.max_examples, max_new_captions=args.max_captions,
                              model_size=args.model_size, resume=args.resume)
+    if args.init_from:
+        settings.init_from = str(args.init_from)
     if args.vae_steps:
         settings.vae_max_steps = args.vae_steps
     if args.gen_steps:

@@ -4,7 +4,10 @@ controls hold exactly whatever the generator wrote.
 - Roles -> General MIDI programs from the sound palette of the style (`render.palettes`),
   overridden by instruments the prompt asks for ("strings and piano"), with banned roles
   ("no drums") and banned instruments ("no piano": every piano program) removed exactly.
-- The key: the one asked for, else one chosen from the seed (minor for dark/sad moods).
+- The key: the one asked for, else the tonic from the seed and the mode from the mood
+  (happy, playful, triumphant... major; sad, dark, tense... minor), the style, or the seed.
+- The style's idioms (`generate.idioms`): every bar's groove, bass idiom, comping, pad and
+  theme from the tables in `score.idioms`, on a chord plan laid out for the whole piece.
 - Each generated bar passes `apply_bar`: notes of absent or muted roles are dropped,
   out-of-scale pitches are snapped into the asked mode (natural minor plus its leading
   tone), wishes scale velocities.
@@ -55,8 +58,12 @@ DEFAULT_PAN = {Role.DRUMS: 0.0, Role.BASS: 0.0, Role.HARMONY: -0.25, Role.MELODY
 FLEXIBLE_INSTRUMENTS = {"piano", "guitar", "acoustic guitar", "electric guitar", "electric piano",
                         "marimba", "harp"}
 MAX_NOTES_PER_BAR = 48     # per role: 16th notes with three-note chords at most
-MINOR_MOODS = {"sad", "melancholic", "dark", "tense", "eerie", "mysterious", "dramatic", "nostalgic"}
-MINOR_STYLES = {"thriller"}
+# Mood sets mode (issue 14): with no key in the prompt these moods decide it for every seed;
+# a seed changes the tune, not the mood. With moods of both kinds the more numerous wins,
+# a tie goes to the style's own mode (`score.idioms`), else to minor.
+MAJOR_MOODS = {"happy", "joyful", "uplifting", "playful", "triumphant", "hopeful", "bright"}
+MINOR_MOODS = {"sad", "melancholic", "dark", "tense", "eerie", "mysterious", "dramatic", "nostalgic",
+               "menacing"}
 COMMON_TONICS = (0, 2, 4, 5, 7, 9, 10, 3)   # C D E F G A Bb Eb
 
 
@@ -79,6 +86,7 @@ class Arrangement:
     banned: frozenset[int] = field(default_factory=frozenset)
     asked_roles: frozenset[Role] = field(default_factory=frozenset)   # play asked instruments
     keep_pulse: bool = False                     # the prompt asked for a tempo: make it heard
+    plan: object | None = None                   # generate.idioms.IdiomPlan (`plan_idioms`)
 
     @property
     def roles(self) -> set[Role]:
@@ -86,6 +94,24 @@ class Arrangement:
 
     def new_tracks(self) -> list[Track]:
         return [replace(t, notes=[]) for t in self.tracks.values()]
+
+    # -- the style's idioms ------------------------------------------------------------
+    def plan_idioms(self, controls: list[BarControls], seed: int, beats_per_bar: int = 4) -> None:
+        """Lay out the piece's form, chords and theme for these controls (`generate.idioms`)."""
+        from robin_studio.generate.idioms import plan_piece
+
+        pitched = {r for r in self.tracks if r != Role.DRUMS}
+        self.plan = plan_piece(controls, self.style, self.tonic, self.mode, seed, beats_per_bar,
+                               solo_tune=pitched <= {Role.MELODY})
+
+    def realise(self, bar_index: int, notes: dict[Role, list[Note]], controls: BarControls | None,
+                seed: int, seconds_per_beat: float) -> dict[Role, list[Note]]:
+        """The bar as the style plays it: the groove, bass idiom, comping and pad from the
+        style's tables on the planned chords, the generator's tune (or the theme) on top."""
+        if self.plan is None:
+            return notes
+        return self.plan.realise(bar_index, notes, controls, set(self.tracks), seed, seconds_per_beat,
+                                 self.asked_roles)
 
     # -- per-bar rules ---------------------------------------------------------------
     def apply_bar(self, notes: dict[Role, list[Note]], controls: BarControls | None
@@ -103,7 +129,10 @@ class Arrangement:
                 if n.duration_beats <= 0:
                     continue
                 pitch = n.pitch
-                if role != Role.DRUMS and self.snap_mode and not self._leading_tone(pitch):
+                # With an idiom plan the accompaniment is built on the planned chords (whose
+                # chromatic chords, II7 or bII7, are the style's) and the tune is already kept
+                # in the mode there; snapping is for a generator's notes taken as they are.
+                if role != Role.DRUMS and self.snap_mode and self.plan is None and not self._leading_tone(pitch):
                     pitch = snap_to_scale(pitch, self.tonic, self.mode)
                 vel = int(max(1, min(127, round(n.velocity * scale))))
                 fixed.append(Note(n.start_beat, n.duration_beats, int(pitch), vel))
@@ -169,13 +198,15 @@ class Arrangement:
             # re-strike only when nothing struck plays and no drum marks the hit.
             if not drums or off_beat:
                 for role in struck or ([] if drums else [r for r in roles if r != Role.MELODY]):
-                    out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100))
+                    out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100),
+                                               bar_end=float(len(controls.accents) or 4))
             elif at in downbeats:
                 # A strong hit the tempo put on a beat but not on a bar line is played as a
                 # downbeat all the same (issue 18: a strong hit point is a downbeat): the bass
                 # and the harmony arrive with the drums, at a downbeat's weight.
                 for role in [r for r in roles if r != Role.MELODY]:
-                    out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100))
+                    out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100),
+                                               bar_end=float(len(controls.accents) or 4))
         return out
 
     def pulse(self, notes: dict[Role, list[Note]], beats_per_bar: int,
@@ -250,7 +281,8 @@ class Arrangement:
                 out.append(n)
         return sorted(out)
 
-    def _restrike(self, notes: list[Note], at: float, role: Role, velocity: int) -> list[Note]:
+    def _restrike(self, notes: list[Note], at: float, role: Role, velocity: int,
+                  bar_end: float = 4.0) -> list[Note]:
         # A note just after the hit would blur it into a flam: it goes.
         notes = [n for n in notes if not (at + 1e-6 < n.start_beat < at + 0.25)]
         starting = [n for n in notes if abs(n.start_beat - at) < 1e-6]
@@ -262,7 +294,10 @@ class Arrangement:
         pitches = sorted({n.pitch for n in sounding}) or [fit_to_range(36 + self.tonic, lo, hi)]
         held = [Note(n.start_beat, at - n.start_beat, n.pitch, n.velocity) if n in sounding else n
                 for n in notes]
-        return sorted(held + [Note(at, 1.0, p, velocity) for p in pitches])
+        # The re-strike ends with its bar: held across the bar line it would rub against the
+        # next bar's chord, which it cannot see.
+        length = max(0.25, min(1.0, bar_end - at))
+        return sorted(held + [Note(at, length, p, velocity) for p in pitches])
 
     def ending_bar(self, bar_beats: float, ring_beats: float, velocity: int = 72
                    ) -> dict[Role, list[Note]]:
@@ -317,12 +352,25 @@ def _is_struck(program: int) -> bool:
             or 80 <= program <= 87)
 
 
+def mode_for_mood(moods, style: str | None) -> str | None:
+    """"major"/"minor" when the moods (or else the style) decide the mode, else None."""
+    from robin_studio.score.idioms import IDIOMS
+
+    moods = set(moods or ())
+    major, minor = len(MAJOR_MOODS & moods), len(MINOR_MOODS & moods)
+    style_mode = IDIOMS[style].mode if style in IDIOMS and IDIOMS[style].mode != "any" else None
+    if major != minor:
+        return "major" if major > minor else "minor"
+    if major and minor:
+        return style_mode or "minor"
+    return style_mode
+
+
 def choose_key(intent: Intent, seed: int) -> tuple[int, str]:
     rng = random.Random(int(seed) * 104729 + 3)
     mode = intent.key_mode
     if mode not in ("major", "minor"):
-        dark = bool(MINOR_MOODS & set(intent.moods)) or intent.style in MINOR_STYLES
-        mode = "minor" if dark else ("major" if rng.random() < 0.7 else "minor")
+        mode = mode_for_mood(intent.moods, intent.style) or ("major" if rng.random() < 0.7 else "minor")
     tonic = intent.key_tonic if intent.key_tonic is not None else rng.choice(COMMON_TONICS)
     return int(tonic) % 12, mode
 

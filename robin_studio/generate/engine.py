@@ -440,12 +440,19 @@ class _BarWriter:
         # (The music sounds from max(0, offset_s): a first bar cut in starts before 0 s.)
         self.release_beat = tm.beat_at(max(0.0, tm.offset_s, duration_s - END_RELEASE_S))
         self.last_sounding: dict = {}     # the last bar that had notes (as generated)
+        self.seed = 0                     # the job's seed: the idioms' choices follow it
+
+    def _seconds_per_beat(self, bar_index: int) -> float:
+        tm = self.score.tempo_map
+        return max(1e-3, (tm.bar_start_s(bar_index + 1) - tm.bar_start_s(bar_index)) / tm.beats_per_bar)
 
     def bar_notes(self, bar: GeneratedBar, controls: BarControls,
                   clip_end_beat: float | None = None) -> dict[Role, list[Note]]:
-        notes = self.arrangement.apply_bar(bar.notes, controls)
+        spb = self._seconds_per_beat(bar.bar_index)
+        written = self.arrangement.realise(bar.bar_index, bar.notes, controls, self.seed, spb)
+        notes = self.arrangement.apply_bar(written, controls)
         if any(notes.values()):
-            self.last_sounding = bar.notes
+            self.last_sounding = written
         else:
             # No silent bars unless asked: a generator that returns an empty bar where the
             # music should play gets the last sounding bar again (as a player would vamp).
@@ -482,7 +489,9 @@ class _BarWriter:
                 dur = min(n.duration_beats, limit - start)
                 kept.append(Note(round(start, 6), round(dur, 6), n.pitch, n.velocity))
             out[role] = kept
-        return out
+        # No pitched note shorter than a click (hit re-strikes, clipped ends).
+        from robin_studio.generate.idioms import enforce_min_length
+        return enforce_min_length(out, spb, room_beats=limit)
 
     def add(self, notes: dict[Role, list[Note]], bar_index: int, seed: int,
             cuts_s: list[float]) -> dict[Role, list[Note]]:
@@ -605,7 +614,9 @@ class GenerationJob:
         score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
                       key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar,
                       meta={"style": arrangement.style})   # the synth's per-style playing (sidechain)
+        arrangement.plan_idioms(controls, self.seed, tm.beats_per_bar)
         writer = _BarWriter(score, arrangement, dur)
+        writer.seed = self.seed
         cuts_s = _marked_times_s(analysis, hits, ignored)
         fixed = settings.tempo_bpm or intent.tempo_bpm
         g_intent = _generator_intent(intent, arrangement, fixed or tm.mean_bpm(), settings)
@@ -798,6 +809,7 @@ class RegenerationJob(GenerationJob):
         for old, new in zip(score.tracks, new_score.tracks):
             new.notes = [n for n in old.notes if not (beat0 - 1e-6 <= n.start_beat < beat1 - 1e-6)]
         writer = _BarWriter(new_score, arrangement, dur)
+        writer.seed = self.seed
         if r0 > 0:
             writer.last_sounding = piece.bars[r0 - 1].notes
         cuts_s = piece.cut_times_s()

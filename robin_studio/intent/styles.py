@@ -14,6 +14,9 @@ from functools import lru_cache
 STYLES: tuple[str, ...] = (
     "cinematic", "ambient", "lofi", "pop", "rock", "electronic",
     "folk", "orchestral", "jazz", "hiphop", "corporate", "thriller",
+    # played with their own idioms (robin_studio.score.idioms) since issue 14
+    "edm", "house", "trap", "boombap", "swing", "bossa", "latin", "trailer", "funk",
+    "solopiano", "acoustic", "chiptune", "synthwave",
 )
 
 # The style ids the prompt vocabulary names (OWNERS.md, 2026-12-06): the twelve above and
@@ -90,6 +93,10 @@ STYLE_TEMPO_RANGE_BPM: dict[str, tuple[float, float]] = {
     "cinematic": (70, 120), "ambient": (60, 90), "lofi": (70, 92), "pop": (95, 128),
     "rock": (100, 150), "electronic": (110, 135), "folk": (80, 125), "orchestral": (70, 130),
     "jazz": (80, 160), "hiphop": (80, 100), "corporate": (100, 125), "thriller": (70, 115),
+    "edm": (122, 130), "house": (118, 126), "trap": (130, 150), "boombap": (84, 96),
+    "swing": (120, 180), "bossa": (120, 140), "latin": (96, 126), "trailer": (70, 100),
+    "funk": (96, 116), "solopiano": (64, 104), "acoustic": (84, 120), "chiptune": (120, 150),
+    "synthwave": (84, 118),
 }
 
 

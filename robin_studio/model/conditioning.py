@@ -7,7 +7,7 @@ the end (scaled, plus flags for the last four bars), the bar's place in its sect
 flags), then the shot/scene semantics: a presence flag and a 384-d text-space embedding.
 
 Intent vector (`INTENT_FEATURES` floats): the prompt embedding (384) and its presence flag,
-the style (one-hot over `intent.styles.STYLES`, slot 0 = unknown), the mode (unknown, major,
+the style family (one-hot over `STYLE_SLOTS`, slot 0 = unknown), the mode (unknown, major,
 minor), the tempo (log-scaled, plus a presence flag) and per role one of on / off / unknown.
 "Unknown" slots let the model choose; training drops each explicit control at random so
 the model learns both to obey and to choose.
@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from robin_studio.intent.styles import STYLES
 from robin_studio.score.controls import BarControls
+from robin_studio.score.idioms import family_of
 from robin_studio.score.types import ROLES, Role
 
 EMBED_DIM = 384
@@ -30,7 +30,12 @@ SEMANTIC_KEY = "semantic_embedding"       # BarControls.extra key the engine fil
 N_CONTROL_FEATURES = 16
 BAR_FEATURES = N_CONTROL_FEATURES + 1 + EMBED_DIM
 
-N_STYLES = len(STYLES) + 1                # slot 0 = unknown
+# The model's style slots: the twelve style families the weights' input layout was made for.
+# Styles added later (house, trap, swing...) use their family's slot (`score.idioms.family_of`)
+# and are told apart by the prompt embedding; their idioms are enforced by the arrangement.
+STYLE_SLOTS: tuple[str, ...] = ("cinematic", "ambient", "lofi", "pop", "rock", "electronic",
+                                "folk", "orchestral", "jazz", "hiphop", "corporate", "thriller")
+N_STYLES = len(STYLE_SLOTS) + 1           # slot 0 = unknown
 MODES = ("unknown", "major", "minor")
 INTENT_FEATURES = EMBED_DIM + 1 + N_STYLES + len(MODES) + 2 + 3 * len(ROLES)
 _TEXT = slice(0, EMBED_DIM + 1)
@@ -86,7 +91,8 @@ def intent_vector(text_embedding: np.ndarray | None = None, style: str | None = 
         if t.shape[0] == EMBED_DIM and n > 1e-6:
             v[:EMBED_DIM] = t / n
             v[EMBED_DIM] = 1.0
-    v[_STYLE0 + (STYLES.index(style) + 1 if style in STYLES else 0)] = 1.0
+    slot = style if style in STYLE_SLOTS else family_of(style)
+    v[_STYLE0 + (STYLE_SLOTS.index(slot) + 1 if slot in STYLE_SLOTS else 0)] = 1.0
     v[_MODE0 + (MODES.index(mode) if mode in MODES else 0)] = 1.0
     if tempo_bpm:
         v[_TEMPO0] = math.log2(float(tempo_bpm) / REFERENCE_BPM)

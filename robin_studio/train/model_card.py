@@ -108,13 +108,31 @@ def render(report: dict) -> str:
         lines += ["| source collection | examples | licence |", "|---|---|---|"]
         lines += [f"| {k} | {n} | {', '.join(sorted(lic))} |" for k, (n, lic) in sorted(groups.items())]
         lines.append("")
+    warm = st.get("init_from")
+    if warm:
+        lines += [
+            "## How these weights were made (warm start)",
+            "",
+            f"These weights continue the previous ones in `{warm}` (the bar VAE, its latent statistics and "
+            "its decoding threshold are kept unchanged; the planner and Loc-DiT start from their weights "
+            f"and train on the corpus above at learning rate {st.get('finetune_lr')}). The model's style "
+            "input has twelve family slots; the styles added later (edm, house, trap, boombap, swing, "
+            "bossa, latin, trailer, funk, solopiano, acoustic, chiptune, synthwave) use their family's "
+            "slot (`robin_studio.score.idioms`) and are told apart by the prompt embedding; the "
+            "engine plays every style's grooves, bass idioms, comping and progressions from the same "
+            "tables the corpus was arranged with. Training ran with normal priority on a 2-core CPU "
+            "shared with seven other jobs, so a step took several times as long as on an idle machine "
+            "and fewer steps fit the budget.",
+            "",
+        ]
     lines += [
         "## Hyper-parameters",
         "",
-        f"- bar VAE: batch {st['vae_batch']} bars, AdamW lr {st['vae_lr']}, KL weight {st['vae_beta']} "
-        f"(ramped), {report['vae']['steps']} steps in {report['vae']['seconds'] / 60:.1f} min",
+        (f"- bar VAE: kept from `{warm}` (not retrained this run)" if warm else
+         f"- bar VAE: batch {st['vae_batch']} bars, AdamW lr {st['vae_lr']}, KL weight {st['vae_beta']} "
+         f"(ramped), {report['vae']['steps']} steps in {report['vae']['seconds'] / 60:.1f} min"),
         f"- planner + Loc-DiT: batch {st['gen_batch']} windows of {cfg['planner']['context_bars']} bars, "
-        f"{st['dit_bars']} bars a step through the DiT, AdamW lr {st['gen_lr']}, "
+        f"{st['dit_bars']} bars a step through the DiT, AdamW lr {st.get('finetune_lr') if warm else st['gen_lr']}, "
         f"{report['generator']['steps']} steps in {report['generator']['seconds'] / 60:.1f} min",
         "- condition dropout: text 0.15 (the unconditional branch for guidance), style/mode/tempo "
         "0.3, each role's on/off 0.5, shot semantics 0.5",
@@ -168,7 +186,10 @@ def _reproduce_commands(report: dict) -> list[str]:
         train.append(f"--max-examples {settings['max_train_examples']}")
     vae_steps = report.get("vae", {}).get("steps")
     gen_steps = report.get("generator", {}).get("steps")
-    if vae_steps and gen_steps:
+    if settings.get("init_from") and gen_steps:
+        train += [f"--init-from {settings['init_from']}", f"--gen-steps {gen_steps}",
+                  f"--max-captions {settings.get('max_new_captions', 2000)}", "--budget-minutes 600"]
+    elif vae_steps and gen_steps:
         train += [f"--vae-steps {vae_steps}", f"--gen-steps {gen_steps}",
                   "--budget-minutes 600"]
     return [" ".join(build), " ".join(train)]

@@ -51,6 +51,11 @@ class TrainSettings:
     tiny: bool = False
     model_size: str = "small"      # a preset of model.config.PRESETS ("tiny" with tiny=True)
     resume: bool = False           # continue from OUT/train-state/ when an earlier run left one
+    # Warm start: a models/ folder whose bar VAE is kept as it is (same bar representation,
+    # so the latent space and its statistics stay) and whose planner + Loc-DiT continue
+    # training on this corpus with `finetune_lr`. The whole budget then goes to the generator.
+    init_from: str | None = None
+    finetune_lr: float = 2.5e-4
 
 
 def _log_to(path: Path | None, enabled: bool = True):
@@ -154,39 +159,59 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
         f"{len(valid_p)} held-out pieces ({len(valid_bars[0])} bars); "
         f"prepared in {time.monotonic() - t_start:.0f}s")
 
-    # Stage 1: bar VAE.
-    remaining = budget_s - (time.monotonic() - t_start)
-    vae_budget = max(5.0, remaining * settings.vae_share / (settings.vae_share + settings.generator_share + 0.1))
-    vae, vae_hist = train_vae(*train_bars, cfg.vae, budget_s=vae_budget,
-                              max_steps=30 if settings.tiny else settings.vae_max_steps,
-                              batch_size=settings.vae_batch, lr=settings.vae_lr, beta=settings.vae_beta,
-                              seed=settings.seed, log=log, valid=valid_bars, rt=rt, state=vae_state)
-
-    # The decoding threshold that reconstructs held-out bars best (sampled latents are a little
-    # less sharp than encoded ones, so a lower threshold can keep faint notes).
     from robin_studio.train.train_vae import evaluate_vae, reconstruct
-    probs = reconstruct(vae, *valid_bars)
-    by_threshold = {th: evaluate_vae(vae, *valid_bars, threshold=th, probs=probs)["onset_f1"]
-                    for th in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
-    cfg.decode_threshold = rt.broadcast(max(by_threshold, key=lambda th: (round(by_threshold[th], 3), th)))
-    vae_hist["valid"] = evaluate_vae(vae, *valid_bars, threshold=cfg.decode_threshold, probs=probs)
-    del probs
-    vae_hist["f1_by_threshold"] = by_threshold
-    log(f"vae: decoding threshold {cfg.decode_threshold} (held-out onset F1 by threshold {by_threshold})")
+    init_state = None
+    if settings.init_from:
+        # Warm start: keep the bar VAE (and its latent statistics) of `init_from`.
+        from safetensors.torch import load_file
 
-    # Latents of every bar, normalised per dim with the training statistics (summed over the
-    # shards when several processes train, so every rank normalises alike).
-    z_train = encode_latents(vae, *train_bars)
-    if rt.distributed:
-        z64 = z_train.astype(np.float64)
-        n, s1, s2 = rt.sum_arrays(np.array([len(z64)], np.float64), z64.sum(0), (z64 ** 2).sum(0))
-        mean = (s1 / n[0]).astype(np.float32)
-        std = np.maximum(np.sqrt(np.maximum(s2 / n[0] - (s1 / n[0]) ** 2, 0.0)), 1e-3).astype(np.float32)
+        from robin_studio.model.bar_vae import BarVAE
+        init_dir = Path(settings.init_from)
+        cfg = ModelConfig.load(init_dir / "config.json")
+        major, minor, *_ = (cfg.version.split(".") + ["0", "0"])[:3]
+        cfg.version = f"{major}.{int(minor) + 1}.0"        # a new version of the same network
+        vae = BarVAE(cfg.vae)
+        vae.load_state_dict(load_file(str(init_dir / "bar_vae.safetensors")))
+        vae.eval()
+        init_state = load_file(str(init_dir / "generator.safetensors"))
+        vae_hist = {"loss": [], "steps": 0, "seconds": 0.0, "kept_from": str(init_dir),
+                    "valid": evaluate_vae(vae, *valid_bars, threshold=cfg.decode_threshold)}
+        log(f"warm start from {init_dir}: bar VAE kept (held-out on this corpus: {vae_hist['valid']})")
+        mean = np.asarray(cfg.latent_mean, np.float32)
+        std = np.asarray(cfg.latent_std, np.float32)
     else:
-        mean = z_train.mean(0)
-        std = np.maximum(z_train.std(0), 1e-3)
-    cfg.latent_mean = [float(x) for x in mean]
-    cfg.latent_std = [float(x) for x in std]
+        # Stage 1: bar VAE.
+        remaining = budget_s - (time.monotonic() - t_start)
+        vae_budget = max(5.0, remaining * settings.vae_share / (settings.vae_share + settings.generator_share + 0.1))
+        vae, vae_hist = train_vae(*train_bars, cfg.vae, budget_s=vae_budget,
+                                  max_steps=30 if settings.tiny else settings.vae_max_steps,
+                                  batch_size=settings.vae_batch, lr=settings.vae_lr, beta=settings.vae_beta,
+                                  seed=settings.seed, log=log, valid=valid_bars, rt=rt, state=vae_state)
+
+        # The decoding threshold that reconstructs held-out bars best (sampled latents are a little
+        # less sharp than encoded ones, so a lower threshold can keep faint notes).
+        probs = reconstruct(vae, *valid_bars)
+        by_threshold = {th: evaluate_vae(vae, *valid_bars, threshold=th, probs=probs)["onset_f1"]
+                        for th in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)}
+        cfg.decode_threshold = rt.broadcast(max(by_threshold, key=lambda th: (round(by_threshold[th], 3), th)))
+        vae_hist["valid"] = evaluate_vae(vae, *valid_bars, threshold=cfg.decode_threshold, probs=probs)
+        del probs
+        vae_hist["f1_by_threshold"] = by_threshold
+        log(f"vae: decoding threshold {cfg.decode_threshold} (held-out onset F1 by threshold {by_threshold})")
+
+        # Latents of every bar, normalised per dim with the training statistics (summed over the
+        # shards when several processes train, so every rank normalises alike).
+        z_train = encode_latents(vae, *train_bars)
+        if rt.distributed:
+            z64 = z_train.astype(np.float64)
+            n, s1, s2 = rt.sum_arrays(np.array([len(z64)], np.float64), z64.sum(0), (z64 ** 2).sum(0))
+            mean = (s1 / n[0]).astype(np.float32)
+            std = np.maximum(np.sqrt(np.maximum(s2 / n[0] - (s1 / n[0]) ** 2, 0.0)), 1e-3).astype(np.float32)
+        else:
+            mean = z_train.mean(0)
+            std = np.maximum(z_train.std(0), 1e-3)
+        cfg.latent_mean = [float(x) for x in mean]
+        cfg.latent_std = [float(x) for x in std]
 
     def per_piece(pieces):
         out_l, i = [], 0
@@ -230,9 +255,11 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
 
     gen, gen_hist = train_generator(train_b, cfg, budget_s=gen_budget, checkpoint=checkpoint,
                                     max_steps=20 if settings.tiny else settings.gen_max_steps,
-                                    batch_size=settings.gen_batch, lr=settings.gen_lr,
+                                    batch_size=settings.gen_batch,
+                                    lr=settings.finetune_lr if init_state is not None else settings.gen_lr,
                                     seed=settings.seed, dit_bars=settings.dit_bars, log=log,
-                                    valid=valid_b, rt=rt, state=gen_state)
+                                    valid=valid_b, rt=rt, state=gen_state,
+                                    init_state=init_state)
 
     if not rt.is_main:
         # Rank 0 exports, checks and writes the files; the others are done.

@@ -99,14 +99,18 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
                     valid: GeneratorBatches | None = None,
                     checkpoint: Callable[[Generator, int], None] | None = None,
                     checkpoint_at: float = 0.3,
-                    rt: Runtime | None = None, state: StageState | None = None) -> tuple[Generator, dict]:
+                    rt: Runtime | None = None, state: StageState | None = None,
+                    init_state: dict[str, torch.Tensor] | None = None) -> tuple[Generator, dict]:
     """Train until `max_steps` or `budget_s`. `checkpoint(model, step)` is called once, at
     `checkpoint_at` of the planned steps (the pipeline exports an early model there).
     With several processes (`rt`), `train` holds this rank's shard of the pieces and
-    `batch_size` is per process; `state` saves the run every few minutes and resumes it."""
+    `batch_size` is per process; `state` saves the run every few minutes and resumes it.
+    `init_state` (a saved generator's state dict) continues training from those weights."""
     rt = rt or Runtime()
     torch.manual_seed(seed)
     model = Generator(cfg)
+    if init_state is not None:
+        model.load_state_dict(init_state)
     net = rt.wrap(model)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98), fused=True)
     scaler = rt.grad_scaler()

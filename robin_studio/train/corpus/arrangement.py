@@ -18,6 +18,7 @@ from robin_studio.score.tempo_map import TempoMap
 from robin_studio.score.types import Note, Role, Score, Track
 from robin_studio.train.corpus.harmony import estimate_chords, estimate_key
 from robin_studio.train.corpus.roles import melody_line
+from robin_studio.score.idioms import bass_pitch, walking_line
 from robin_studio.train.corpus.styles import CRASH, HIT_VELOCITY, REGISTERS, Section, Style
 
 MAX_TUNE_BARS = 32
@@ -181,6 +182,12 @@ def _chord_pcs(root: int, pcs: tuple[int, ...], sevenths: bool, dominant_root: i
     return pcs
 
 
+def _seventh(chord: tuple[int, tuple[int, ...]], sevenths: bool, dominant_root: int
+             ) -> tuple[int, tuple[int, ...]]:
+    root, pcs = chord
+    return root, tuple(_chord_pcs(root, pcs, sevenths, dominant_root))
+
+
 def _voice(pcs: list[int], center: int, prev: list[int] | None) -> list[int]:
     """A close voicing of `pcs` near `center`, moving as little as possible from `prev`."""
     return list(_voice_cached(tuple(pcs), center, tuple(prev) if prev else None))
@@ -284,12 +291,20 @@ def arrange(piece: dict, style: Style, rng: random.Random) -> Arrangement | None
         def chord_at(step: int) -> tuple[int, tuple[int, ...]]:
             return chords_bar[min(1, step // 8)]
 
-        # Drums.
-        if "drums" in plan.roles and style.grooves.get(level) is not None:
+        # Drums. A style with a pulse keeps its groove in every section after the first
+        # (quiet ones play the "low" groove, which still carries the beat).
+        drums_play = "drums" in plan.roles or (style.pulse and plan.section_index > 0)
+        into_drop = (style.build and not final and bi + 1 < n_bars
+                     and plans[bi + 1].section_name in ("drop", "peak")
+                     and plans[bi + 1].section_index != plan.section_index)
+        if drums_play and style.grooves.get(level) is not None:
             groove = dict(style.grooves[level])
             if final:
                 groove = {d: "X..............." for d in list(groove)[:1]}
                 groove[CRASH] = "X..............."
+            elif into_drop:
+                # A snare roll doubling its rate into the drop.
+                groove = dict(style.build[-1])
             elif fill and ((plan.last_of_section and plan.energy >= 0.3)
                            or (plan.phrase_end and plan.energy >= 0.5)):
                 # A full fill into a new section; a half-bar one (last beat) at a phrase end.
@@ -312,16 +327,18 @@ def arrange(piece: dict, style: Style, rng: random.Random) -> Arrangement | None
             pattern = bass_pats["high" if plan.energy >= 0.55 else "low"]
             if final:
                 pattern = [(0, 16, "R")]
+            center = REGISTERS["bass"]
+            nxt = plans[bi + 1].chords[0][0] if bi + 1 < n_bars else tonic
+            walk = iter(walking_line(*_seventh(chords_bar[0], style.sevenths, dominant), nxt, center,
+                                     sum(1 for e in pattern if e[2] == "W"), rng.randrange(12),
+                                     mid=chords_bar[1]))
             for s, d, sym in pattern:
                 root, pcs = chord_at(s)
-                center = REGISTERS["bass"]
-                if sym == "A":
-                    nxt = plans[bi + 1].chords[0][0] if bi + 1 < n_bars else tonic
-                    p = _near(nxt, center) - 1
+                if sym == "W":
+                    p = next(walk, _near(root, center))
                 else:
-                    p = _near(root, center)
-                    p += {"R": 0, "5": 7, "8": 12, "3": (pcs[1] - root) % 12 if len(pcs) > 1 else 4,
-                          "-5": -5}.get(sym, 0)
+                    target = chord_at(8)[0] if s < 8 and chord_at(8)[0] != root else nxt
+                    p = bass_pitch(sym, root, pcs, target, center)
                 tracks["bass"].append(Note((base + s) / 4, d / 4, p, _human(92 * vel_scale, s, rng)))
 
         # Harmony (comping).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import random
 import time
@@ -159,6 +160,8 @@ MOOD_CANON = {
     "motivational": "uplifting", "noble": "triumphant", "ominous": "dark", "optimistic": "hopeful",
     "positive": "happy", "pulsing": "energetic", "rustic": "warm", "smooth": "calm",
     "suspenseful": "tense", "upbeat": "energetic", "urban": "groovy",
+    "festival": "energetic", "festive": "happy", "sunny": "happy", "retro": "nostalgic",
+    "moody": "dark", "menacing": "dark",
 }
 
 
@@ -254,13 +257,20 @@ def original_example(piece: dict, seed: int) -> Example | None:
 
 def plan_arrangements(pieces: list[dict], seed: int, rounds: int) -> list[tuple[dict, str, int]]:
     """(piece, style, round) in build order. Pieces go in a seed-hashed order; the i-th piece
-    of round r gets style (i + r) of a seed-shuffled style list, so any 12 consecutive
-    entries cover all 12 styles (even a tiny build is balanced) and no piece meets a style
+    of round r gets style (i + r) of a seed-shuffled style list, so any 25 consecutive
+    entries cover all 25 styles (even a tiny build is balanced) and no piece meets a style
     twice."""
     order = sorted(pieces, key=lambda p: _h(seed, "order", p["piece_id"]))
     styles = list(STYLE_NAMES)
     random.Random(f"{seed}|styles").shuffle(styles)
-    return [(p, styles[(i + r) % len(styles)], r)
+    # With fewer pieces than styles, each round moves on by the number of pieces (made
+    # coprime with the style count, so a piece still never meets a style twice): a small
+    # build then covers every style in a few rounds instead of creeping one style a round.
+    step = 1
+    if len(order) < len(styles):
+        step = next(k for k in range(max(1, len(order)), 10 * len(styles))
+                    if math.gcd(k, len(styles)) == 1)
+    return [(p, styles[(i + r * step) % len(styles)], r)
             for r in range(min(rounds, len(styles))) for i, p in enumerate(order)]
 
 

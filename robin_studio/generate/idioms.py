@@ -1,0 +1,594 @@
+"""The style's idioms at run time: what makes a house track a house track, whatever the
+generator wrote and whatever the picture does.
+
+`plan_piece` lays out the whole piece once, from the per-bar controls: which part of the
+style's form each picture section plays (intro, verse, chorus, build, drop...), the chord of
+every half bar (the style's progressions, `score.idioms`), where the groove starts, and
+where the theme is stated, restated, varied and brought back. `IdiomPlan.realise` then
+writes one bar:
+
+- drums: the style's groove at the bar's energy level, a fill into a new section, a snare
+  roll into a drop, a crash on a loud section's first beat. In a style with a pulse the
+  groove plays in every bar after the intro: calm footage picks the "low" groove (fewer,
+  softer hits), never none. Only an asked "no drums" (or a muted span) silences it;
+- bass: the style's bass idiom on the planned chords (walking bass, octaves, sidechain pump,
+  808s, ostinati, drones);
+- harmony and texture: the style's comping pattern and pad/arpeggio/pulse on the same chords,
+  voiced close and led smoothly from the bar before;
+- melody: the generator's tune, kept in the mode, with leaps over an octave folded back,
+  long notes and phrase ends moved onto chord tones, and the theme in the bars that state,
+  restate, vary or bring it back;
+- and no two parts hold a semitone (or minor ninth) for long: a long melody note that rubs
+  against the accompaniment moves to a chord tone, and a harmony or pad note that rubs
+  against the bass or the tune is left out.
+
+Every choice is a function of (seed, bar, section), so a regenerated region changes only
+its own bars, and the same seed gives the same piece.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from robin_studio.score.controls import BarControls
+from robin_studio.score.idioms import (CRASH, HIT_VELOCITY, Idiom, bar_chords, bass_pitch,
+                                       drum_hits, groove_level, idiom_for, near, pick, progressions,
+                                       voice, walking_line, with_fill, SECTION_ENERGY, MOTIF_RHYTHMS)
+from robin_studio.score.theory import SCALES, VOICE_RANGES
+from robin_studio.score.types import Note, Role
+
+SEMANTIC_KEY = "semantic_embedding"       # as generate.conditions / model.conditioning
+VELOCITY_KEY = "velocity_scale"
+HITS_KEY = "hits"                         # as generate.conditions: (beats into the bar, strong?)
+SCENE_RETURN_SIMILARITY = 0.92            # two sections whose pictures are this alike: a return
+THEME_BARS = 2
+CLASH_HOLD_S = 0.2                        # a semitone held together longer than this is a clash
+MIN_NOTE_S = 0.075                        # pitched notes at least this long (before humanising)
+LEGATO_BEATS = 1.75                       # a tune's note is held up to the next one this close
+REGISTER = {Role.BASS: 40, Role.HARMONY: 62, Role.TEXTURE: 60, Role.MELODY: 74}
+
+
+def _h(*parts) -> int:
+    return int(hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:10], 16)
+
+
+@dataclass
+class PlannedBar:
+    index: int
+    section: int                          # the picture section (a run of one section_id)
+    part: str                             # the form's name for it: intro, verse, drop...
+    bar_in_section: int
+    bars_in_section: int
+    chords: list[tuple[int, tuple[int, ...]]]   # two half-bar chords
+    next_root: int
+    groove: bool                          # the style's groove plays (after the intro)
+    theme: str | None = None              # state | restate | vary | return
+    theme_bar: int = 0
+    into_drop: bool = False
+
+
+@dataclass
+class IdiomPlan:
+    style: str
+    idiom: Idiom
+    tonic: int
+    mode: str
+    beats_per_bar: int
+    bars: list[PlannedBar]
+    intro_bars: int
+    theme: dict[int, list[Note]] = field(default_factory=dict)    # theme bar -> notes
+    theme_roots: dict[int, int] = field(default_factory=dict)     # theme bar -> chord root then
+    last_melody: dict[int, int] = field(default_factory=dict)     # bar -> its last tune pitch
+    intro_rest: bool = True           # the tune rests in the intro (when other parts play)
+
+    # -- helpers --------------------------------------------------------------------------
+    def scale_pcs(self) -> set[int]:
+        pcs = {(self.tonic + s) % 12 for s in SCALES[self.mode]}
+        if self.mode == "minor":
+            pcs.add((self.tonic + 11) % 12)    # the leading tone a minor cadence needs
+        return pcs
+
+    def energy(self, bar: PlannedBar, controls: BarControls | None) -> float:
+        e = float(controls.energy) if controls is not None else 0.5
+        extra = (controls.extra or {}) if controls is not None else {}
+        if float(extra.get(VELOCITY_KEY, 1.0)) <= 0.65:
+            return min(e, 0.3)                 # an asked quiet span stays quiet
+        floor, ceil, offset = SECTION_ENERGY.get(bar.part, (0.0, 1.0, 0.0))
+        e = min(ceil, max(floor, e + offset))
+        if self.idiom.form and self.idiom.form[-1] == "climax" and self.bars:
+            # A trailer rises to its end whatever the picture does.
+            e = max(e, 0.25 + 0.7 * (bar.index / max(1, len(self.bars) - 1)) ** 1.3)
+        return float(np.clip(e, 0.0, 1.0))
+
+    # -- one bar ------------------------------------------------------------------------------
+    def realise(self, index: int, model_notes: dict[Role, list[Note]], controls: BarControls | None,
+                roles: set[Role], seed: int, seconds_per_beat: float,
+                asked_roles: frozenset[Role] = frozenset()) -> dict[Role, list[Note]]:
+        """The bar's notes per role (beats from the bar start), for the roles in `roles`."""
+        if not self.bars:
+            return {r: list(ns) for r, ns in model_notes.items()}
+        bar = self.bars[min(index, len(self.bars) - 1)]
+        energy = self.energy(bar, controls)
+        level = groove_level(energy)
+        vel_scale = 0.72 + 0.35 * energy
+        choice = _h(seed, self.style, bar.section, bar.part)
+        out: dict[Role, list[Note]] = {}
+        if Role.DRUMS in roles:
+            out[Role.DRUMS] = self._drums(bar, level, energy, choice, vel_scale)
+        if Role.BASS in roles:
+            out[Role.BASS] = self._bass(bar, energy, choice, vel_scale, seed)
+        if Role.HARMONY in roles:
+            out[Role.HARMONY] = self._comping(bar, energy, choice, vel_scale, bass=Role.BASS in roles)
+        if Role.TEXTURE in roles:
+            kind = self.idiom.texture
+            if kind == "none" and Role.TEXTURE in asked_roles:
+                kind = "pad"
+            out[Role.TEXTURE] = self._texture(bar, kind, vel_scale)
+        if Role.MELODY in roles:
+            out[Role.MELODY] = self._melody(bar, model_notes.get(Role.MELODY, []), vel_scale, seed)
+        out = resolve_clashes(out, bar.chords, self.beats_per_bar, seconds_per_beat)
+        return clear_around_hits(out, controls)
+
+    def _drums(self, bar: PlannedBar, level: str, energy: float, choice: int, vel_scale: float) -> list[Note]:
+        idiom = self.idiom
+        if not bar.groove:
+            if not idiom.pulse or bar.index == 0:
+                return []
+            # The intro's second bar: the groove's lightest voices lead in (no kick, no snare).
+            groove = {d: p for d, p in idiom.grooves["low"].items() if d not in (35, 36, 38, 39, 37)}
+        else:
+            groove = dict(idiom.grooves.get(level) or {})
+        if not groove and not idiom.pulse:
+            return []
+        last = bar.bar_in_section == bar.bars_in_section - 1 and bar.index < len(self.bars) - 1
+        if bar.into_drop and idiom.build:
+            groove = dict(idiom.build[-1])
+        elif last and idiom.fills and bar.groove:
+            fill = idiom.fills[choice % len(idiom.fills)]
+            groove = with_fill(groove, fill, 8 if energy >= 0.35 else 12)
+        elif bar.groove and bar.bar_in_section % 8 == 7 and idiom.fills and energy >= 0.5:
+            groove = with_fill(groove, idiom.fills[(choice >> 3) % len(idiom.fills)], 12)
+        notes = [Note(s / 4, 0.25, drum, int(np.clip(v * vel_scale, 1, 127))) for s, drum, v in drum_hits(groove)]
+        if bar.bar_in_section == 0 and bar.index > 0 and level != "low" and bar.groove:
+            if not any(n.pitch == CRASH and n.start_beat == 0 for n in notes):
+                notes.append(Note(0.0, 1.0, CRASH, int(np.clip(105 * vel_scale, 1, 127))))
+        return sorted(notes)
+
+    def _bass(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, seed: int) -> list[Note]:
+        idiom = self.idiom
+        pattern = pick(idiom.bass["high" if energy >= 0.55 else "low"], choice >> 5)
+        center = REGISTER[Role.BASS]
+        lo, hi = VOICE_RANGES[Role.BASS]
+        v = int(np.clip(92 * vel_scale, 1, 127))
+        walk_n = sum(1 for e in pattern if e[2] == "W")
+        walk = iter(walking_line(*bar.chords[0], bar.next_root, center, walk_n,
+                                 _h(seed, "walk", bar.index), mid=bar.chords[1])) if walk_n else iter(())
+        out = []
+        for s, d, sym in pattern:
+            root, pcs = bar.chords[min(1, s // 8)]
+            if sym == "W":
+                p = next(walk, near(root, center))
+            else:
+                target = bar.chords[1][0] if s < 8 and bar.chords[1][0] != root else bar.next_root
+                p = bass_pitch(sym, root, pcs, target, center, SCALES["major" if self.mode == "major" else "minor"],
+                               self.tonic)
+            while p < lo:
+                p += 12
+            while p > hi:
+                p -= 12
+            out.append(Note(s / 4, d / 4, int(p), v))
+        return out
+
+    def _comping(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, bass: bool) -> list[Note]:
+        pattern = pick(self.idiom.comping["high" if energy >= 0.55 else "low"], choice >> 9)
+        v = int(np.clip(72 * vel_scale, 1, 127))
+        out = []
+        for s, d, sym in pattern:
+            half = min(1, s // 8)
+            root, pcs = bar.chords[half]
+            pcs = list(pcs)
+            if bass and len(pcs) >= 4:
+                pcs = pcs[1:]              # rootless, as a pianist voices over a bass player
+            voicing = self._voicing(bar, half, pcs)
+            if sym == "C":
+                chosen = voicing
+            elif sym == "L":
+                r = near(root, REGISTER[Role.HARMONY] - 10)
+                chosen = [r, r + 7]
+            elif sym == "H":
+                chosen = voicing[1:] or voicing
+            else:
+                chosen = [voicing[(int(sym) - 1) % len(voicing)]]
+            out += [Note(s / 4, d / 4, int(p), v) for p in chosen]
+        return out
+
+    def _voicing(self, bar: PlannedBar, half: int, pcs: list[int], center: int | None = None) -> list[int]:
+        """A close voicing near the register, led from the previous chord's (stateless: the
+        previous chord is voiced the same way, so a regenerated bar voices as the old one did)."""
+        center = center or REGISTER[Role.HARMONY]
+        prev_chord = bar.chords[0] if half == 1 else (
+            self.bars[bar.index - 1].chords[1] if bar.index > 0 else None)
+        prev = voice(tuple(prev_chord[1]), center, None) if prev_chord else None
+        return list(voice(tuple(pcs), center, prev))
+
+    def _texture(self, bar: PlannedBar, kind: str, vel_scale: float) -> list[Note]:
+        if kind == "none":
+            return []
+        v = int(np.clip(52 * vel_scale, 1, 127))
+        out = []
+        for half in (0, 1):
+            root, pcs = bar.chords[half]
+            triad = list(pcs[:3])
+            tones = self._voicing(bar, half, triad, REGISTER[Role.TEXTURE])
+            t0 = 2.0 * half
+            if kind == "arp":
+                seq = tones + [tones[0] + 12]
+                out += [Note(t0 + k * 0.5, 0.5, seq[k % len(seq)], v) for k in range(4)]
+            elif kind == "pulse":
+                low = near(root, REGISTER[Role.TEXTURE] - 12)
+                out += [Note(t0 + k * 0.5, 0.5, low if k % 2 == 0 else low + 7, v) for k in range(4)]
+            else:
+                if half == 1 and bar.chords[1] == bar.chords[0]:
+                    out = [Note(n.start_beat, 4.0, n.pitch, n.velocity) for n in out]
+                    continue
+                out += [Note(t0, 2.0, p, v) for p in tones]
+        return out
+
+    # -- the tune ------------------------------------------------------------------------------
+    def _melody(self, bar: PlannedBar, written: list[Note], vel_scale: float, seed: int) -> list[Note]:
+        if bar.part == "intro" and self.intro_rest:
+            notes = []                # the tune enters after the intro
+        elif bar.theme is not None and bar.theme != "state" and self.theme:
+            notes = self._restate(bar, seed, vel_scale)
+        else:
+            notes = self._clean(bar, written)
+            if bar.theme == "state":
+                if len(notes) < (3 if bar.theme_bar == 0 else 2):
+                    notes = self._motif(bar, seed, vel_scale)
+                if bar.theme_bar == THEME_BARS - 1:
+                    notes = _phrase_end(notes, bar.chords[1][1], self.beats_per_bar)
+                self.theme[bar.theme_bar] = list(notes)
+                self.theme_roots[bar.theme_bar] = bar.chords[0][0]
+        notes = self._fold_leaps(bar.index, notes)
+        if notes:
+            self.last_melody[bar.index] = notes[-1].pitch
+        elif bar.index - 1 in self.last_melody:
+            self.last_melody[bar.index] = self.last_melody[bar.index - 1]
+        return notes
+
+    def _clean(self, bar: PlannedBar, written: list[Note]) -> list[Note]:
+        """The generator's tune in the mode, one note at a time (the highest of a chord), with
+        phrase ends and long notes on chord tones."""
+        scale = self.scale_pcs()
+        by_start: dict[float, Note] = {}
+        for n in sorted(written):
+            key = round(n.start_beat * 4) / 4
+            if key not in by_start or n.pitch > by_start[key].pitch:
+                by_start[key] = n
+        line = [by_start[k] for k in sorted(by_start)]
+        out = []
+        for i, n in enumerate(line):
+            end = line[i + 1].start_beat if i + 1 < len(line) else self.beats_per_bar
+            dur = min(n.duration_beats, max(0.25, end - n.start_beat))
+            if end - n.start_beat <= LEGATO_BEATS:
+                # Sung, not dotted: a short rest inside a line is tied over, so the tune
+                # moves in phrases rather than in twos and threes.
+                dur = end - n.start_beat
+            pitch = n.pitch
+            if pitch % 12 not in scale:
+                pitch = min((pitch + d for d in (-1, 1, -2, 2) if (pitch + d) % 12 in scale), key=lambda p: abs(p - n.pitch))
+            gap = end - (n.start_beat + dur)
+            chord = bar.chords[min(1, int(n.start_beat // 2))]
+            if dur >= 1.0 or gap >= 1.0 or i == len(line) - 1 and dur >= 0.5:
+                pitch = _nearest_pc(pitch, chord[1])
+            out.append(Note(n.start_beat, dur, int(pitch), int(np.clip(n.velocity, 55, 115))))
+        return out
+
+    def _fold_leaps(self, index: int, notes: list[Note]) -> list[Note]:
+        """No leap over an octave (from the bar before, too), and the tune in its range."""
+        lo, hi = VOICE_RANGES[Role.MELODY]
+        prev = self.last_melody.get(index - 1)
+        out = []
+        for n in notes:
+            p = n.pitch
+            while p < lo:
+                p += 12
+            while p > hi:
+                p -= 12
+            if prev is not None:
+                while p - prev > 12 and p - 12 >= lo:
+                    p -= 12
+                while prev - p > 12 and p + 12 <= hi:
+                    p += 12
+            out.append(Note(n.start_beat, n.duration_beats, int(p), n.velocity))
+            prev = p
+        return out
+
+    def _motif(self, bar: PlannedBar, seed: int, vel_scale: float) -> list[Note]:
+        """A motif when the generator left the theme's bar nearly empty: a rhythm from the
+        table, stepping through the scale from a chord tone."""
+        rhythm = MOTIF_RHYTHMS[_h(seed, "motif", bar.theme_bar) % len(MOTIF_RHYTHMS)]
+        scale = sorted(self.scale_pcs() - ({(self.tonic + 11) % 12} if self.mode == "minor" else set()))
+        start = near(bar.chords[0][1][_h(seed, "tone") % len(bar.chords[0][1])], REGISTER[Role.MELODY])
+        steps = (1, 1, -2, 1, 2, -1, -1, 1)[(_h(seed, "contour") % 3):]
+        degree_pitches = [p for p in range(48, 100) if p % 12 in scale]
+        k = min(range(len(degree_pitches)), key=lambda i: abs(degree_pitches[i] - start))
+        v = int(np.clip(92 * vel_scale, 1, 127))
+        out = []
+        for j, (s, d) in enumerate(rhythm):
+            out.append(Note(s / 4, d / 4, degree_pitches[max(0, min(len(degree_pitches) - 1, k))], v))
+            k += steps[j % len(steps)]
+        last = out[-1]
+        out[-1] = Note(last.start_beat, last.duration_beats, _nearest_pc(last.pitch, bar.chords[1][1]), v)
+        return out
+
+    def _restate(self, bar: PlannedBar, seed: int, vel_scale: float) -> list[Note]:
+        """The theme's bar again, moved along the scale to the bar's chord; varied (rhythm,
+        register) when the plan says so, exact when the picture returns to its scene."""
+        k = bar.theme_bar % max(1, len(self.theme))
+        source = self.theme.get(k) or next(iter(self.theme.values()))
+        scale = sorted(self.scale_pcs() - ({(self.tonic + 11) % 12} if self.mode == "minor" else set()))
+        shift = 0
+        if bar.theme != "return":
+            shift = _degree(bar.chords[0][0], scale) - _degree(self.theme_roots.get(k, bar.chords[0][0]), scale)
+            shift = (shift + 3) % 7 - 3          # the nearer way round
+        out = [Note(n.start_beat, n.duration_beats, _move_degrees(n.pitch, shift, scale),
+                    int(np.clip(n.velocity * (0.9 + 0.15 * vel_scale), 1, 127))) for n in source]
+        if bar.theme == "vary" and len(out) >= 2:
+            kind = _h(seed, "vary", bar.index) % 3
+            if kind == 0:      # the last note anticipated by an eighth and held
+                last = out[-1]
+                if last.start_beat >= 0.5:
+                    out[-1] = Note(last.start_beat - 0.5, last.duration_beats + 0.5, last.pitch, last.velocity)
+            elif kind == 1:    # the first note split in two (same pitch): a rhythmic variant
+                first = out[0]
+                if first.duration_beats >= 1.0:
+                    half = first.duration_beats / 2
+                    out[0:1] = [Note(first.start_beat, half, first.pitch, first.velocity),
+                                Note(first.start_beat + half, half, first.pitch, first.velocity)]
+            else:              # an octave up where the range allows
+                if max(n.pitch for n in out) + 12 <= VOICE_RANGES[Role.MELODY][1] - 5:
+                    out = [Note(n.start_beat, n.duration_beats, n.pitch + 12, n.velocity) for n in out]
+        out = sorted(out)
+        ends = [n.start_beat + n.duration_beats for n in out]
+        fixed = []
+        for i, n in enumerate(out):
+            nxt = out[i + 1].start_beat if i + 1 < len(out) else self.beats_per_bar
+            fixed.append(Note(n.start_beat, max(0.25, min(n.duration_beats, nxt - n.start_beat, ends[i])), n.pitch, n.velocity))
+        if fixed:
+            last = fixed[-1]
+            fixed[-1] = Note(last.start_beat, last.duration_beats,
+                             _nearest_pc(last.pitch, bar.chords[min(1, int(last.start_beat // 2))][1]), last.velocity)
+        return fixed
+
+
+# -- clashes ---------------------------------------------------------------------------------------
+_PRIORITY = (Role.BASS, Role.MELODY, Role.HARMONY, Role.TEXTURE)
+
+
+def resolve_clashes(notes: dict[Role, list[Note]], chords: list[tuple[int, tuple[int, ...]]],
+                    beats_per_bar: int, seconds_per_beat: float) -> dict[Role, list[Note]]:
+    """No two parts hold a semitone (or a semitone plus octaves) together for longer than
+    `CLASH_HOLD_S`: the tune moves to the nearest chord tone that does not rub; a harmony or
+    pad note that rubs against a part above it in `_PRIORITY` is left out."""
+    hold = CLASH_HOLD_S / max(seconds_per_beat, 1e-3)
+    kept: list[tuple[Role, Note]] = []
+    out: dict[Role, list[Note]] = {r: [] for r in notes}
+    if Role.DRUMS in notes:
+        out[Role.DRUMS] = list(notes[Role.DRUMS])
+
+    def rubs(n: Note, others) -> bool:
+        for _, o in others:
+            overlap = min(n.end_beat, o.end_beat) - max(n.start_beat, o.start_beat)
+            if overlap > hold and abs(n.pitch - o.pitch) % 12 == 1:
+                return True
+        return False
+
+    for role in _PRIORITY:
+        if role not in notes:
+            continue
+        others = [(r, o) for r, o in kept if r != role]
+        for n in notes[role]:
+            if rubs(n, others):
+                if role == Role.MELODY:
+                    chord = chords[min(1, int(n.start_beat // 2))][1]
+                    options = sorted({n.pitch + d for d in range(-7, 8) if (n.pitch + d) % 12 in chord},
+                                     key=lambda p: (abs(p - n.pitch), p))
+                    moved = next((p for p in options
+                                  if not rubs(Note(n.start_beat, n.duration_beats, p, n.velocity), others)), None)
+                    if moved is None:
+                        continue
+                    n = Note(n.start_beat, n.duration_beats, moved, n.velocity)
+                elif role == Role.BASS:
+                    pass
+                else:
+                    continue
+            out[role].append(n)
+            kept.append((role, n))
+    return {r: sorted(ns) for r, ns in out.items()}
+
+
+def clear_around_hits(notes: dict[Role, list[Note]], controls: BarControls | None) -> dict[Role, list[Note]]:
+    """A cut the tempo could not put on a beat is hit exactly where it falls, and the band
+    plays it together: an accompaniment note up to half a beat before it moves onto it, one
+    up to half a beat after it is left out (it would blur the hit into a flam). The tune and
+    the drums keep theirs (the hit points rule pulls the nearest ones)."""
+    hits = [float(at) for at, _ in ((controls.extra or {}).get(HITS_KEY, ()) if controls is not None else ())
+            if abs(float(at) - round(float(at))) > 1e-6]
+    if not hits:
+        return notes
+    out = dict(notes)
+    for role in (Role.BASS, Role.HARMONY, Role.TEXTURE):
+        if role not in out:
+            continue
+        kept = []
+        for n in out[role]:
+            for at in hits:
+                d = n.start_beat - at
+                if -0.5 < d < -1e-6 and n.start_beat % 4 > 1e-6:
+                    n = Note(at, max(0.25, n.end_beat - at), n.pitch, n.velocity)
+                elif 1e-6 < d < 0.5:
+                    n = None
+                    break
+            if n is not None:
+                kept.append(n)
+        out[role] = sorted(set(kept))
+    return out
+
+
+def enforce_min_length(notes: dict[Role, list[Note]], seconds_per_beat: float,
+                       room_beats: float | None = None) -> dict[Role, list[Note]]:
+    """Pitched notes last at least MIN_NOTE_S (lengthened up to the next note of the same
+    pitch, or dropped when there is no room): a 20 ms note is a click, not a note."""
+    want = MIN_NOTE_S / max(seconds_per_beat, 1e-3)
+    out: dict[Role, list[Note]] = {}
+    for role, ns in notes.items():
+        if role == Role.DRUMS:
+            out[role] = ns
+            continue
+        kept = []
+        ordered = sorted(ns)
+        for i, n in enumerate(ordered):
+            if n.duration_beats >= want:
+                kept.append(n)
+                continue
+            nxt = min((m.start_beat for m in ordered[i + 1:] if m.pitch == n.pitch and m.start_beat > n.start_beat),
+                      default=float("inf"))
+            limit = min(nxt, room_beats if room_beats is not None else float("inf")) - n.start_beat
+            if limit >= want:
+                kept.append(Note(n.start_beat, want, n.pitch, n.velocity))
+        out[role] = kept
+    return out
+
+
+# -- planning ----------------------------------------------------------------------------------------
+def _sections(controls: list[BarControls]) -> list[tuple[int, int]]:
+    """(first bar, end bar) of each run of bars in one picture section."""
+    runs: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(controls) + 1):
+        if i == len(controls) or controls[i].section_start or controls[i].section_id != controls[i - 1].section_id:
+            runs.append((start, i))
+            start = i
+    return runs
+
+
+def _semantic(c: BarControls) -> np.ndarray | None:
+    v = (c.extra or {}).get(SEMANTIC_KEY)
+    if v is None:
+        return None
+    v = np.asarray(v, np.float32).reshape(-1)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 1e-6 else None
+
+
+def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode: str, seed: int,
+               beats_per_bar: int = 4, solo_tune: bool = False) -> IdiomPlan:
+    """The piece's layout (see the module docstring) for these per-bar controls.
+    `solo_tune`: the tune is the only pitched part, so it plays in the intro too."""
+    idiom = idiom_for(style)
+    n = len(controls)
+    runs = _sections(controls) or [(0, n)]
+    intro = min(idiom.intro_bars, 2 if n <= 16 else 4, runs[0][1] - runs[0][0], max(0, n - 2))
+    middle = [p for p in idiom.form if p not in ("intro", "outro")] or ["verse"]
+    # Each picture section gets the next part of the form; a section whose picture returns
+    # to an earlier scene gets that scene's part (and so its chords and its theme).
+    parts: list[str] = []
+    returns: dict[int, int] = {}
+    sems = [_semantic(controls[a]) for a, _ in runs]
+    for k, (a, b) in enumerate(runs):
+        back = None
+        if sems[k] is not None:
+            for j in range(k - 1):               # not the section just before: that is one scene
+                if sems[j] is not None and float(sems[j] @ sems[k]) >= SCENE_RETURN_SIMILARITY:
+                    back = j
+                    break
+        if back is not None:
+            returns[k] = back
+            parts.append(parts[back])
+        elif k == len(runs) - 1 and len(runs) > 2 and idiom.form[-1] == "climax":
+            parts.append("climax")
+        else:
+            parts.append(middle[(k - len(returns)) % len(middle)])
+    progs = progressions(style, mode)
+    prog_of: dict[str, tuple[str, ...]] = {}
+    for part in dict.fromkeys(parts):
+        prog_of[part] = progs[_h(seed, style, part) % len(progs)]
+    tonic_item = "i" if mode == "minor" else "I"
+    items: list[str] = []
+    for k, (a, b) in enumerate(runs):
+        prog = prog_of[parts[k]]
+        for i in range(a, b):
+            items.append(tonic_item if i < intro else prog[(i - max(a, intro)) % len(prog)])
+    if n >= 3:
+        items[n - 2] = "V7" if idiom.extensions else "V"     # the cadence into the final tonic
+    if n >= 1:
+        items[n - 1] = tonic_item
+    chords = [bar_chords(it, tonic) for it in items]
+
+    bars: list[PlannedBar] = []
+    for k, (a, b) in enumerate(runs):
+        for i in range(a, b):
+            nxt = chords[i + 1][0][0] if i + 1 < n else tonic
+            bars.append(PlannedBar(i, k, "intro" if i < intro else parts[k], i - a, b - a, chords[i], nxt,
+                                   groove=i >= intro))
+    for k, (a, b) in enumerate(runs):
+        if k + 1 < len(runs) and parts[k + 1] in ("drop", "climax", "chorus") and b - 1 >= intro:
+            bars[b - 1].into_drop = parts[k + 1] in ("drop", "climax")
+    # Theme slots: right after the intro (stated), at each later section's start (restated or
+    # varied; brought back exactly when the picture returns), and every 8 bars in long ones.
+    stated = False
+    for k, (a, b) in enumerate(runs):
+        start = max(a, intro)
+        for s in range(start, b - THEME_BARS + 1 if b - start >= THEME_BARS else start, 8):
+            if s >= n - 2:
+                break
+            if not stated:
+                kind = "state"
+                stated = True
+            elif k in returns and s == start:
+                kind = "return"
+            else:
+                kind = "restate" if (_h(seed, "theme", s) % 2 == 0 or s == start) else "vary"
+                if s != start:
+                    kind = "vary"
+            for j in range(THEME_BARS):
+                if s + j < n - 2 and bars[s + j].theme is None:
+                    bars[s + j].theme, bars[s + j].theme_bar = kind, j
+    return IdiomPlan(style=style or "cinematic", idiom=idiom, tonic=tonic, mode=mode,
+                     beats_per_bar=beats_per_bar, bars=bars, intro_bars=intro,
+                     intro_rest=not solo_tune)
+
+
+# -- small pitch helpers ------------------------------------------------------------------------------
+def _phrase_end(notes: list[Note], chord: tuple[int, ...], beats_per_bar: int) -> list[Note]:
+    """The theme's last bar closes its phrase: what starts in the first half stays, the last
+    of it held to the bar's end on a chord tone (a held note ends a phrase)."""
+    head = [n for n in notes if n.start_beat < beats_per_bar / 2] or notes[:1]
+    if not head:
+        return notes
+    last = head[-1]
+    held = Note(last.start_beat, beats_per_bar - last.start_beat, _nearest_pc(last.pitch, chord), last.velocity)
+    return head[:-1] + [held]
+
+
+def _nearest_pc(pitch: int, pcs) -> int:
+    return min((pitch + d for d in range(-6, 7) if (pitch + d) % 12 in set(pcs)), key=lambda p: (abs(p - pitch), p))
+
+
+def _degree(pc: int, scale: list[int]) -> int:
+    return min(range(len(scale)), key=lambda i: min((pc - scale[i]) % 12, (scale[i] - pc) % 12))
+
+
+def _move_degrees(pitch: int, steps: int, scale: list[int]) -> int:
+    """`pitch` moved `steps` scale degrees (a diatonic transposition)."""
+    if steps == 0:
+        return pitch
+    ladder = [p for p in range(pitch - 24, pitch + 25) if p % 12 in set(scale)]
+    if not ladder:
+        return pitch
+    k = min(range(len(ladder)), key=lambda i: abs(ladder[i] - pitch))
+    return ladder[max(0, min(len(ladder) - 1, k + steps))]
