@@ -113,6 +113,17 @@ class Arrangement:
         return self.plan.realise(bar_index, notes, controls, set(self.tracks), seed, seconds_per_beat,
                                  self.asked_roles)
 
+    def settle(self, bar_index: int, notes: dict[Role, list[Note]], seconds_per_beat: float
+               ) -> dict[Role, list[Note]]:
+        """After the hit points and the pulse: what they re-struck rubs against nothing (a
+        held semitone between two parts is resolved as in `generate.idioms`)."""
+        if self.plan is None or not self.plan.bars:
+            return notes
+        from robin_studio.generate.idioms import resolve_clashes
+
+        bar = self.plan.bars[min(bar_index, len(self.plan.bars) - 1)]
+        return resolve_clashes(notes, bar.chords, self.plan.beats_per_bar, seconds_per_beat)
+
     # -- per-bar rules ---------------------------------------------------------------
     def apply_bar(self, notes: dict[Role, list[Note]], controls: BarControls | None
                   ) -> dict[Role, list[Note]]:

@@ -477,6 +477,7 @@ class _BarWriter:
         else:
             notes = self.arrangement.pulse(notes, bpb, controls)
         notes = self.arrangement.hit_points(notes, controls)
+        notes = self.arrangement.settle(bar.bar_index, notes, spb)
         limit = min(self.release_beat if bar.bar_index == self.final_bar else self.end_beat,
                     clip_end_beat if clip_end_beat is not None else math.inf)
         out: dict[Role, list[Note]] = {}
