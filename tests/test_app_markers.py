@@ -173,3 +173,50 @@ def test_replace_video_conforms_and_undo_returns_the_old_clip(qtbot, tmp_path, s
     w.undo()
     assert w.duration_s == pytest.approx(old_dur) and w.project.clip_path.endswith("old_cut.mp4")
     assert w.piece.audio.shape[0] == int(round(old_dur * 48_000))
+
+
+def test_a_saved_conformed_take_comes_back_exactly(qtbot, tmp_path, scorer):
+    """After File > Replace Video the take list holds the old cut's take and the conformed
+    one, each with its clip recorded; the saved project reopens on the new cut with both: the
+    old take made for the old cut, the conformed take conformed again alike (the same MIDI
+    byte for byte, tempo map and audio). Version 2 projects lost the conformed take."""
+    import numpy as np
+
+    from tests.fixtures.reedit import reedit_cached
+
+    truth = reedit_cached()
+    w = make_window(qtbot, tmp_path, scorer)
+    open_and_analyse(qtbot, w, truth.old_path)
+    w.generate()
+    wait_idle(qtbot, w)
+    w.markers.replace_video(truth.new_path)
+    qtbot.waitUntil(lambda: w.markers._worker is None, timeout=240_000)
+    for d in list(w.dialogs):
+        d.close()
+    w.dialogs.clear()
+    old_take, conformed = w.takes.takes
+    assert (old_take.kind, conformed.kind) == ("generate", "conform")
+    assert old_take.clip_path.endswith("old_cut.mp4") and conformed.clip_path.endswith("new_cut.mp4")
+    # the take list says which takes are of the earlier cut (Region column and tooltip)
+    region = w.takes.index(0, 4)
+    assert "(of old_cut.mp4)" in w.takes.data(region)
+    assert "earlier cut" in w.takes.data(region, QtCore.Qt.ItemDataRole.ToolTipRole)
+    assert "(of" not in w.takes.data(w.takes.index(1, 4))
+    want_tm, want_audio = w.piece.tempo_map.to_dict(), w.piece.audio.copy()
+    scorer.export(w.piece, tmp_path / "before.mid", kind="midi")
+    assert w._save_to(tmp_path / "c.robin")
+    w.close()
+
+    w2 = make_window(qtbot, tmp_path, scorer)
+    with qtbot.waitSignal(w2.replayDone, timeout=400_000):
+        assert w2.open_project(tmp_path / "c.robin")
+    assert not w2.dialogs, [d.text() + d.informativeText() for d in w2.dialogs]
+    assert [t.kind for t in w2.takes.takes] == ["generate", "conform"]
+    assert w2.takes.current == conformed.number
+    assert w2.project.clip_path.endswith("new_cut.mp4")
+    assert w2.duration_s == pytest.approx(31.4, abs=0.05)
+    assert w2.piece.tempo_map.to_dict() == want_tm
+    scorer.export(w2.piece, tmp_path / "after.mid", kind="midi")
+    assert (tmp_path / "after.mid").read_bytes() == (tmp_path / "before.mid").read_bytes()
+    np.testing.assert_array_equal(w2.piece.audio, want_audio)
+    assert w2.takes.any_take(old_take.number).clip_path.endswith("old_cut.mp4")

@@ -45,15 +45,16 @@ def test_a_take_keeps_the_hit_points_it_was_made_with(tmp_path):
     p = Project(clip_path="/clips/a.mp4", takes=[
         TakeRecord(0.0, 12.0, 3, "piano", kind="generate", number=1, hit_points=[], ignored_cuts_s=[]),
         TakeRecord(0.0, 12.0, 99, "piano", kind="retime", number=2, parent=1, hit_points=hits,
-                   ignored_cuts_s=[2.4])])
+                   ignored_cuts_s=[2.4], clip_path="/clips/new_cut.mp4")])
     d = json.loads(p.save(tmp_path / "v3.robin").read_text())
     assert d["version"] == FORMAT_VERSION == 3
     q = Project.load(tmp_path / "v3.robin")
     assert q.takes[1].hit_points == hits and q.takes[1].ignored_cuts_s == [2.4]
     assert q.takes[1].seed == 99 and q.takes[0].hit_points == []
+    assert q.takes[1].clip_path == "/clips/new_cut.mp4" and q.takes[0].clip_path == ""
     # a version 2 file: no markers per take
     for t in d["takes"]:
-        del t["hit_points"], t["ignored_cuts_s"]
+        del t["hit_points"], t["ignored_cuts_s"], t["clip_path"]
     d["version"] = 2
     (tmp_path / "v2.robin").write_text(json.dumps(d))
     old = Project.load(tmp_path / "v2.robin")
@@ -66,6 +67,11 @@ def test_a_take_keeps_the_hit_points_it_was_made_with(tmp_path):
             Project.load(tmp_path / "bad.robin")
     d["takes"][1]["hit_points"] = hits
     d["takes"][1]["ignored_cuts_s"] = [-1.0]
+    (tmp_path / "bad.robin").write_text(json.dumps(d))
+    with pytest.raises(ProjectError, match="damaged"):
+        Project.load(tmp_path / "bad.robin")
+    d["takes"][1]["ignored_cuts_s"] = []
+    d["takes"][1]["clip_path"] = "/dev/zero"          # a take's clip is checked as the project's
     (tmp_path / "bad.robin").write_text(json.dumps(d))
     with pytest.raises(ProjectError, match="damaged"):
         Project.load(tmp_path / "bad.robin")

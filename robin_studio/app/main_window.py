@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import traceback
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ class GenRequest:
     record: TakeRecord | None = None           # set while a saved project is replayed
     first_chunk_s: float | None = None
     markers: tuple[list, list] | None = None   # (hit points as dicts, demoted cuts) it is made with
+    analysis: object = None                    # the clip's analysis, when not the window's clip's
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -142,6 +144,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._gen_job = None
         self._gen: GenRequest | None = None
         self._replay: list[TakeRecord] = []
+        self._replay_analyses: dict = {}    # earlier cuts' analyses, while a project is replayed
         self._replay_current = 0
         self._autosave_lock = threading.Lock()
         self._grid_of = None           # the tempo map the drawn grid belongs to
@@ -155,6 +158,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_stack = QtGui.QUndoStack(self)
         self.undo_stack.indexChanged.connect(self._undo_index_changed)
         self.takes = TakesModel(self)
+        self.takes.window_clip = lambda: self.project.clip_path   # marks takes of an earlier cut
         self.recovery = RecoveryStore(recovery_dir or (paths.data_dir() / "recovery"))
 
         self._build_ui()
@@ -738,6 +742,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self.open_clip(clip, keep_project=True):
             return False
         self._replay = records
+        self._replay_analyses = {}     # earlier cuts' analyses (takes made before Replace Video)
         self._replay_current = project.current_take or (records[-1].number if records else 0)
         self.project.takes = []
         if path is not None:
@@ -757,8 +762,30 @@ class MainWindow(QtWidgets.QMainWindow):
             rec = self._replay.pop(0)
             settings = settings_from_dict(rec.settings) if rec.settings else self.project.settings
             if rec.kind == "generate":
+                analysis = None
+                if rec.clip_path and not _same_file(rec.clip_path, self.project.clip_path):
+                    # A take of an earlier cut (before File > Replace Video): made for that cut.
+                    analysis = self._replay_analyses.get(rec.clip_path)
+                    if analysis is None:
+                        self._replay.insert(0, rec)
+                        self.markers.replay_analysis(rec.clip_path)
+                        return
+                    if analysis is False:
+                        log.warning("take %s cannot be made again: its clip %s cannot be read",
+                                    rec.number, rec.clip_path)
+                        continue
                 self._start_generation(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
-                                                  record=rec))
+                                                  record=rec, analysis=analysis))
+                return
+            if rec.kind == "conform" and rec.clip_path:
+                # Video replaced (version 3 records the new clip and the seed): conformed again
+                # from its parent take, as File > Replace Video did.
+                parent = self.takes.any_take(rec.parent)
+                if parent is None or parent.state.piece is None:
+                    log.warning("take %s cannot be made again: its parent take %s is missing",
+                                rec.number, rec.parent)
+                    continue
+                self.markers.replay_conform(rec, parent)
                 return
             if rec.kind == "retime" and rec.hit_points is not None:
                 # Hit points moved (version 3 records them): made again from its parent take
@@ -823,7 +850,8 @@ class MainWindow(QtWidgets.QMainWindow):
                                       partial_until_s=t.partial_until_s, deleted=n not in listed,
                                       hit_points=(None if t.hit_points is None else list(t.hit_points)),
                                       ignored_cuts_s=(None if t.ignored_cuts_s is None
-                                                      else list(t.ignored_cuts_s))))
+                                                      else list(t.ignored_cuts_s)),
+                                      clip_path=t.clip_path))
         if self._replay:  # a project still being made again keeps its recorded takes
             records += self._replay
         self.project.takes = records
@@ -977,7 +1005,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.transport.ab.setChecked(False)
         self._gen = req
         self.gen_relay = self._new_gen_relay()
-        analysis, relay = self.analysis, self.gen_relay
+        analysis, relay = req.analysis or self.analysis, self.gen_relay
         engine_prompt, seed, panel_settings = req.engine_prompt, req.seed, req.settings
         panel_settings = self.markers.with_markers(panel_settings)   # hit points, ignored cuts
         rec = req.record
@@ -1078,6 +1106,17 @@ class MainWindow(QtWidgets.QMainWindow):
                     partial_until_s=(rec.partial_until_s if rec is not None else partial_until_s))
         if req.markers is not None:
             take.hit_points, take.ignored_cuts_s = req.markers
+        # The clip the music was made for: a regeneration or re-timing keeps its parent's
+        # (an old cut's take stays of the old cut); a conform, the new clip now in the window.
+        parent_take = self.takes.any_take(req.parent) if req.parent is not None else None
+        if rec is not None and rec.clip_path:
+            take.clip_path = rec.clip_path
+        elif req.analysis is not None:
+            take.clip_path = str(req.analysis.path)
+        elif parent_take is not None and parent_take.clip_path and req.kind != "conform":
+            take.clip_path = parent_take.clip_path
+        else:
+            take.clip_path = self.project.clip_path
         if rec is not None:
             if rec.created:
                 take.created = rec.created
@@ -1525,6 +1564,10 @@ class MainWindow(QtWidgets.QMainWindow):
     def _close_now(self) -> None:
         self._close_ok = True
         self.close()
+
+
+def _same_file(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and os.path.realpath(a) == os.path.realpath(b)
 
 
 def _dropped_path(mime: QtCore.QMimeData) -> str | None:

@@ -394,7 +394,9 @@ class MarkersController(QtCore.QObject):
                 cmd = MarkerCommand(text, self.model, before, after, report_before,
                                     data.get("report", []), refresh=w._show_state_of_current)
             if name == CONFORM:
-                self._push_take(text, cmd, piece, data, "conform")
+                self._push_take(text, cmd, piece, data, "conform", seed=args[1],
+                                markers=([h.to_dict() for h in after_state.hits],
+                                         list(after_state.ignored_cuts_s)))
             else:
                 self._push_take(text, cmd, piece, data, "retime", seed=args[2],
                                 markers=(list(args[0]), list(args[1])))
@@ -445,6 +447,36 @@ class MarkersController(QtCore.QObject):
         """Make a saved re-timed take again while a project opens: the same hit points,
         demoted cuts and seed on the same parent take give the same notes and tempo map.
         The window's replay goes on when it is back (or failed: logged, as a missing take)."""
+        self._replay_call(RETIME, (list(rec.hit_points), list(rec.ignored_cuts_s or []),
+                                   int(rec.seed)), rec, parent)
+
+    def replay_conform(self, rec, parent) -> None:
+        """Make a saved conformed take again: its parent take conformed to the take's clip
+        (the new cut) with the same seed, as File > Replace Video did."""
+        self._replay_call(CONFORM, (rec.clip_path, int(rec.seed)), rec, parent)
+
+    def replay_analysis(self, path: str) -> None:
+        """Analyse an earlier cut whose takes a project holds (made before Replace Video);
+        the window's replay goes on with it (False when it cannot be read)."""
+        from robin_studio.app.workers import call_worker
+
+        w = self.window
+        host = w.host
+        worker = call_worker(lambda: host.scorer().analyze(path))
+
+        def finish(analysis) -> None:
+            self._worker = None
+            w._hide_progress()
+            w._replay_analyses[path] = analysis
+            w._continue_replay()
+
+        worker.returned.connect(finish)
+        worker.errored.connect(lambda err: finish(False))
+        self._worker = worker
+        w._show_progress(0.0, f"Analysing the earlier cut {Path(path).name}\u2026")
+        worker.start()
+
+    def _replay_call(self, name: str, args: tuple, rec, parent) -> None:
         from robin_studio.app.main_window import GenRequest, take_id_of
         from robin_studio.app.project import settings_from_dict
         from robin_studio.app.takes import MusicState
@@ -453,10 +485,9 @@ class MarkersController(QtCore.QObject):
         w = self.window
         w._show_state(parent.state)         # the engine's piece is at the parent take
         piece, host = parent.state.piece, w.host
-        args = (list(rec.hit_points), list(rec.ignored_cuts_s or []), int(rec.seed))
 
         def work():
-            return call_on_piece(host.scorer(), piece, RETIME, *args)
+            return call_on_piece(host.scorer(), piece, name, *args)
 
         worker = call_worker(work)
 
@@ -465,8 +496,10 @@ class MarkersController(QtCore.QObject):
             w._hide_progress()
             state = MusicState(piece, take_id_of(piece), [tuple(c) for c in data.get("chunks", [])])
             settings = settings_from_dict(rec.settings) if rec.settings else parent.settings
-            req = GenRequest("retime", rec.text, rec.prompt, settings, int(rec.seed),
-                             parent=parent.number, record=rec, markers=(args[0], args[1]))
+            markers = None if rec.hit_points is None else (list(rec.hit_points),
+                                                           list(rec.ignored_cuts_s or []))
+            req = GenRequest(rec.kind, rec.text, rec.prompt, settings, int(rec.seed),
+                             parent=parent.number, record=rec, markers=markers)
             w._add_take(req, state, None)
             w._continue_replay()
 
@@ -479,7 +512,7 @@ class MarkersController(QtCore.QObject):
         worker.returned.connect(done)
         worker.errored.connect(failed)
         self._worker = worker
-        w._show_progress(0.0, "Re-timing the music\u2026")
+        w._show_progress(0.0, "Re-timing the music\u2026" if name == RETIME else "Conforming\u2026")
         worker.start()
 
     # -- File > Replace Video ---------------------------------------------------------------
@@ -501,8 +534,9 @@ class MarkersController(QtCore.QObject):
             w.set_status("Generate music first (and wait for it) before replacing the video.")
             return
         old = (w.project.clip_path, w.analysis, w.media_info, w.duration_s, w.fps)
-        self._run(CONFORM, (str(path),), f"Replace video with {Path(path).name}", self.model.state,
-                  None, extra_before=old)
+        seed = (w.prompt_panel.settings().seed * 7919 + 5 + w.takes.next_number() * 104729) % (2**31 - 1)
+        self._run(CONFORM, (str(Path(path).resolve()), seed), f"Replace video with {Path(path).name}",
+                  self.model.state, None, extra_before=old)
 
     def _mapped_markers(self, report) -> MarkerState:
         if report is None:
@@ -536,6 +570,7 @@ class MarkersController(QtCore.QObject):
             except Exception:  # noqa: BLE001 - thumbnails are decoration
                 pass
             self.lane.redraw()
+            w.takes.clip_changed()       # the old cut's takes are marked "(of old_cut.mp4)"
             w.seek(min(w.position_s, dur))
         return apply
 

@@ -71,6 +71,10 @@ class TakeRecord:
     # parent with `seed`), comes back exactly; None (a version 2 file): the project's own.
     hit_points: list[dict] | None = None
     ignored_cuts_s: list[float] | None = None
+    # The clip the take's music was made for ("": the project's clip). After File > Replace
+    # Video the earlier takes belong to the old cut and the conformed one to the new cut; a
+    # reopened project makes each against its own clip, then conforms again from `parent`.
+    clip_path: str = ""
 
 
 @dataclass
@@ -153,7 +157,8 @@ class Project:
                               hit_points=(None if t.get("hit_points") is None
                                           else _hit_points(t["hit_points"])),
                               ignored_cuts_s=(None if t.get("ignored_cuts_s") is None
-                                              else [float(c) for c in t["ignored_cuts_s"]]))
+                                              else [float(c) for c in t["ignored_cuts_s"]]),
+                              clip_path=str(t.get("clip_path") or ""))
                    for t in d.get("takes", [])],
             selection_s=(float(sel[0]), float(sel[1])) if sel else None,
             export=dict(d.get("export") or {}),

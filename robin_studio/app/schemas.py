@@ -44,6 +44,7 @@ TAKE_FIELDS = {
     "hit_points": Nullable(List(Obj({"time_s": TIME, "strong": Bool()},
                                     required=("time_s", "strong")), 10_000)),
     "ignored_cuts_s": Nullable(List(TIME, 10_000)),
+    "clip_path": FilePath(),              # the clip the take was made for ("": the project's)
 }
 
 PROJECT_FIELDS = {

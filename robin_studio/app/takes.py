@@ -10,8 +10,10 @@ prompt, seed, time, region) that the take panel shows; the window applies a take
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
@@ -61,6 +63,7 @@ class Take:
     created: float = field(default_factory=time.time)
     hit_points: list | None = None    # the hit points ({"time_s", "strong"}) it was made with
     ignored_cuts_s: list | None = None               # and the cuts demoted then
+    clip_path: str = ""               # the clip it was made for (Replace Video changes the clip)
 
     @property
     def complete(self) -> bool:
@@ -89,6 +92,7 @@ class TakesModel(QtCore.QAbstractTableModel):
         self.current: int | None = None          # Take.number in use
         self.archive: dict[int, Take] = {}        # every take made, deleted ones too
         self._next = 1
+        self.window_clip = lambda: ""             # the clip now open (set by the window)
 
     # -- queries --------------------------------------------------------------------------
     def take(self, number: int | None) -> Take | None:
@@ -154,6 +158,19 @@ class TakesModel(QtCore.QAbstractTableModel):
         r = self.row_of(number)
         self.dataChanged.emit(self.index(r, 0), self.index(r, 0))
 
+    def of_other_clip(self, t: Take) -> str:
+        """The name of the clip `t` was made for when it is not the clip now open (a take of
+        the cut before File > Replace Video), else ""."""
+        now = self.window_clip()
+        if not t.clip_path or not now or os.path.realpath(t.clip_path) == os.path.realpath(now):
+            return ""
+        return Path(t.clip_path).name
+
+    def clip_changed(self) -> None:
+        """The window's clip changed (Replace Video, or its undo): the marks are redrawn."""
+        if self.takes:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.takes) - 1, len(COLUMNS) - 1))
+
     # -- Qt model ---------------------------------------------------------------------------
     def rowCount(self, parent=QtCore.QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.takes)
@@ -190,9 +207,14 @@ class TakesModel(QtCore.QAbstractTableModel):
                 return time.strftime("%H:%M:%S", time.localtime(t.created))
             if col == 4:
                 span = format_span(t.region_s)
-                return span if t.complete else f"{span}, stopped at {_clock(t.partial_until_s)}"
+                span = span if t.complete else f"{span}, stopped at {_clock(t.partial_until_s)}"
+                other = self.of_other_clip(t)
+                return f"{span} (of {other})" if other else span
         if role == R.ToolTipRole:
-            return (f"{t.describe()}\nPrompt: {t.engine_prompt or '(none)'}\nSeed: {t.seed}\n"
+            other = self.of_other_clip(t)
+            made_for = (f"Made for {other}, an earlier cut: its music follows that cut, not the "
+                        "video now open.\n") if other else ""
+            return (f"{t.describe()}\n{made_for}Prompt: {t.engine_prompt or '(none)'}\nSeed: {t.seed}\n"
                     "Click to hear and see this take; F2 renames; Delete removes it.")
         if role == R.FontRole and t.number == self.current:
             f = QtGui.QFont()

@@ -332,15 +332,16 @@ def conform(scorer, piece, new_analysis: VideoAnalysis, *, old_signatures=None,
     return ConformResult(piece, rep, result)
 
 
-def conform_for_app(scorer, piece, new_video: str, progress=None) -> dict:
+def conform_for_app(scorer, piece, new_video: str, seed: int | None = None, progress=None) -> dict:
     """The app's File > Replace Video (through the engine process): analyse the new cut and
-    conform; plain data back: {"analysis", "lines", "report", "chunks", "tempo_map"}."""
+    conform; plain data back: {"analysis", "lines", "report", "chunks", "tempo_map"}. The app
+    passes the `seed` and saves it with the take, so a reopened project conforms again alike."""
     from robin_studio.generate.hitpoints import _lane_chunks
 
     def part(a: float, b: float):
         return None if progress is None else (lambda f, m="": progress(a + (b - a) * f, m))
 
     new = scorer.analyze(new_video, progress=part(0.0, 0.3))
-    result = conform(scorer, piece, new, progress=part(0.3, 1.0))
+    result = conform(scorer, piece, new, seed=seed, progress=part(0.3, 1.0))
     return {"analysis": new, "lines": result.report.lines(), "report": result.report,
             "chunks": _lane_chunks(piece), "tempo_map": piece.tempo_map}
