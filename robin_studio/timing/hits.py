@@ -5,7 +5,7 @@ solver treats every hit point like a strong cut that matters more than any cut: 
 change the tempo there, and it aims for a beat within 10 ms whatever the frame rate (see
 `solver._build_points`). A strong hit point asks for a bar line harder than a strong cut
 and may jump the tempo three times as far (a cue changes tempo at its sync point), so that
-about 78 % of strong hit points land on a bar line on the eval's random sets (52-62 % before).
+72-80 % of strong hit points land on a bar line on the eval's random sets (52-62 % before).
 Where the tempo freedom cannot put it on a beat, the music still hits it exactly where it
 falls, as it does for off-beat cuts (`generate.conditions`); where it lands on a beat inside
 the bar, the band plays that beat as a downbeat: bass and harmony arrive with the crash
