@@ -173,8 +173,9 @@ def test_jobs_from_a_csv(tmp_path):
     ("clip,prompt\nx.mp4,a\n", "no 'video' column"),
     ("video,colour\nx.mp4,red\n", "does not know: colour"),
     ("video,seed\nx.mp4,many\n", "Row 2: the seed 'many' is not a number"),
-    ("video,tempo\nx.mp4,1e9\n", "out of range"),
-    ("video,tempo\nx.mp4,nan\n", "out of range"),
+    ("video,tempo\nx.mp4,1e9\n", "outside the tempo range"),
+    ("video,tempo\nx.mp4,nan\n", "outside the tempo range"),
+    ("video,seed\nx.mp4,-3\n", "outside the seed range"),
     ("video,hits\nx.mp4,soon\n", "not a time"),
     ("video,outputs\nx.mp4,gif\n", "Unknown output kind gif"),
     ("video\n\n,\n", "names no video"),
@@ -191,3 +192,14 @@ def test_a_folder_without_videos_and_a_missing_source(tmp_path):
         B.read_jobs(tmp_path)
     with pytest.raises(RobinError, match="no file or folder"):
         B.read_jobs(tmp_path / "nope.csv")
+
+
+def test_outputs_never_land_on_the_batch_own_videos(tmp_path):
+    """`batch clips/ -o clips/`: each video's MP4 would be written over the video itself."""
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(SAMPLE.read_bytes())
+    before = clip.read_bytes()
+    jobs = B.read_jobs(tmp_path, outputs=("mp4", "midi"))
+    results = B.run_batch(jobs, tmp_path, runner=B.run_in_process)
+    assert results[0].status == "failed" and "is the input file" in results[0].error
+    assert clip.read_bytes() == before and not (tmp_path / "a.mid").exists()

@@ -32,8 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from robin_studio.generate import batch, batch_runners
 
-    if args.tempo is not None and not 20.0 <= args.tempo <= 400.0:
-        raise RobinError(f"--tempo {args.tempo:g} is outside 20-400 bpm.", "Give a tempo a band could play.")
+    from robin_studio.limits import check_number
+
+    check_number("tempo", args.tempo)
+    check_number("seed", args.seed)
     if args.workers is not None and args.workers < 0:
         raise RobinError("--workers cannot be negative.", "Give 0 (in this process) or more workers.")
     out_dir = Path(args.output)

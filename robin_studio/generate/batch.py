@@ -141,16 +141,19 @@ def parse_outputs(text: str | Iterable[str] | None, default: tuple[str, ...] = (
     return kinds
 
 
-def _number(value: str, what: str, row: int, cast=float, lo=None, hi=None):
+def _number(value: str, what: str, row: int, cast=float):
+    """A cell as a number inside the range `limits.RANGES` gives `what` (the CLI's ranges)."""
+    from robin_studio.limits import check_number
+
     try:
         x = cast(value)
     except ValueError:
         raise RobinError(f"Row {row}: the {what} {value!r} is not a number.",
                          f"Fix the {what} column of that row, or leave it empty.") from None
-    if isinstance(x, float) and not math.isfinite(x) or (lo is not None and not lo <= x <= hi):
-        raise RobinError(f"Row {row}: the {what} {value} is out of range ({lo}-{hi}).",
-                         f"Fix the {what} column of that row, or leave it empty.")
-    return x
+    try:
+        return check_number(what, x, option=f"Row {row}: the {what}")
+    except RobinError as err:
+        raise RobinError(str(err).splitlines()[0], f"Fix the {what} column of that row, or leave it empty.") from None
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -207,8 +210,8 @@ def read_jobs(source: Path | str, *, prompt: str = "", seed: int = 0, tempo_bpm:
             name=_unique(row.get("name") or video.stem, taken),
             video=str(video.resolve()),
             prompt=row.get("prompt") or prompt,
-            seed=_number(row["seed"], "seed", i, int, 0, 2**31 - 1) if row.get("seed") else seed,
-            tempo_bpm=_number(row["tempo"], "tempo", i, float, 20.0, 400.0) if row.get("tempo") else tempo_bpm,
+            seed=_number(row["seed"], "seed", i, int) if row.get("seed") else seed,
+            tempo_bpm=_number(row["tempo"], "tempo", i, float) if row.get("tempo") else tempo_bpm,
             hits=parse_hits(row["hits"]) if row.get("hits") else default_hits,
             outputs=parse_outputs(row.get("outputs"), outputs)))
     return jobs
@@ -351,6 +354,21 @@ def write_report(out_dir: Path, results: list[JobResult]) -> tuple[Path, Path]:
 
 # -- the batch -----------------------------------------------------------------------------
 
+def _check_destinations(job: Job, out_dir: Path, videos: list[str]) -> JobResult | None:
+    """A failed result when one of the job's outputs would land on a video of the batch (say
+    `-o` names the clips' own folder), a device, a FIFO or a folder; None when all are safe.
+    Earlier outputs of the same job are replaced: that is how a batch resumes."""
+    from robin_studio.outputs import check_output
+
+    try:
+        for kind, path in job.paths(out_dir).items():
+            check_output(path, inputs=videos, overwrite=True, folder_ok=kind == "stems")
+    except RobinError as err:
+        return JobResult(job.name, job.video, "failed", key=job.key(), prompt=job.prompt, seed=job.seed,
+                         tempo_bpm=job.tempo_bpm, hit_points=len(job.hits), error=str(err))
+    return None
+
+
 Runner = Callable[[list[Job], Path, Callable[[JobResult], None]], None]
 
 
@@ -368,14 +386,22 @@ def run_batch(jobs: list[Job], out_dir: Path | str, *, runner: Runner = run_in_p
     out_dir.mkdir(parents=True, exist_ok=True)
     results: dict[str, JobResult] = {}
     todo = []
+    videos = [j.video for j in jobs]
     for job in jobs:
         earlier = finished_earlier(job, out_dir)
         if earlier is not None:
             results[job.name] = earlier
             if on_result:
                 on_result(earlier)
-        else:
-            todo.append(job)
+            continue
+        refused = _check_destinations(job, out_dir, videos)
+        if refused is not None:         # before any work: never over an input, a device...
+            save_result(out_dir, refused)
+            results[job.name] = refused
+            if on_result:
+                on_result(refused)
+            continue
+        todo.append(job)
 
     def done(res: JobResult) -> None:
         results[res.name] = res
