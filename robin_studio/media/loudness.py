@@ -156,18 +156,33 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int, block_s: float = 1.
     return meter.integrated()
 
 
-def _running_min(x: np.ndarray, size: int) -> np.ndarray:
-    """Minimum over a centred window of odd `size` (edges: the window shrinks)."""
+def running_min(x: np.ndarray, size: int) -> np.ndarray:
+    """Centred running minimum over `size` samples (odd), edges padded with the end values:
+    van Herk/Gil-Werman, O(n) whatever the size. (Shared with `render.loudness`, which
+    imports it from here: media sits below render.)"""
+    size = max(1, int(size) | 1)
+    if size == 1 or len(x) == 0:
+        return x.copy()
     r = size // 2
-    p = np.pad(x, r, mode="edge")
-    return np.lib.stride_tricks.sliding_window_view(p, size).min(axis=1)
+    xp = np.concatenate([np.full(r, x[0]), x, np.full(r + size, x[-1])]).astype(x.dtype)
+    nb = len(xp) // size
+    xp = xp[: nb * size].reshape(nb, size)
+    fwd = np.minimum.accumulate(xp, axis=1).ravel()
+    bwd = np.minimum.accumulate(xp[:, ::-1], axis=1)[:, ::-1].ravel()
+    n = len(x)
+    i = np.arange(n)
+    return np.minimum(bwd[i], fwd[i + size - 1])
 
 
-def _running_mean(x: np.ndarray, size: int) -> np.ndarray:
+def running_mean(x: np.ndarray, size: int) -> np.ndarray:
+    """Centred running mean over `size` samples (odd), edges padded with the end values."""
+    size = max(1, int(size) | 1)
+    if size == 1 or len(x) == 0:
+        return x.copy()
     r = size // 2
-    p = np.pad(x.astype(np.float64), r, mode="edge")
-    c = np.concatenate([[0.0], np.cumsum(p)])
-    return (c[size:] - c[:-size]) / size
+    xp = np.concatenate([np.full(r, x[0]), x, np.full(r, x[-1])]).astype(np.float64)
+    csum = np.concatenate([[0.0], np.cumsum(xp)])
+    return ((csum[size:] - csum[:-size]) / size).astype(x.dtype)
 
 
 class TruePeakClamp:
@@ -203,8 +218,8 @@ class TruePeakClamp:
         out = self._buf[:n_out]
         full = np.concatenate([self._prev_need, need, future])
         if full.min() < 1.0:
-            g = _running_min(full, self.size_min)
-            g = _running_mean(g, self.size_mean)
+            g = running_min(full, self.size_min)
+            g = running_mean(g, self.size_mean)
             g = np.minimum(g, 1.0)[self.reach:self.reach + n_out]
             out = (out * g[:, None].astype(np.float32)).astype(np.float32)
         else:

@@ -9,8 +9,9 @@ Q 0.5), applied as their impulse response truncated where it has decayed below 1
 pieces. tests/test_render_loudness.py checks it against pyloudnorm to 0.05 LU.
 
 The true-peak interpolator is BS.1770-4's: a 48-tap Kaiser (beta 8) low-pass split into
-four 12-tap phases; the window-method design is written out here (it equals
-`scipy.signal.firwin(48, 0.25, window=("kaiser", 8.0))`, checked in the tests).
+four 12-tap phases (it equals `scipy.signal.firwin(48, 0.25, window=("kaiser", 8.0))`,
+checked in the tests). Its design and the O(n) running minimum and mean live in
+`media.loudness`, which the streamed export uses, and are imported from there: one copy.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import math
 from functools import lru_cache
 
 import numpy as np
+
+from robin_studio.media.loudness import OVERSAMPLE, running_mean, running_min, tp_phases  # noqa: F401 (re-exported)
 
 BLOCK_S = 0.4              # gating block (momentary loudness)
 SHORT_TERM_S = 3.0         # short-term loudness window
@@ -145,19 +148,9 @@ def short_term_lufs(audio: np.ndarray, sample_rate: int, hop_s: float = 0.5, *,
 # ---------------------------------------------------------------------------------------
 # true peak
 # ---------------------------------------------------------------------------------------
-OVERSAMPLE = 4
-
-
-def _kaiser_lowpass(numtaps: int, cutoff: float, beta: float) -> np.ndarray:
-    """Window-method linear-phase low-pass (cutoff as a fraction of Nyquist), unit DC gain:
-    the design of scipy.signal.firwin(numtaps, cutoff, window=("kaiser", beta))."""
-    m = np.arange(numtaps) - (numtaps - 1) / 2.0
-    h = cutoff * np.sinc(cutoff * m) * np.kaiser(numtaps, beta)
-    return h / h.sum()
-
-
-TP_PHASES = [(OVERSAMPLE * _kaiser_lowpass(48, 1.0 / OVERSAMPLE, 8.0)[k::OVERSAMPLE]).astype(np.float32)
-             for k in range(OVERSAMPLE)]
+# The interpolation filter (48-tap Kaiser sinc, 4 phases) is the one the streamed export
+# measures with (media.loudness): one design for both.
+TP_PHASES = list(tp_phases())
 
 
 TP_GAIN_BOUND = float(max(np.abs(h).sum() for h in TP_PHASES))   # |interpolated| <= this x local max |x|
@@ -225,34 +218,3 @@ def _interpolated_peaks(audio: np.ndarray, delay: int, taps: int) -> np.ndarray:
             np.abs(y, out=y)
             np.maximum(env, y, out=env)
     return env
-
-
-# ---------------------------------------------------------------------------------------
-# running min / mean (what scipy.ndimage's minimum_filter1d / uniform_filter1d gave us)
-# ---------------------------------------------------------------------------------------
-def running_min(x: np.ndarray, size: int) -> np.ndarray:
-    """Centred running minimum over `size` samples (odd), edges padded with the end values:
-    van Herk/Gil-Werman, O(n) whatever the size."""
-    size = max(1, int(size) | 1)
-    if size == 1 or len(x) == 0:
-        return x.copy()
-    r = size // 2
-    xp = np.concatenate([np.full(r, x[0]), x, np.full(r + size, x[-1])]).astype(x.dtype)
-    nb = len(xp) // size
-    xp = xp[: nb * size].reshape(nb, size)
-    fwd = np.minimum.accumulate(xp, axis=1).ravel()
-    bwd = np.minimum.accumulate(xp[:, ::-1], axis=1)[:, ::-1].ravel()
-    n = len(x)
-    i = np.arange(n)
-    return np.minimum(bwd[i], fwd[i + size - 1])
-
-
-def running_mean(x: np.ndarray, size: int) -> np.ndarray:
-    """Centred running mean over `size` samples (odd), edges padded with the end values."""
-    size = max(1, int(size) | 1)
-    if size == 1 or len(x) == 0:
-        return x.copy()
-    r = size // 2
-    xp = np.concatenate([np.full(r, x[0]), x, np.full(r, x[-1])]).astype(np.float64)
-    csum = np.concatenate([[0.0], np.cumsum(xp)])
-    return ((csum[size:] - csum[:-size]) / size).astype(x.dtype)
