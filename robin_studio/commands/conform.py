@@ -53,7 +53,11 @@ def run(args: argparse.Namespace) -> int:
     if args.midi:
         wanted["midi"] = out.with_suffix(".mid")
     project = Project.load(args.project)
-    old_clip = Path(project.clip_path)
+    # The take in use and the whole-clip take it grew from (app projects keep every take); its
+    # music was made for the clip it records (a version 3 project conformed in the app before:
+    # the cut before that, not the project's clip).
+    first, regenerations = project.approved_takes()
+    old_clip = Path(first.clip_path if first is not None and first.clip_path else project.clip_path)
     # Every destination now (never an input: the new or old cut, the project), not after the music.
     from robin_studio.outputs import check_output
     for path in wanted.values():
@@ -76,20 +80,29 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         old = scorer.analyze(old_clip, progress=bar.stage("analysing the old cut", 15))
-        # The take in use and the whole-clip take it grew from (app projects keep every take).
-        first, regenerations = project.approved_takes()
         panel = settings_from_dict(first.settings) if first and first.settings else project.settings
         seed = first.seed if first else project.settings.seed
         settings = to_engine_settings(panel, seed)
-        settings.hit_points = tuple(HitPoint.from_dict(h) for h in project.hit_points)
-        settings.ignored_cuts_s = tuple(project.ignored_cuts_s)
+        # Each take with the markers it was made with (version 3); else the project's.
+        marks = first if first is not None and first.hit_points is not None else project
+        settings.hit_points = tuple(HitPoint.from_dict(h) for h in marks.hit_points)
+        settings.ignored_cuts_s = tuple(marks.ignored_cuts_s or ())
         job = scorer.generate(old, first.prompt if first else project.prompt, seed=seed, settings=settings,
                               progress=bar.stage("the approved music", 25))
         piece = job.result()
         for take in regenerations:
-            if take.kind == "retime":        # hit points moved in the app: re-timed again
+            if take.kind == "retime" and take.hit_points is not None:
+                # hit points moved in the app (version 3): the same markers and seed, exactly
+                from robin_studio.generate.hitpoints import retime_hits
+                retime_hits(scorer, piece, [HitPoint.from_dict(h) for h in take.hit_points],
+                            list(take.ignored_cuts_s or ()), seed=take.seed)
+            elif take.kind == "retime":      # a version 2 project: the project's markers
                 from robin_studio.generate.hitpoints import retime_hits
                 retime_hits(scorer, piece, settings.hit_points, settings.ignored_cuts_s)
+            elif take.kind == "conform" and take.clip_path and Path(take.clip_path).exists():
+                # conformed in the app (version 3): to the same cut with the same seed
+                earlier = scorer.analyze(take.clip_path)
+                conform(scorer, piece, earlier, seed=take.seed)
             elif take.kind == "conform":
                 raise RobinError("The music in use was already conformed to a re-edit in the app, "
                                  "and that cannot be made again here.",
