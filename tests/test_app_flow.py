@@ -249,7 +249,7 @@ def test_saved_project_replays_to_the_same_music(qtbot, tmp_path, clip, scorer):
     w.regenerate_selection()
     wait_idle(qtbot, w)
     want = w.piece.audio.copy()
-    assert w._save_to(tmp_path / "song.robin")
+    assert w.project_flow.save_to(tmp_path / "song.robin")
     w.close()
 
     w2 = make_window(qtbot, tmp_path, scorer)

@@ -102,7 +102,7 @@ def test_hit_points_in_the_app(qtbot, tmp_path, clip, scorer):
     assert "ignored" in m.panel.list.item(1).text()
 
     # saved in the project
-    assert w._save_to(tmp_path / "p.robin")
+    assert w.project_flow.save_to(tmp_path / "p.robin")
     from robin_studio.app.project import Project
     saved = Project.load(tmp_path / "p.robin")
     assert saved.hit_points == [{"time_s": 6.6, "strong": False}]
@@ -131,7 +131,7 @@ def test_a_saved_re_timed_take_comes_back_exactly(qtbot, tmp_path, clip, scorer)
     assert retimed.kind == "retime"
     want_tm, want_audio = w.piece.tempo_map.to_dict(), w.piece.audio.copy()
     scorer.export(w.piece, tmp_path / "before.mid", kind="midi")
-    assert w._save_to(tmp_path / "p.robin")
+    assert w.project_flow.save_to(tmp_path / "p.robin")
     saved = Project.load(tmp_path / "p.robin")
     assert [(t.kind, t.hit_points) for t in saved.takes] == [
         ("generate", [{"time_s": pytest.approx(4.0, abs=0.05), "strong": True}]),
@@ -204,7 +204,7 @@ def test_a_saved_conformed_take_comes_back_exactly(qtbot, tmp_path, scorer):
     assert "(of" not in w.takes.data(w.takes.index(1, 4))
     want_tm, want_audio = w.piece.tempo_map.to_dict(), w.piece.audio.copy()
     scorer.export(w.piece, tmp_path / "before.mid", kind="midi")
-    assert w._save_to(tmp_path / "c.robin")
+    assert w.project_flow.save_to(tmp_path / "c.robin")
     w.close()
 
     w2 = make_window(qtbot, tmp_path, scorer)

@@ -280,7 +280,7 @@ def test_save_project_and_recover_after_crash(qtbot, tmp_path, index_clip):
     w.open_clip(index_clip)
     w.prompt_panel.prompt.setPlainText("warm piano")
     w.prompt_panel.seed.setValue(42)
-    assert w._save_to(tmp_path / "p.robin")
+    assert w.project_flow.save_to(tmp_path / "p.robin")
     data = json.loads((tmp_path / "p.robin").read_text())
     assert data["clip_path"] == str(index_clip.resolve()) and data["settings"]["seed"] == 42
     assert data["prompt"] == "warm piano"

@@ -1,6 +1,7 @@
 """The main window: a thin assembler of panels, each with its own model. The picture and
 transport, the prompt panel, the take list (`takes_panel` over `takes.TakesModel`), the
-timeline; menus and keys; projects; the workers that talk to the engine.
+timeline; menus and keys; the workers that talk to the engine. Opening, saving, autosave and
+crash recovery are `project_flow.ProjectFlow`'s; the window wires its menus to it.
 
 Every edit of the music is an undoable command (`takes.UseTakeCommand` and friends): undo and
 redo switch the take in use, they never remove one. Everything the window knows about music and
@@ -15,10 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
-import threading
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,32 +31,24 @@ from robin_studio.app.export_dialog import ExportDialog
 from robin_studio.app.keep_work import ask_keep_work
 from robin_studio.app.keys import KeysDialog, TransportKeys
 from robin_studio.app.picture import FrameFetcher, PicturePreview, frame_index_at
-from robin_studio.app.project import (PROJECT_SUFFIX, GenerationSettings, Project, RecoveryStore,
-                                      TakeRecord, settings_from_dict)
+from robin_studio.app.project import PROJECT_SUFFIX, Project, RecoveryStore
+from robin_studio.app.project_flow import VIDEO_SUFFIXES, ProjectFlow
 from robin_studio.app.prompt_panel import PromptPanel
-from robin_studio.app.takes import (DeleteTakeCommand, MusicState, RenameTakeCommand, Take,
-                                    TakesModel, UseTakeCommand, cut_state as _cut_state,
-                                    settings_dict as _settings_dict, take_records as _take_records)
+from robin_studio.app.takes import (DeleteTakeCommand, GenRequest, MusicState, RenameTakeCommand, Take,
+                                    TakesModel, UseTakeCommand, cut_state as _cut_state, take_id_of)
 from robin_studio.app.takes_panel import TakesPanel
 from robin_studio.app.timeline import Timeline, format_time
 from robin_studio.app.transport import TransportBar
-from robin_studio.app.workers import (EngineHost, ProgressRelay, analysis_worker,
-                                      generation_worker, to_engine_settings)
+from robin_studio.app.workers import EngineHost, ProgressRelay, generation_worker, to_engine_settings
 from robin_studio.errors import CancelledError, RobinError
 from robin_studio.generate.regions import region_span
 from robin_studio.timing.grid import cuts_on_beats, grid_lines
 # Imported up front: a first import inside a worker thread holds the GIL and stalls the UI.
 import robin_studio.analysis.types  # noqa: E402,F401 - unpickled from the engine process
-from robin_studio.media import export as media_export  # noqa: E402
 from robin_studio.media.decode import FrameReader  # noqa: E402
-from robin_studio.media.probe import probe  # noqa: E402
-from robin_studio.media.thumbnails import thumbnail_strip  # noqa: E402
 
 log = logging.getLogger("robin_studio.app")
 
-VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".m2ts", ".mpg",
-                  ".mpeg", ".wmv", ".flv", ".3gp", ".ogv"}
-THUMBNAIL_COUNT = 24
 AUTOSAVE_MS = 20_000
 
 
@@ -77,31 +67,6 @@ def cut_flags(tempo_map, cut_times_s) -> list[bool]:
 
 def _piece_tempo_map(piece):
     return getattr(piece, "tempo_map", None)
-
-
-def take_id_of(piece) -> int | None:
-    """The take in use: a RemotePiece says it; an in-process engine Piece keeps a history."""
-    if piece is None:
-        return None
-    tid = getattr(piece, "current_take_id", None)
-    return int(tid) if tid is not None else int(piece.takes.current_take.take_id)
-
-
-@dataclass
-class GenRequest:
-    """One Generate or Regenerate on its way: what was asked, and from which take."""
-
-    kind: str                                  # "generate" or "regenerate"
-    text: str                                  # the prompt as typed
-    engine_prompt: str                         # text + the panel's controls, as the engine gets it
-    settings: GenerationSettings               # the panel's controls
-    seed: int
-    region: tuple[float, float] | None = None  # bars to regenerate (s)
-    parent: int | None = None                  # the take regenerated
-    record: TakeRecord | None = None           # set while a saved project is replayed
-    first_chunk_s: float | None = None
-    markers: tuple[list, list] | None = None   # (hit points as dicts, demoted cuts) it is made with
-    analysis: object = None                    # the clip's analysis, when not the window's clip's
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -139,14 +104,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.position_s = 0.0
         self.ab_side = "A"
         self._fetcher: FrameFetcher | None = None
-        self._analysis_worker = None
         self._gen_worker = None
         self._gen_job = None
         self._gen: GenRequest | None = None
-        self._replay: list[TakeRecord] = []
-        self._replay_analyses: dict = {}    # earlier cuts' analyses, while a project is replayed
-        self._replay_current = 0
-        self._autosave_lock = threading.Lock()
         self._grid_of = None           # the tempo map the drawn grid belongs to
         self.dialogs: list[QtWidgets.QDialog] = []   # open message boxes (tests read them)
         self.file_dialog: QtWidgets.QFileDialog | None = None   # the open/save dialog, if open
@@ -160,6 +120,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.takes = TakesModel(self)
         self.takes.window_clip = lambda: self.project.clip_path   # marks takes of an earlier cut
         self.recovery = RecoveryStore(recovery_dir or (paths.data_dir() / "recovery"))
+        # Open, analyse, save, autosave, recover: the project's own controller.
+        self.project_flow = ProjectFlow(self)
 
         self._build_ui()
         self._build_actions()
@@ -174,7 +136,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._play_timer.timeout.connect(self._tick)
         self._autosave_timer = QtCore.QTimer(self)
         self._autosave_timer.setInterval(AUTOSAVE_MS)
-        self._autosave_timer.timeout.connect(self.autosave)
+        self._autosave_timer.timeout.connect(self.project_flow.autosave)
         self._autosave_timer.start()
 
         if self.app_settings.window_geometry:
@@ -348,11 +310,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def _build_actions(self) -> None:
         mb = self.menuBar()
         f = mb.addMenu("&File")
-        self.act_open = self._action(f, "&Open Video or Project\u2026", self.open_dialog,
+        self.act_open = self._action(f, "&Open Video or Project\u2026", self.project_flow.open_dialog,
                                      QtGui.QKeySequence.StandardKey.Open, "Open a video clip or a .robin project")
         self.recent_menu = f.addMenu("Open &Recent")
         self.recent_menu.setToolTipsVisible(True)
-        self._fill_recent()
+        self.project_flow.fill_recent()
         f.addSeparator()
         self.act_save = self._action(f, "&Save Project", lambda: self.save(), QtGui.QKeySequence.StandardKey.Save,
                                      "Save the project (.robin)")
@@ -391,14 +353,6 @@ class MainWindow(QtWidgets.QMainWindow):
                      "Check the SoundFont, the models and the audio device")
         self._action(h, "&Keys\u2026", self._show_keys, "F1", "Keyboard shortcuts")
         self._action(h, "&About Robin Studio", self._about, None, "About Robin Studio")
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for p in self.app_settings.recent_files:
-            a = self.recent_menu.addAction(Path(p).name)
-            a.setToolTip(p)
-            a.triggered.connect(lambda _=False, p=p: self.open_path(p))
-        self.recent_menu.setEnabled(bool(self.app_settings.recent_files))
 
     # ------------------------------------------------------------------ state and messages
     @property
@@ -544,101 +498,37 @@ class MainWindow(QtWidgets.QMainWindow):
         self.app_settings.save()
         return self.checks
 
-    # ------------------------------------------------------------------ opening
-    def open_dialog(self) -> None:
-        """File > Open: a non-blocking file dialog (Qt's own, so it looks and behaves the same
-        on every desktop and shows its icons); the choice goes through `open_path`."""
-        filt = ("Video or project (" + " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
-                + f" *{PROJECT_SUFFIX});;All files (*)")
-        dlg = QtWidgets.QFileDialog(self, "Open", self.app_settings.last_open_dir, filt)
-        dlg.setFileMode(QtWidgets.QFileDialog.FileMode.ExistingFile)
-        dlg.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
-        dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
-        dlg.fileSelected.connect(self.open_path)
-        dlg.finished.connect(lambda *_: setattr(self, "file_dialog", None))
-        self.file_dialog = dlg
-        dlg.open()
-
+    # ------------------------------------------------------------------ projects (ProjectFlow)
     def open_path(self, path: str | Path) -> bool:
-        """Open a clip or a project, asking first when that would lose work. Returns False when
-        nothing was opened (yet: an answer to the question may still open it)."""
-        path = Path(path)
-        # Work that would be lost: a running generation, or unsaved takes or prompt.
-        has_work = bool(self.project.clip_path) and (
-            self.busy or (self.dirty and (bool(self.takes.archive) or bool(self.prompt_panel.text()))))
-        if has_work:
-            ask_keep_work(self, f"opening {path.name}", self.dirty, self.busy,
-                          lambda answer: self._after_keep_work(answer, lambda: self._open_now(path)))
-            return False
-        return self._open_now(path)
+        """Open a clip or a project, asking first when that would lose work (`ProjectFlow`)."""
+        return self.project_flow.open_path(path)
 
-    def _after_keep_work(self, answer: str, go: Callable[[], object]) -> None:
-        if answer == "cancel":
-            self.set_status("Nothing was opened; your project is as it was.")
-            return
-        if answer == "save":
-            self.stop_generation()     # the music so far becomes a take, then is saved
-            self.save(then=lambda ok: go() if ok else None)
-            return
-        go()
+    def open_clip(self, path: str | Path, keep_project: bool = False) -> bool:
+        return self.project_flow.open_clip(path, keep_project)
 
-    def _open_now(self, path: Path) -> bool:
-        if path.suffix.lower() == PROJECT_SUFFIX:
-            return self.open_project(path)
-        return self.open_clip(path)
+    def open_project(self, path: str | Path) -> bool:
+        return self.project_flow.open_project(path)
+
+    def save(self, then: Callable[[bool], None] | None = None) -> bool:
+        return self.project_flow.save(then)
+
+    def save_as(self, then: Callable[[bool], None] | None = None) -> None:
+        self.project_flow.save_as(then)
+
+    def autosave(self, wait: bool = False) -> None:
+        self.project_flow.autosave(wait)
+
+    def offer_recovery(self) -> Project | None:
+        return self.project_flow.offer_recovery()
+
+    def _from_current(self, worker) -> bool:
+        """Signals from a worker the window has since stopped or replaced are ignored."""
+        return worker is not None and self.sender() is worker.signals
 
     def _stop_everything(self) -> None:
         self.pause()
         self.stop_generation()
-        if self._analysis_worker is not None:
-            self._analysis_worker.quit()
-            self._analysis_worker = None
-
-    def open_clip(self, path: str | Path, keep_project: bool = False) -> bool:
-        """Show the clip at once; analysis and thumbnails follow from a worker. (Replacing a
-        project with unsaved work goes through `open_path`, which asks first.)"""
-        path = Path(path)
-        self._stop_everything()
-        try:
-            info = probe(path)
-        except RobinError as err:
-            self.show_error(err)
-            return False
-        except Exception as err:  # noqa: BLE001 - anything PyAV throws at a bad file
-            self.show_error(err, f"opening {path.name}")
-            return False
-        self.media_info = info
-        if not keep_project:
-            prompt, settings = self.prompt_panel.text(), self.prompt_panel.settings()
-            self.project = Project(clip_path=str(path.resolve()), prompt=prompt, settings=settings,
-                                   prompt_history=self.project.prompt_history)
-            self.project_path = None
-            self._replay = []
-        else:
-            self.project.clip_path = str(path.resolve())
-        self.analysis = None
-        self.piece = None
-        self.undo_stack.clear()
-        self.takes.clear()
-        self.duration_s = float(info.duration_s)
-        self.fps = float(info.fps) if info.fps > 0 else 25.0
-        self.timeline.clear()
-        self.timeline.set_take_label("")
-        self._grid_of = None
-        self.timeline.set_duration(self.duration_s, self.fps)
-        self.player.set_duration(self.duration_s)
-        self.player.set_audio(np.zeros((0, 2), np.float32))
-        self.player.set_original(None)
-        self._start_fetcher(path)
-        self.seek(0.0)
-        self.app_settings.add_recent(path)
-        self.app_settings.last_open_dir = str(path.parent)
-        self.app_settings.save()
-        self._fill_recent()
-        self.dirty = False      # nothing to lose yet: a typed prompt or a take changes that
-        self._start_analysis(path)
-        self._update_state()
-        return True
+        self.project_flow.stop_analysis()
 
     def _start_fetcher(self, path: Path) -> None:
         if self._fetcher is not None:
@@ -654,314 +544,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fetcher.frameReady.connect(self.picture.set_image)
         self._fetcher.failed.connect(lambda msg: self.set_status(f"Picture: {msg}"))
 
-    def _thumbnails_fn(self, path: Path):
-        def make():
-            return thumbnail_strip(path, THUMBNAIL_COUNT, max_side=160)
-        return make
-
-    def _original_audio_fn(self, path: Path):
-        n = int(round(self.duration_s * 48_000))
-        has_audio = bool(self.media_info and self.media_info.has_audio)
-
-        def make():
-            if not has_audio:
-                return None
-            # The media package's decoder of a clip's sound, aligned to the picture (the one
-            # its MP4 export mixes); private there, so looked up rather than imported by name.
-            fn = getattr(media_export, "original_audio", None) or getattr(media_export, "_original_audio")
-            return fn(path, 0.0, n)
-        return make
-
-    def _start_analysis(self, path: Path) -> None:
-        self._show_progress(0.0, f"Analysing {path.name}\u2026")
-        worker = analysis_worker(self.host, str(path), self.analysis_relay, self._thumbnails_fn(path),
-                                 self._original_audio_fn(path))
-        worker.yielded.connect(self._analysis_yielded)
-        worker.errored.connect(self._analysis_failed)
-        worker.finished.connect(self._analysis_finished)
-        self._analysis_worker = worker
-        worker.start()
-
-    def _from_current(self, worker) -> bool:
-        """Signals from a worker the window has since stopped or replaced are ignored."""
-        return worker is not None and self.sender() is worker.signals
-
-    def _analysis_yielded(self, item) -> None:
-        if not self._from_current(self._analysis_worker):
-            return
-        kind, value = item
-        if kind == "thumbnails":
-            self.timeline.set_thumbnails(value)
-        elif kind == "original_audio":
-            self.player.set_original(value)
-        elif kind == "analysis":
-            self.analysis = value
-            self.timeline.set_analysis(value)
-            n_cuts = len(value.transitions)
-            self.set_status(f"{Path(self.project.clip_path).name}: {format_time(value.duration_s)}, "
-                            f"{len(value.shots)} shots, {n_cuts} cut{'s' if n_cuts != 1 else ''}. "
-                            "Describe the music and press Generate.")
-            self._hide_progress()
-            self._update_state()
-            self.analysisReady.emit()
-            self._continue_replay()
-
-    def _analysis_failed(self, err) -> None:
-        if not self._from_current(self._analysis_worker):
-            return
-        self._hide_progress()
-        self.show_error(err, "analysing the clip")
-
-    def _analysis_finished(self) -> None:
-        if self._from_current(self._analysis_worker):
-            self._analysis_worker = None
-
-    # ------------------------------------------------------------------ projects
-    def open_project(self, path: str | Path) -> bool:
-        try:
-            project = Project.load(path)
-        except RobinError as err:
-            self.show_error(err)
-            return False
-        return self.load_project(project, Path(path))
-
-    def load_project(self, project: Project, path: Path | None) -> bool:
-        """Open a project's clip and set the panel; its takes are generated again from the
-        recorded prompts, seeds and regions (the same inputs give the same music)."""
-        clip = Path(project.clip_path)
-        if not clip.exists():
-            self.show_error(RobinError(f"The project's clip {clip} is missing.",
-                                       "Move it back, or open the clip and re-enter the prompt."))
-            return False
-        records = _take_records(project)
-        self._restore_selection = project.selection_s   # opening the clip clears the selection
-        self.project = project
-        self.project_path = path
-        self.prompt_panel.apply(project.prompt, project.settings)
-        self.prompt_panel.set_history(project.prompt_history)
-        if not self.open_clip(clip, keep_project=True):
-            return False
-        self._replay = records
-        self._replay_analyses = {}     # earlier cuts' analyses (takes made before Replace Video)
-        self._replay_current = project.current_take or (records[-1].number if records else 0)
-        self.project.takes = []
-        if path is not None:
-            self.app_settings.add_recent(path)
-            self.app_settings.save()
-            self._fill_recent()
-        self.dirty = False
-        self._update_state()
-        if not records:
-            self._replay_finished()
-        return True
-
-    def _continue_replay(self) -> None:
-        if self.busy or self.analysis is None or self.markers._worker is not None:
-            return
-        while self._replay:
-            rec = self._replay.pop(0)
-            settings = settings_from_dict(rec.settings) if rec.settings else self.project.settings
-            if rec.kind == "generate":
-                analysis = None
-                if rec.clip_path and not _same_file(rec.clip_path, self.project.clip_path):
-                    # A take of an earlier cut (before File > Replace Video): made for that cut.
-                    analysis = self._replay_analyses.get(rec.clip_path)
-                    if analysis is None:
-                        self._replay.insert(0, rec)
-                        self.markers.replay_analysis(rec.clip_path)
-                        return
-                    if analysis is False:
-                        log.warning("take %s cannot be made again: its clip %s cannot be read",
-                                    rec.number, rec.clip_path)
-                        continue
-                self._start_generation(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
-                                                  record=rec, analysis=analysis))
-                return
-            if rec.kind == "conform" and rec.clip_path:
-                # Video replaced (version 3 records the new clip and the seed): conformed again
-                # from its parent take, as File > Replace Video did.
-                parent = self.takes.any_take(rec.parent)
-                if parent is None or parent.state.piece is None:
-                    log.warning("take %s cannot be made again: its parent take %s is missing",
-                                rec.number, rec.parent)
-                    continue
-                self.markers.replay_conform(rec, parent)
-                return
-            if rec.kind == "retime" and rec.hit_points is not None:
-                # Hit points moved (version 3 records them): made again from its parent take
-                # with the same markers and seed, so the notes and tempo map come back exactly.
-                parent = self.takes.any_take(rec.parent)
-                if parent is None or parent.state.piece is None:
-                    log.warning("take %s cannot be made again: its parent take %s is missing",
-                                rec.number, rec.parent)
-                    continue
-                self.markers.replay_retime(rec, parent)
-                return
-            if rec.kind in ("retime", "conform"):   # a version 2 re-timing / video replaced
-                log.warning("take %s (%s) cannot be made again from the project", rec.number, rec.kind)
-                continue
-            parent = self.takes.any_take(rec.parent)
-            if parent is None or parent.state.piece is None:
-                log.warning("take %s cannot be made again: its parent take %s is missing",
-                            rec.number, rec.parent)
-                continue
-            self._show_state(parent.state)
-            self._start_generation(GenRequest("regenerate", rec.text, rec.prompt, settings, rec.seed,
-                                              region=(rec.start_s, rec.end_s), parent=parent.number,
-                                              record=rec))
-            return
-        if self.project.clip_path and not self.busy and self._replay_current is not None:
-            self._replay_finished()
-
-    def _replay_finished(self) -> None:
-        """Every recorded take is back: use the one that was in use, restore the selection."""
-        number = self._replay_current
-        self._replay_current = None
-        cur = self.takes.take(number) or (self.takes.takes[-1] if self.takes.takes else None)
-        self.takes.set_current(cur.number if cur is not None else None)
-        self._apply_take(cur, panel=False)
-        sel, self._restore_selection = getattr(self, "_restore_selection", None), None
-        if sel is not None and self.duration_s > 0:
-            self.timeline.set_selection(*sel)
-        self.dirty = False
-        self._update_state()
-        if cur is not None:
-            self.set_status(f"Project open: {len(self.takes.takes)} take(s), using {cur.name}.")
-        self.replayDone.emit()
-
-    def _sync_project(self) -> None:
-        self.project.prompt = self.prompt_panel.text()
-        self.project.settings = self.prompt_panel.settings()
-        self.project.selection_s = self.timeline.selection_s()
-        listed = {t.number for t in self.takes.takes}
-        needed = set(listed)
-        for t in self.takes.takes:            # ancestors the listed takes were made from
-            p = t.parent
-            while p is not None and p not in needed and self.takes.any_take(p) is not None:
-                needed.add(p)
-                p = self.takes.any_take(p).parent
-        records = []
-        for n in sorted(needed):
-            t = self.takes.any_take(n)
-            a, b = t.region_s if t.region_s else (0.0, self.duration_s)
-            records.append(TakeRecord(a, b, t.seed, t.engine_prompt, t.created, kind=t.kind,
-                                      number=t.number, name=t.name, parent=t.parent or 0, text=t.text,
-                                      settings=_settings_dict(t.settings),
-                                      partial_until_s=t.partial_until_s, deleted=n not in listed,
-                                      hit_points=(None if t.hit_points is None else list(t.hit_points)),
-                                      ignored_cuts_s=(None if t.ignored_cuts_s is None
-                                                      else list(t.ignored_cuts_s)),
-                                      clip_path=t.clip_path))
-        if self._replay:  # a project still being made again keeps its recorded takes
-            records += self._replay
-        self.project.takes = records
-        self.project.generated = any(r.kind == "generate" for r in records)
-        self.project.current_take = self.takes.current or 0
-
-    def save(self, then: Callable[[bool], None] | None = None) -> bool:
-        """Ctrl+S. Without a project file yet, asks where (non-blocking); `then(saved)` runs
-        once it is known whether the project was saved."""
-        if self.project_path is None:
-            self.save_as(then)
-            return False
-        ok = self._save_to(self.project_path)
-        if then is not None:
-            then(ok)
-        return ok
-
-    def save_as(self, then: Callable[[bool], None] | None = None) -> None:
-        start = self.project_path or Path(self.project.clip_path).with_suffix(PROJECT_SUFFIX)
-        dlg = QtWidgets.QFileDialog(self, "Save project", str(start),
-                                    f"Robin Studio project (*{PROJECT_SUFFIX})")
-        dlg.setAcceptMode(QtWidgets.QFileDialog.AcceptMode.AcceptSave)
-        dlg.setDefaultSuffix(PROJECT_SUFFIX.lstrip("."))
-        dlg.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
-        dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
-        done = {"saved": False}
-
-        def chosen(path: str) -> None:
-            if not path.endswith(PROJECT_SUFFIX):
-                path += PROJECT_SUFFIX
-            done["saved"] = self._save_to(Path(path))
-
-        def finished(*_) -> None:
-            self.file_dialog = None
-            if then is not None:
-                then(done["saved"])
-
-        dlg.fileSelected.connect(chosen)
-        dlg.finished.connect(finished)
-        self.file_dialog = dlg
-        dlg.open()
-
-    def _save_to(self, path: Path) -> bool:
-        self._sync_project()
-        try:
-            self.project.save(path)
-        except RobinError as err:
-            self.show_error(err)
-            return False
-        self.project_path = path
-        self.dirty = False
-        self.recovery.discard()
-        self.app_settings.add_recent(path)
-        self.app_settings.save()
-        self._fill_recent()
-        self.set_status(f"Saved {path.name}.")
-        self._update_state()
-        return True
-
-    def autosave(self, wait: bool = False) -> None:
-        """Write the recovery copy. The write (with its fsync) runs on a thread, so a slow
-        disk never stalls the window; `wait` is for tests and for closing."""
-        if not self.project.clip_path or not self.dirty:
-            return
-        self._sync_project()
-        snapshot = Project.from_dict(self.project.to_dict())   # what to write, frozen now
-
-        def write() -> None:
-            with self._autosave_lock:
-                try:
-                    self.recovery.autosave(snapshot)
-                except RobinError as err:
-                    log.warning("autosave failed: %s", err)
-
-        thread = threading.Thread(target=write, name="autosave", daemon=True)
-        thread.start()
-        if wait:
-            thread.join()
-
-    def offer_recovery(self) -> Project | None:
-        """At start: if the last session crashed with unsaved work, ask to bring it back."""
-        project = self.recovery.pending()
-        for note in self.recovery.set_aside:   # a damaged recovery file was moved aside: say so
-            log.warning(note)
-            self.statusBar().showMessage(note, 30_000)
-        self.recovery.start()
-        if project is None:
-            return None
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Recover your work?",
-                                    f"Robin Studio did not close properly last time. Recover the "
-                                    f"unsaved project for {Path(project.clip_path).name}?",
-                                    QtWidgets.QMessageBox.StandardButton.Yes
-                                    | QtWidgets.QMessageBox.StandardButton.No, self)
-        box.setInformativeText("No discards the autosaved copy.")
-
-        def answered(result: int) -> None:
-            if result == QtWidgets.QMessageBox.StandardButton.Yes:
-                if self.load_project(project, None):
-                    self.dirty = True
-                    self._update_state()
-            else:
-                self.recovery.discard()
-            if box in self.dialogs:
-                self.dialogs.remove(box)
-
-        box.finished.connect(answered)
-        self.dialogs.append(box)
-        box.open()
-        return project
-
     # ------------------------------------------------------------------ generation
     def generate(self) -> None:
         if self.busy:
@@ -973,7 +555,7 @@ class MainWindow(QtWidgets.QMainWindow):
         text, settings = self.prompt_panel.text(), self.prompt_panel.settings()
         self.project.remember_prompt(text)
         self.prompt_panel.set_history(self.project.prompt_history)
-        self._replay = []
+        self.project_flow.replay = []
         self._start_generation(GenRequest("generate", text, self.prompt_panel.engine_prompt(), settings,
                                           settings.seed))
 
@@ -1139,7 +721,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if not self._from_current(self._gen_worker):
             return
         self._show_state_of_current()   # nothing half-done stays on the lane
-        self._replay = []
+        self.project_flow.replay = []
         if isinstance(err, CancelledError):
             self.set_status("Stopped.")
             return
@@ -1154,8 +736,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.timeline.set_pending(None)
         self.busyChanged.emit(False)
         self._update_state()
-        self.autosave()
-        self._continue_replay()
+        self.project_flow.autosave()
+        self.project_flow.continue_replay()
 
     def stop_generation(self) -> None:
         worker, job, req = self._gen_worker, self._gen_job, self._gen
@@ -1172,7 +754,7 @@ class MainWindow(QtWidgets.QMainWindow):
         # thread still delivers is ignored (see the sender checks above).
         self._gen_worker = None
         self._gen_job = None
-        self._replay = []
+        self.project_flow.replay = []
         self.timeline.set_pending(None)
         self._hide_progress()
         chunks = self._chunk_snapshot()
@@ -1564,10 +1146,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _close_now(self) -> None:
         self._close_ok = True
         self.close()
-
-
-def _same_file(a: str, b: str) -> bool:
-    return bool(a) and bool(b) and os.path.realpath(a) == os.path.realpath(b)
 
 
 def _dropped_path(mime: QtCore.QMimeData) -> str | None:

@@ -428,7 +428,7 @@ class MarkersController(QtCore.QObject):
         """The re-timed music as a new take in the take list, switched to together with the
         markers (one undo step); `seed` and `markers` (what the re-timing was made with)
         are saved with it, so that the project can make it again."""
-        from robin_studio.app.main_window import GenRequest, take_id_of
+        from robin_studio.app.takes import GenRequest, take_id_of
         from robin_studio.app.takes import MusicState
 
         w = self.window
@@ -467,8 +467,8 @@ class MarkersController(QtCore.QObject):
         def finish(analysis) -> None:
             self._worker = None
             w._hide_progress()
-            w._replay_analyses[path] = analysis
-            w._continue_replay()
+            w.project_flow.replay_analyses[path] = analysis
+            w.project_flow.continue_replay()
 
         worker.returned.connect(finish)
         worker.errored.connect(lambda err: finish(False))
@@ -477,7 +477,7 @@ class MarkersController(QtCore.QObject):
         worker.start()
 
     def _replay_call(self, name: str, args: tuple, rec, parent) -> None:
-        from robin_studio.app.main_window import GenRequest, take_id_of
+        from robin_studio.app.takes import GenRequest, take_id_of
         from robin_studio.app.project import settings_from_dict
         from robin_studio.app.takes import MusicState
         from robin_studio.app.workers import call_worker
@@ -501,13 +501,13 @@ class MarkersController(QtCore.QObject):
             req = GenRequest(rec.kind, rec.text, rec.prompt, settings, int(rec.seed),
                              parent=parent.number, record=rec, markers=markers)
             w._add_take(req, state, None)
-            w._continue_replay()
+            w.project_flow.continue_replay()
 
         def failed(err) -> None:
             self._worker = None
             w._hide_progress()
             log.warning("take %s cannot be made again from the project: %s", rec.number, err)
-            w._continue_replay()
+            w.project_flow.continue_replay()
 
         worker.returned.connect(done)
         worker.errored.connect(failed)

@@ -34,6 +34,31 @@ def _clock(t_s: float) -> str:
     return f"{int(m)}:{s:04.1f}"
 
 
+def take_id_of(piece) -> int | None:
+    """The take in use: a RemotePiece says it; an in-process engine Piece keeps a history."""
+    if piece is None:
+        return None
+    tid = getattr(piece, "current_take_id", None)
+    return int(tid) if tid is not None else int(piece.takes.current_take.take_id)
+
+
+@dataclass
+class GenRequest:
+    """One Generate or Regenerate on its way: what was asked, and from which take."""
+
+    kind: str                                  # "generate" or "regenerate"
+    text: str                                  # the prompt as typed
+    engine_prompt: str                         # text + the panel's controls, as the engine gets it
+    settings: GenerationSettings               # the panel's controls
+    seed: int
+    region: tuple[float, float] | None = None  # bars to regenerate (s)
+    parent: int | None = None                  # the take regenerated
+    record: TakeRecord | None = None           # set while a saved project is replayed
+    first_chunk_s: float | None = None
+    markers: tuple[list, list] | None = None   # (hit points as dicts, demoted cuts) it is made with
+    analysis: object = None                    # the clip's analysis, when not the window's clip's
+
+
 @dataclass
 class MusicState:
     """What the music lane and the player show for one take: the engine's piece (None for a

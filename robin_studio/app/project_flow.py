@@ -1,0 +1,462 @@
+"""The project flow of the main window: opening a clip or a project, the analysis that follows
+an opened clip, saving (Save, Save As, the recent files), the autosave copy and the offer to
+recover it after a crash, and asking before work would be lost (`keep_work`).
+
+A saved project's takes are not stored as audio: they are generated again from the recorded
+prompts, seeds and regions ("replay"), which this flow drives through the window's generation.
+`ProjectFlow` is a QObject the window creates; the window keeps the menu and key wiring that
+calls it and the state every panel reads (`project`, `project_path`, `dirty`, `analysis`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+
+from robin_studio.app.keep_work import ask_keep_work
+from robin_studio.app.project import PROJECT_SUFFIX, Project, TakeRecord, settings_from_dict
+from robin_studio.app.takes import GenRequest, settings_dict as _settings_dict, take_records as _take_records
+from robin_studio.app.timeline import format_time
+from robin_studio.app.workers import analysis_worker
+from robin_studio.errors import RobinError
+from robin_studio.media import export as media_export
+from robin_studio.media.probe import probe
+from robin_studio.media.thumbnails import thumbnail_strip
+
+log = logging.getLogger("robin_studio.app")
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mts", ".m2ts", ".mpg",
+                  ".mpeg", ".wmv", ".flv", ".3gp", ".ogv"}
+THUMBNAIL_COUNT = 24
+
+
+class ProjectFlow(QtCore.QObject):
+    """Open, analyse, save, autosave and recover the window's project (see the module doc)."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.analysis_worker = None                 # the running analysis of the opened clip
+        self.replay: list[TakeRecord] = []          # recorded takes still to be made again
+        self.replay_analyses: dict = {}    # earlier cuts' analyses, while a project is replayed
+        self.replay_current = 0                     # the take in use when the project was saved
+        self.restore_selection = None               # the saved selection, put back after replay
+        self.autosave_lock = threading.Lock()
+
+    def stop_analysis(self) -> None:
+        if self.analysis_worker is not None:
+            self.analysis_worker.quit()
+            self.analysis_worker = None
+
+    def open_dialog(self) -> None:
+        """File > Open: a non-blocking file dialog (Qt's own, so it looks and behaves the same
+        on every desktop and shows its icons); the choice goes through `open_path`."""
+        filt = ("Video or project (" + " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
+                + f" *{PROJECT_SUFFIX});;All files (*)")
+        dlg = QtWidgets.QFileDialog(self.window, "Open", self.window.app_settings.last_open_dir, filt)
+        dlg.setFileMode(QtWidgets.QFileDialog.FileMode.ExistingFile)
+        dlg.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
+        dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        dlg.fileSelected.connect(self.open_path)
+        dlg.finished.connect(lambda *_: setattr(self.window, "file_dialog", None))
+        self.window.file_dialog = dlg
+        dlg.open()
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a clip or a project, asking first when that would lose work. Returns False when
+        nothing was opened (yet: an answer to the question may still open it)."""
+        path = Path(path)
+        # Work that would be lost: a running generation, or unsaved takes or prompt.
+        has_work = bool(self.window.project.clip_path) and (
+            self.window.busy or (self.window.dirty and (bool(self.window.takes.archive) or bool(self.window.prompt_panel.text()))))
+        if has_work:
+            ask_keep_work(self.window, f"opening {path.name}", self.window.dirty, self.window.busy,
+                          lambda answer: self._after_keep_work(answer, lambda: self._open_now(path)))
+            return False
+        return self._open_now(path)
+
+    def _after_keep_work(self, answer: str, go: Callable[[], object]) -> None:
+        if answer == "cancel":
+            self.window.set_status("Nothing was opened; your project is as it was.")
+            return
+        if answer == "save":
+            self.window.stop_generation()     # the music so far becomes a take, then is saved
+            self.save(then=lambda ok: go() if ok else None)
+            return
+        go()
+
+    def _open_now(self, path: Path) -> bool:
+        if path.suffix.lower() == PROJECT_SUFFIX:
+            return self.open_project(path)
+        return self.open_clip(path)
+
+    def open_clip(self, path: str | Path, keep_project: bool = False) -> bool:
+        """Show the clip at once; analysis and thumbnails follow from a worker. (Replacing a
+        project with unsaved work goes through `open_path`, which asks first.)"""
+        path = Path(path)
+        self.window._stop_everything()
+        try:
+            info = probe(path)
+        except RobinError as err:
+            self.window.show_error(err)
+            return False
+        except Exception as err:  # noqa: BLE001 - anything PyAV throws at a bad file
+            self.window.show_error(err, f"opening {path.name}")
+            return False
+        self.window.media_info = info
+        if not keep_project:
+            prompt, settings = self.window.prompt_panel.text(), self.window.prompt_panel.settings()
+            self.window.project = Project(clip_path=str(path.resolve()), prompt=prompt, settings=settings,
+                                   prompt_history=self.window.project.prompt_history)
+            self.window.project_path = None
+            self.replay = []
+        else:
+            self.window.project.clip_path = str(path.resolve())
+        self.window.analysis = None
+        self.window.piece = None
+        self.window.undo_stack.clear()
+        self.window.takes.clear()
+        self.window.duration_s = float(info.duration_s)
+        self.window.fps = float(info.fps) if info.fps > 0 else 25.0
+        self.window.timeline.clear()
+        self.window.timeline.set_take_label("")
+        self.window._grid_of = None
+        self.window.timeline.set_duration(self.window.duration_s, self.window.fps)
+        self.window.player.set_duration(self.window.duration_s)
+        self.window.player.set_audio(np.zeros((0, 2), np.float32))
+        self.window.player.set_original(None)
+        self.window._start_fetcher(path)
+        self.window.seek(0.0)
+        self.window.app_settings.add_recent(path)
+        self.window.app_settings.last_open_dir = str(path.parent)
+        self.window.app_settings.save()
+        self.fill_recent()
+        self.window.dirty = False      # nothing to lose yet: a typed prompt or a take changes that
+        self._start_analysis(path)
+        self.window._update_state()
+        return True
+
+    def _thumbnails_fn(self, path: Path):
+        def make():
+            return thumbnail_strip(path, THUMBNAIL_COUNT, max_side=160)
+        return make
+
+    def _original_audio_fn(self, path: Path):
+        n = int(round(self.window.duration_s * 48_000))
+        has_audio = bool(self.window.media_info and self.window.media_info.has_audio)
+
+        def make():
+            if not has_audio:
+                return None
+            # The media package's decoder of a clip's sound, aligned to the picture (the one
+            # its MP4 export mixes); private there, so looked up rather than imported by name.
+            fn = getattr(media_export, "original_audio", None) or getattr(media_export, "_original_audio")
+            return fn(path, 0.0, n)
+        return make
+
+    def _start_analysis(self, path: Path) -> None:
+        self.window._show_progress(0.0, f"Analysing {path.name}\u2026")
+        worker = analysis_worker(self.window.host, str(path), self.window.analysis_relay, self._thumbnails_fn(path),
+                                 self._original_audio_fn(path))
+        worker.yielded.connect(self._analysis_yielded)
+        worker.errored.connect(self._analysis_failed)
+        worker.finished.connect(self._analysis_finished)
+        self.analysis_worker = worker
+        worker.start()
+
+    def _from_current(self, worker) -> bool:
+        """Signals from a worker the window has since stopped or replaced are ignored."""
+        return worker is not None and self.sender() is worker.signals
+
+    def _analysis_yielded(self, item) -> None:
+        if not self._from_current(self.analysis_worker):
+            return
+        kind, value = item
+        if kind == "thumbnails":
+            self.window.timeline.set_thumbnails(value)
+        elif kind == "original_audio":
+            self.window.player.set_original(value)
+        elif kind == "analysis":
+            self.window.analysis = value
+            self.window.timeline.set_analysis(value)
+            n_cuts = len(value.transitions)
+            self.window.set_status(f"{Path(self.window.project.clip_path).name}: {format_time(value.duration_s)}, "
+                            f"{len(value.shots)} shots, {n_cuts} cut{'s' if n_cuts != 1 else ''}. "
+                            "Describe the music and press Generate.")
+            self.window._hide_progress()
+            self.window._update_state()
+            self.window.analysisReady.emit()
+            self.continue_replay()
+
+    def _analysis_failed(self, err) -> None:
+        if not self._from_current(self.analysis_worker):
+            return
+        self.window._hide_progress()
+        self.window.show_error(err, "analysing the clip")
+
+    def _analysis_finished(self) -> None:
+        if self._from_current(self.analysis_worker):
+            self.analysis_worker = None
+
+    def open_project(self, path: str | Path) -> bool:
+        try:
+            project = Project.load(path)
+        except RobinError as err:
+            self.window.show_error(err)
+            return False
+        return self.load_project(project, Path(path))
+
+    def load_project(self, project: Project, path: Path | None) -> bool:
+        """Open a project's clip and set the panel; its takes are generated again from the
+        recorded prompts, seeds and regions (the same inputs give the same music)."""
+        clip = Path(project.clip_path)
+        if not clip.exists():
+            self.window.show_error(RobinError(f"The project's clip {clip} is missing.",
+                                       "Move it back, or open the clip and re-enter the prompt."))
+            return False
+        records = _take_records(project)
+        self.restore_selection = project.selection_s   # opening the clip clears the selection
+        self.window.project = project
+        self.window.project_path = path
+        self.window.prompt_panel.apply(project.prompt, project.settings)
+        self.window.prompt_panel.set_history(project.prompt_history)
+        if not self.open_clip(clip, keep_project=True):
+            return False
+        self.replay = records
+        self.replay_analyses = {}     # earlier cuts' analyses (takes made before Replace Video)
+        self.replay_current = project.current_take or (records[-1].number if records else 0)
+        self.window.project.takes = []
+        if path is not None:
+            self.window.app_settings.add_recent(path)
+            self.window.app_settings.save()
+            self.fill_recent()
+        self.window.dirty = False
+        self.window._update_state()
+        if not records:
+            self._replay_finished()
+        return True
+
+    def continue_replay(self) -> None:
+        if self.window.busy or self.window.analysis is None or self.window.markers._worker is not None:
+            return
+        while self.replay:
+            rec = self.replay.pop(0)
+            settings = settings_from_dict(rec.settings) if rec.settings else self.window.project.settings
+            if rec.kind == "generate":
+                analysis = None
+                if rec.clip_path and not _same_file(rec.clip_path, self.window.project.clip_path):
+                    # A take of an earlier cut (before File > Replace Video): made for that cut.
+                    analysis = self.replay_analyses.get(rec.clip_path)
+                    if analysis is None:
+                        self.replay.insert(0, rec)
+                        self.window.markers.replay_analysis(rec.clip_path)
+                        return
+                    if analysis is False:
+                        log.warning("take %s cannot be made again: its clip %s cannot be read",
+                                    rec.number, rec.clip_path)
+                        continue
+                self.window._start_generation(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
+                                                  record=rec, analysis=analysis))
+                return
+            if rec.kind == "conform" and rec.clip_path:
+                # Video replaced (version 3 records the new clip and the seed): conformed again
+                # from its parent take, as File > Replace Video did.
+                parent = self.window.takes.any_take(rec.parent)
+                if parent is None or parent.state.piece is None:
+                    log.warning("take %s cannot be made again: its parent take %s is missing",
+                                rec.number, rec.parent)
+                    continue
+                self.window.markers.replay_conform(rec, parent)
+                return
+            if rec.kind == "retime" and rec.hit_points is not None:
+                # Hit points moved (version 3 records them): made again from its parent take
+                # with the same markers and seed, so the notes and tempo map come back exactly.
+                parent = self.window.takes.any_take(rec.parent)
+                if parent is None or parent.state.piece is None:
+                    log.warning("take %s cannot be made again: its parent take %s is missing",
+                                rec.number, rec.parent)
+                    continue
+                self.window.markers.replay_retime(rec, parent)
+                return
+            if rec.kind in ("retime", "conform"):   # a version 2 re-timing / video replaced
+                log.warning("take %s (%s) cannot be made again from the project", rec.number, rec.kind)
+                continue
+            parent = self.window.takes.any_take(rec.parent)
+            if parent is None or parent.state.piece is None:
+                log.warning("take %s cannot be made again: its parent take %s is missing",
+                            rec.number, rec.parent)
+                continue
+            self.window._show_state(parent.state)
+            self.window._start_generation(GenRequest("regenerate", rec.text, rec.prompt, settings, rec.seed,
+                                              region=(rec.start_s, rec.end_s), parent=parent.number,
+                                              record=rec))
+            return
+        if self.window.project.clip_path and not self.window.busy and self.replay_current is not None:
+            self._replay_finished()
+
+    def _replay_finished(self) -> None:
+        """Every recorded take is back: use the one that was in use, restore the selection."""
+        number = self.replay_current
+        self.replay_current = None
+        cur = self.window.takes.take(number) or (self.window.takes.takes[-1] if self.window.takes.takes else None)
+        self.window.takes.set_current(cur.number if cur is not None else None)
+        self.window._apply_take(cur, panel=False)
+        sel, self.restore_selection = self.restore_selection, None
+        if sel is not None and self.window.duration_s > 0:
+            self.window.timeline.set_selection(*sel)
+        self.window.dirty = False
+        self.window._update_state()
+        if cur is not None:
+            self.window.set_status(f"Project open: {len(self.window.takes.takes)} take(s), using {cur.name}.")
+        self.window.replayDone.emit()
+
+    def sync_project(self) -> None:
+        self.window.project.prompt = self.window.prompt_panel.text()
+        self.window.project.settings = self.window.prompt_panel.settings()
+        self.window.project.selection_s = self.window.timeline.selection_s()
+        listed = {t.number for t in self.window.takes.takes}
+        needed = set(listed)
+        for t in self.window.takes.takes:            # ancestors the listed takes were made from
+            p = t.parent
+            while p is not None and p not in needed and self.window.takes.any_take(p) is not None:
+                needed.add(p)
+                p = self.window.takes.any_take(p).parent
+        records = []
+        for n in sorted(needed):
+            t = self.window.takes.any_take(n)
+            a, b = t.region_s if t.region_s else (0.0, self.window.duration_s)
+            records.append(TakeRecord(a, b, t.seed, t.engine_prompt, t.created, kind=t.kind,
+                                      number=t.number, name=t.name, parent=t.parent or 0, text=t.text,
+                                      settings=_settings_dict(t.settings),
+                                      partial_until_s=t.partial_until_s, deleted=n not in listed,
+                                      hit_points=(None if t.hit_points is None else list(t.hit_points)),
+                                      ignored_cuts_s=(None if t.ignored_cuts_s is None
+                                                      else list(t.ignored_cuts_s)),
+                                      clip_path=t.clip_path))
+        if self.replay:  # a project still being made again keeps its recorded takes
+            records += self.replay
+        self.window.project.takes = records
+        self.window.project.generated = any(r.kind == "generate" for r in records)
+        self.window.project.current_take = self.window.takes.current or 0
+
+    def save(self, then: Callable[[bool], None] | None = None) -> bool:
+        """Ctrl+S. Without a project file yet, asks where (non-blocking); `then(saved)` runs
+        once it is known whether the project was saved."""
+        if self.window.project_path is None:
+            self.save_as(then)
+            return False
+        ok = self.save_to(self.window.project_path)
+        if then is not None:
+            then(ok)
+        return ok
+
+    def save_as(self, then: Callable[[bool], None] | None = None) -> None:
+        start = self.window.project_path or Path(self.window.project.clip_path).with_suffix(PROJECT_SUFFIX)
+        dlg = QtWidgets.QFileDialog(self.window, "Save project", str(start),
+                                    f"Robin Studio project (*{PROJECT_SUFFIX})")
+        dlg.setAcceptMode(QtWidgets.QFileDialog.AcceptMode.AcceptSave)
+        dlg.setDefaultSuffix(PROJECT_SUFFIX.lstrip("."))
+        dlg.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
+        dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
+        done = {"saved": False}
+
+        def chosen(path: str) -> None:
+            if not path.endswith(PROJECT_SUFFIX):
+                path += PROJECT_SUFFIX
+            done["saved"] = self.save_to(Path(path))
+
+        def finished(*_) -> None:
+            self.window.file_dialog = None
+            if then is not None:
+                then(done["saved"])
+
+        dlg.fileSelected.connect(chosen)
+        dlg.finished.connect(finished)
+        self.window.file_dialog = dlg
+        dlg.open()
+
+    def save_to(self, path: Path) -> bool:
+        self.sync_project()
+        try:
+            self.window.project.save(path)
+        except RobinError as err:
+            self.window.show_error(err)
+            return False
+        self.window.project_path = path
+        self.window.dirty = False
+        self.window.recovery.discard()
+        self.window.app_settings.add_recent(path)
+        self.window.app_settings.save()
+        self.fill_recent()
+        self.window.set_status(f"Saved {path.name}.")
+        self.window._update_state()
+        return True
+
+    def autosave(self, wait: bool = False) -> None:
+        """Write the recovery copy. The write (with its fsync) runs on a thread, so a slow
+        disk never stalls the window; `wait` is for tests and for closing."""
+        if not self.window.project.clip_path or not self.window.dirty:
+            return
+        self.sync_project()
+        snapshot = Project.from_dict(self.window.project.to_dict())   # what to write, frozen now
+
+        def write() -> None:
+            with self.autosave_lock:
+                try:
+                    self.window.recovery.autosave(snapshot)
+                except RobinError as err:
+                    log.warning("autosave failed: %s", err)
+
+        thread = threading.Thread(target=write, name="autosave", daemon=True)
+        thread.start()
+        if wait:
+            thread.join()
+
+    def offer_recovery(self) -> Project | None:
+        """At start: if the last session crashed with unsaved work, ask to bring it back."""
+        project = self.window.recovery.pending()
+        for note in self.window.recovery.set_aside:   # a damaged recovery file was moved aside: say so
+            log.warning(note)
+            self.window.statusBar().showMessage(note, 30_000)
+        self.window.recovery.start()
+        if project is None:
+            return None
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Question, "Recover your work?",
+                                    f"Robin Studio did not close properly last time. Recover the "
+                                    f"unsaved project for {Path(project.clip_path).name}?",
+                                    QtWidgets.QMessageBox.StandardButton.Yes
+                                    | QtWidgets.QMessageBox.StandardButton.No, self.window)
+        box.setInformativeText("No discards the autosaved copy.")
+
+        def answered(result: int) -> None:
+            if result == QtWidgets.QMessageBox.StandardButton.Yes:
+                if self.load_project(project, None):
+                    self.window.dirty = True
+                    self.window._update_state()
+            else:
+                self.window.recovery.discard()
+            if box in self.window.dialogs:
+                self.window.dialogs.remove(box)
+
+        box.finished.connect(answered)
+        self.window.dialogs.append(box)
+        box.open()
+        return project
+
+    def fill_recent(self) -> None:
+        self.window.recent_menu.clear()
+        for p in self.window.app_settings.recent_files:
+            a = self.window.recent_menu.addAction(Path(p).name)
+            a.setToolTip(p)
+            a.triggered.connect(lambda _=False, p=p: self.open_path(p))
+        self.window.recent_menu.setEnabled(bool(self.window.app_settings.recent_files))
+
+
+def _same_file(a: str, b: str) -> bool:
+    return bool(a) and bool(b) and os.path.realpath(a) == os.path.realpath(b)
