@@ -1,7 +1,9 @@
 """The main window: a thin assembler of panels, each with its own model. The picture and
 transport, the prompt panel, the take list (`takes_panel` over `takes.TakesModel`), the
-timeline; menus and keys; the workers that talk to the engine. Opening, saving, autosave and
-crash recovery are `project_flow.ProjectFlow`'s; the window wires its menus to it.
+timeline; menus and keys. Opening, saving, autosave and crash recovery are
+`project_flow.ProjectFlow`'s; generating, regenerating and stopping (the workers that talk to
+the engine, the streamed chunks) are `generation_flow.GenerationFlow`'s; the window wires its
+panels, menus and keys to them.
 
 Every edit of the music is an undoable command (`takes.UseTakeCommand` and friends): undo and
 redo switch the take in use, they never remove one. Everything the window knows about music and
@@ -28,19 +30,20 @@ from robin_studio.app.app_settings import AppSettings
 from robin_studio.app.audio_player import AudioPlayer
 from robin_studio.app.checks import Check, run_checks
 from robin_studio.app.export_dialog import ExportDialog
+from robin_studio.app.generation_flow import GenerationFlow, piece_tempo_map as _piece_tempo_map
 from robin_studio.app.keep_work import ask_keep_work
 from robin_studio.app.keys import KeysDialog, TransportKeys
 from robin_studio.app.picture import FrameFetcher, PicturePreview, frame_index_at
 from robin_studio.app.project import PROJECT_SUFFIX, Project, RecoveryStore
 from robin_studio.app.project_flow import VIDEO_SUFFIXES, ProjectFlow
 from robin_studio.app.prompt_panel import PromptPanel
-from robin_studio.app.takes import (DeleteTakeCommand, GenRequest, MusicState, RenameTakeCommand, Take,
-                                    TakesModel, UseTakeCommand, cut_state as _cut_state, take_id_of)
+from robin_studio.app.takes import (DeleteTakeCommand, MusicState, RenameTakeCommand, Take, TakesModel,
+                                    UseTakeCommand, take_id_of)
 from robin_studio.app.takes_panel import TakesPanel
 from robin_studio.app.timeline import Timeline, format_time
 from robin_studio.app.transport import TransportBar
-from robin_studio.app.workers import EngineHost, ProgressRelay, generation_worker, to_engine_settings
-from robin_studio.errors import CancelledError, RobinError
+from robin_studio.app.workers import EngineHost, ProgressRelay
+from robin_studio.errors import RobinError
 from robin_studio.generate.regions import region_span
 from robin_studio.timing.grid import cuts_on_beats, grid_lines
 # Imported up front: a first import inside a worker thread holds the GIL and stalls the UI.
@@ -63,10 +66,6 @@ def tempo_grid(tempo_map, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
 def cut_flags(tempo_map, cut_times_s) -> list[bool]:
     """Which cuts sit on a beat of the tempo map (the timing package's tolerance)."""
     return cuts_on_beats(tempo_map, list(cut_times_s))
-
-
-def _piece_tempo_map(piece):
-    return getattr(piece, "tempo_map", None)
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -104,9 +103,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.position_s = 0.0
         self.ab_side = "A"
         self._fetcher: FrameFetcher | None = None
-        self._gen_worker = None
-        self._gen_job = None
-        self._gen: GenRequest | None = None
         self._grid_of = None           # the tempo map the drawn grid belongs to
         self.dialogs: list[QtWidgets.QDialog] = []   # open message boxes (tests read them)
         self.file_dialog: QtWidgets.QFileDialog | None = None   # the open/save dialog, if open
@@ -122,6 +118,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recovery = RecoveryStore(recovery_dir or (paths.data_dir() / "recovery"))
         # Open, analyse, save, autosave, recover: the project's own controller.
         self.project_flow = ProjectFlow(self)
+        # Generate, regenerate, stop; the streamed chunks and the takes they make.
+        self.generation_flow = GenerationFlow(self)
 
         self._build_ui()
         self._build_actions()
@@ -250,7 +248,6 @@ class MainWindow(QtWidgets.QMainWindow):
 
         self.analysis_relay = ProgressRelay(self)
         self.analysis_relay.progress.connect(lambda f, m: self._show_progress(f, m or "Analysing the clip\u2026"))
-        self.gen_relay = self._new_gen_relay()
 
     COMPACT_WIDTH = 1280   # below this, side docks start hidden (View menu shows them)
 
@@ -281,16 +278,6 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.project.clip_path and not self.dirty and self.prompt_panel.text() != self.project.prompt:
             self.dirty = True
             self._update_state()
-
-    def _new_gen_relay(self) -> ProgressRelay:
-        """One relay per generation: a stopped job's late progress reports go nowhere."""
-        relay = ProgressRelay(self)
-        relay.progress.connect(self._gen_progress)
-        return relay
-
-    def _gen_progress(self, fraction: float, message: str) -> None:
-        if self.sender() is self.gen_relay:
-            self._show_progress(fraction, message or "Generating\u2026")
 
     def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None, tip: str = "") -> QtGui.QAction:
         a = QtGui.QAction(text, self)
@@ -357,7 +344,7 @@ class MainWindow(QtWidgets.QMainWindow):
     # ------------------------------------------------------------------ state and messages
     @property
     def busy(self) -> bool:
-        return self._gen_worker is not None
+        return self.generation_flow.busy
 
     def _update_state(self) -> None:
         has_clip = bool(self.project.clip_path) and self.duration_s > 0
@@ -521,9 +508,15 @@ class MainWindow(QtWidgets.QMainWindow):
     def offer_recovery(self) -> Project | None:
         return self.project_flow.offer_recovery()
 
-    def _from_current(self, worker) -> bool:
-        """Signals from a worker the window has since stopped or replaced are ignored."""
-        return worker is not None and self.sender() is worker.signals
+    # ------------------------------------------------------------------ generation (GenerationFlow)
+    def generate(self) -> None:
+        self.generation_flow.generate()
+
+    def regenerate_selection(self) -> None:
+        self.generation_flow.regenerate_selection()
+
+    def stop_generation(self) -> None:
+        self.generation_flow.stop()
 
     def _stop_everything(self) -> None:
         self.pause()
@@ -544,248 +537,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fetcher.frameReady.connect(self.picture.set_image)
         self._fetcher.failed.connect(lambda msg: self.set_status(f"Picture: {msg}"))
 
-    # ------------------------------------------------------------------ generation
-    def generate(self) -> None:
-        if self.busy:
-            return
-        if self.analysis is None:
-            self.set_status("Open a clip and wait for its analysis before generating.")
-            return
-        self.prompt_panel.flush()
-        text, settings = self.prompt_panel.text(), self.prompt_panel.settings()
-        self.project.remember_prompt(text)
-        self.prompt_panel.set_history(self.project.prompt_history)
-        self.project_flow.replay = []
-        self._start_generation(GenRequest("generate", text, self.prompt_panel.engine_prompt(), settings,
-                                          settings.seed))
-
-    def regenerate_selection(self) -> None:
-        if self.busy:
-            return
-        sel = self.timeline.selection_s()
-        cur = self.takes.current_take()
-        if self.piece is None or sel is None or cur is None:
-            self.set_status("Generate first, then select a region (drag on the music lane, or I and O).")
-            return
-        if not cur.complete:
-            self.set_status(f"{cur.name} was stopped before it was finished; generate the whole clip "
-                            "again to regenerate parts of it.")
-            return
-        self.prompt_panel.flush()
-        text, settings = self.prompt_panel.text(), self.prompt_panel.settings()
-        self.project.remember_prompt(text)
-        self.prompt_panel.set_history(self.project.prompt_history)
-        # A fresh seed per take, derived from the panel's seed and the take's number, so a
-        # project replays the same takes.
-        seed = (settings.seed * 7919 + 1 + self.takes.next_number() * 104729) % (2**31 - 1)
-        self._start_generation(GenRequest("regenerate", text, self.prompt_panel.engine_prompt(), settings,
-                                          seed, region=sel, parent=cur.number))
-
-    def _start_generation(self, req: GenRequest) -> None:
-        self.pause()
-        if self.transport.ab.isChecked():
-            self.transport.ab.setChecked(False)
-        self._gen = req
-        self.gen_relay = self._new_gen_relay()
-        analysis, relay = req.analysis or self.analysis, self.gen_relay
-        engine_prompt, seed, panel_settings = req.engine_prompt, req.seed, req.settings
-        panel_settings = self.markers.with_markers(panel_settings)   # hit points, ignored cuts
-        rec = req.record
-        if rec is not None and rec.hit_points is not None:   # a saved take: the markers it had
-            panel_settings.hit_points = list(rec.hit_points)
-            panel_settings.ignored_cuts_s = list(rec.ignored_cuts_s or [])
-        if req.markers is None:
-            parent = self.takes.any_take(req.parent) if req.kind != "generate" else None
-            req.markers = ((list(panel_settings.hit_points), list(panel_settings.ignored_cuts_s))
-                           if parent is None else (parent.hit_points, parent.ignored_cuts_s))
-
-        if req.kind == "generate":
-            self.timeline.clear_music()
-            self.timeline.set_pending((0.0, self.duration_s))
-            self.timeline.set_take_label(f"Take {self._take_number(req)}: generating\u2026")
-            self.player.set_audio(np.zeros((0, 2), np.float32))
-
-            def start(scorer):
-                # The engine process converts the panel's settings itself, so the window
-                # never imports the engine; an in-process Scorer gets them converted here.
-                settings = (panel_settings if getattr(scorer, "takes_panel_settings", False)
-                            else to_engine_settings(panel_settings, seed))
-                return scorer.generate(analysis, engine_prompt, seed=seed, settings=settings,
-                                       progress=relay.callback)
-            self._show_progress(0.0, "Generating\u2026")
-        else:
-            a, b = req.region
-            piece = self.takes.any_take(req.parent).state.piece
-            self.timeline.set_pending((a, b))
-
-            def start(scorer):
-                return scorer.regenerate(piece, a, b, seed=seed, prompt=engine_prompt,
-                                         progress=relay.callback)
-            self._show_progress(0.0, f"Regenerating {format_time(a)}\u2013{format_time(b)}\u2026")
-
-        worker = generation_worker(self.host, start)
-        worker.yielded.connect(self._gen_yielded)
-        worker.returned.connect(self._gen_returned)
-        worker.errored.connect(self._gen_errored)
-        worker.finished.connect(self._gen_finished)
-        self._gen_worker = worker
-        self._gen_job = None
-        self.busyChanged.emit(True)
-        self._update_state()
-        worker.start()
-
-    def _take_number(self, req: GenRequest) -> int:
-        return req.record.number if req.record is not None and req.record.number else self.takes.next_number()
-
-    def _gen_yielded(self, item) -> None:
-        if not self._from_current(self._gen_worker):
-            return  # a stopped worker's late chunks
-        kind, value = item
-        if kind == "job":
-            self._gen_job = value
-            return
-        chunk = value
-        self.timeline.add_chunk(chunk.index, chunk.start_s, chunk.end_s, chunk.spectrogram)
-        self.player.write(chunk.start_s, chunk.audio)
-        region = self._gen.region
-        total = region[1] if region else self.duration_s
-        start = region[0] if region else 0.0
-        frac = (chunk.end_s - start) / max(1e-6, total - start)
-        self._show_progress(frac, f"{'Regenerating' if region else 'Generating'}: "
-                                  f"bars {chunk.bar_start + 1}\u2013{chunk.bar_end} "
-                                  f"(up to {format_time(chunk.end_s)})")
-        self.chunkShown.emit(int(chunk.index))
-
-    def _gen_returned(self, piece) -> None:
-        if piece is None or not self._from_current(self._gen_worker):
-            return
-        req = self._gen
-        state = self._music_state(piece)
-        span = None
-        if req.kind == "regenerate":
-            tm = _piece_tempo_map(piece)
-            rs = region_span(tm, req.region[0], req.region[1], self.duration_s)
-            span = (rs.audio_start_s, rs.audio_end_s)
-        if req.record is not None and req.record.partial_until_s is not None:
-            state = _cut_state(state, req.record.partial_until_s)
-        take = self._add_take(req, state, span)
-        if take is None:
-            return
-        # An asked tempo that leaves cuts off the beat says so (and what a free tempo gives).
-        advice = getattr(piece, "tempo_advice", "") if req.kind == "generate" else ""
-        self.prompt_panel.set_note(advice)
-        self.set_status(f"{take.describe()}: done. "
-                        + (advice or "Play it, select a region to regenerate, or export."))
-
-    def _add_take(self, req: GenRequest, state: MusicState, span, partial_until_s=None) -> Take | None:
-        """A new take in the list; in a normal session it is put in use by an undoable switch.
-        While a project is replayed, takes are put back as they were (no undo history)."""
-        rec = req.record
-        number = self._take_number(req)
-        name = (rec.name if rec is not None and rec.name else f"Take {number}")
-        take = Take(number, req.kind, name, req.text, req.engine_prompt, req.settings, req.seed, state,
-                    region_s=req.region, changed_s=span, parent=req.parent,
-                    partial_until_s=(rec.partial_until_s if rec is not None else partial_until_s))
-        if req.markers is not None:
-            take.hit_points, take.ignored_cuts_s = req.markers
-        # The clip the music was made for: a regeneration or re-timing keeps its parent's
-        # (an old cut's take stays of the old cut); a conform, the new clip now in the window.
-        parent_take = self.takes.any_take(req.parent) if req.parent is not None else None
-        if rec is not None and rec.clip_path:
-            take.clip_path = rec.clip_path
-        elif req.analysis is not None:
-            take.clip_path = str(req.analysis.path)
-        elif parent_take is not None and parent_take.clip_path and req.kind != "conform":
-            take.clip_path = parent_take.clip_path
-        else:
-            take.clip_path = self.project.clip_path
-        if rec is not None:
-            if rec.created:
-                take.created = rec.created
-            if rec.deleted:
-                self.takes.add_archived(take)
-            else:
-                self.takes.add(take)
-            return take
-        before = self.takes.current
-        self.takes.add(take)
-        verb = "Generate" if req.kind == "generate" else "Regenerate"
-        cmd = UseTakeCommand(self.takes, before, number, self._apply_take, f"{verb} ({name})")
-        self._first_push = True
-        self.undo_stack.push(cmd)      # redo() puts the new take in use
-        self._first_push = False
-        self.dirty = True
-        return take
-
-    def _gen_errored(self, err) -> None:
-        if not self._from_current(self._gen_worker):
-            return
-        self._show_state_of_current()   # nothing half-done stays on the lane
-        self.project_flow.replay = []
-        if isinstance(err, CancelledError):
-            self.set_status("Stopped.")
-            return
-        self.show_error(err, "generating")
-
-    def _gen_finished(self) -> None:
-        if not self._from_current(self._gen_worker):
-            return
-        self._gen_worker = None
-        self._gen_job = None
-        self._hide_progress()
-        self.timeline.set_pending(None)
-        self.busyChanged.emit(False)
-        self._update_state()
-        self.project_flow.autosave()
-        self.project_flow.continue_replay()
-
-    def stop_generation(self) -> None:
-        worker, job, req = self._gen_worker, self._gen_job, self._gen
-        if worker is None:
-            return
-        if job is not None:
-            try:
-                job.cancel()
-            except Exception:  # noqa: BLE001 - the job may have just finished
-                pass
-        worker.quit()
-        self.gen_relay = self._new_gen_relay()   # the old job's progress is no longer shown
-        # Forget the worker now: Stop takes effect at once for the user, and whatever the
-        # thread still delivers is ignored (see the sender checks above).
-        self._gen_worker = None
-        self._gen_job = None
-        self.project_flow.replay = []
-        self.timeline.set_pending(None)
-        self._hide_progress()
-        chunks = self._chunk_snapshot()
-        if req is not None and req.kind == "generate" and chunks:
-            # What arrived is a take of its own (partial), kept in the list and in the undo
-            # history: Ctrl+Z goes back to the take before it, Ctrl+Shift+Z brings it back.
-            until = max(c[2] for c in chunks)
-            state = MusicState(None, None, chunks, self.player.snapshot())
-            take = self._add_take(GenRequest(req.kind, req.text, req.engine_prompt, req.settings, req.seed),
-                                  state, None, partial_until_s=until)
-            self.set_status(f"Stopped. The music generated so far is kept as {take.name} "
-                            f"(up to {format_time(until)}).")
-        else:
-            if req is not None and req.kind == "regenerate":
-                parent = self.takes.any_take(req.parent)
-                # The engine may still finish the cancelled take; put its piece back on ours.
-                piece = parent.state.piece if parent is not None else None
-                resync = getattr(piece, "resync", None)
-                if resync is not None and parent.state.take_id is not None:
-                    resync(parent.state.take_id)
-            self._show_state_of_current()
-            self.set_status("Stopped. Nothing was changed.")
-        self.busyChanged.emit(False)
-        self._update_state()
-
     # ------------------------------------------------------------------ takes, undo, A/B
     def _chunk_snapshot(self) -> list[tuple[int, float, float, np.ndarray]]:
         return [(c.index, c.start_s, c.end_s, c.image.image) for c in self.timeline.chunk_items]
-
-    def _music_state(self, piece) -> MusicState:
-        return MusicState(piece, take_id_of(piece), self._chunk_snapshot())
 
     def _show_state(self, state: MusicState | None) -> None:
         """Draw and play `state` (a take's music); the take in use is not changed."""

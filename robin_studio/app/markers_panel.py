@@ -372,8 +372,7 @@ class MarkersController(QtCore.QObject):
         from robin_studio.app.workers import call_worker
 
         w = self.window
-        piece, host, relay = w.piece, w.host, w._new_gen_relay()
-        w.gen_relay = relay
+        piece, host, relay = w.piece, w.host, w.generation_flow.claim_progress()
         report_before = list(self.model.report)
 
         def work():
@@ -440,7 +439,7 @@ class MarkersController(QtCore.QObject):
                          parent=cur.number if cur else None, markers=markers)
         w.undo_stack.beginMacro(text)
         w.undo_stack.push(cmd)
-        w._add_take(req, state, None)
+        w.generation_flow.add_take(req, state, None)
         w.undo_stack.endMacro()
 
     def replay_retime(self, rec, parent) -> None:
@@ -500,7 +499,7 @@ class MarkersController(QtCore.QObject):
                                                            list(rec.ignored_cuts_s or []))
             req = GenRequest(rec.kind, rec.text, rec.prompt, settings, int(rec.seed),
                              parent=parent.number, record=rec, markers=markers)
-            w._add_take(req, state, None)
+            w.generation_flow.add_take(req, state, None)
             w.project_flow.continue_replay()
 
         def failed(err) -> None:

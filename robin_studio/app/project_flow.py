@@ -261,7 +261,7 @@ class ProjectFlow(QtCore.QObject):
                         log.warning("take %s cannot be made again: its clip %s cannot be read",
                                     rec.number, rec.clip_path)
                         continue
-                self.window._start_generation(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
+                self.window.generation_flow.start(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
                                                   record=rec, analysis=analysis))
                 return
             if rec.kind == "conform" and rec.clip_path:
@@ -293,7 +293,7 @@ class ProjectFlow(QtCore.QObject):
                             rec.number, rec.parent)
                 continue
             self.window._show_state(parent.state)
-            self.window._start_generation(GenRequest("regenerate", rec.text, rec.prompt, settings, rec.seed,
+            self.window.generation_flow.start(GenRequest("regenerate", rec.text, rec.prompt, settings, rec.seed,
                                               region=(rec.start_s, rec.end_s), parent=parent.number,
                                               record=rec))
             return
