@@ -37,6 +37,7 @@ class GenerationFlow(QtCore.QObject):
         self.job = None                             # its engine job (to cancel), once known
         self.request: GenRequest | None = None      # what the running generation was asked
         self.relay = self._new_relay()              # the progress relay the status bar shows
+        self.pushing_new_take = False   # a new take is being put in use (the panel shows it already)
 
     @property
     def busy(self) -> bool:
@@ -56,7 +57,7 @@ class GenerationFlow(QtCore.QObject):
 
     def _progress(self, fraction: float, message: str) -> None:
         if self.sender() is self.relay:
-            self.window._show_progress(fraction, message or "Generating\u2026")
+            self.window.show_progress(fraction, message or "Generating\u2026")
 
     def generate(self) -> None:
         if self.window.busy:
@@ -125,7 +126,7 @@ class GenerationFlow(QtCore.QObject):
                             else to_engine_settings(panel_settings, seed))
                 return scorer.generate(analysis, engine_prompt, seed=seed, settings=settings,
                                        progress=relay.callback)
-            self.window._show_progress(0.0, "Generating\u2026")
+            self.window.show_progress(0.0, "Generating\u2026")
         else:
             a, b = req.region
             piece = self.window.takes.any_take(req.parent).state.piece
@@ -134,7 +135,7 @@ class GenerationFlow(QtCore.QObject):
             def start(scorer):
                 return scorer.regenerate(piece, a, b, seed=seed, prompt=engine_prompt,
                                          progress=relay.callback)
-            self.window._show_progress(0.0, f"Regenerating {format_time(a)}\u2013{format_time(b)}\u2026")
+            self.window.show_progress(0.0, f"Regenerating {format_time(a)}\u2013{format_time(b)}\u2026")
 
         worker = generation_worker(self.window.host, start)
         worker.yielded.connect(self._yielded)
@@ -144,7 +145,7 @@ class GenerationFlow(QtCore.QObject):
         self.worker = worker
         self.job = None
         self.window.busyChanged.emit(True)
-        self.window._update_state()
+        self.window.update_state()
         worker.start()
 
     def _take_number(self, req: GenRequest) -> int:
@@ -164,7 +165,7 @@ class GenerationFlow(QtCore.QObject):
         total = region[1] if region else self.window.duration_s
         start = region[0] if region else 0.0
         frac = (chunk.end_s - start) / max(1e-6, total - start)
-        self.window._show_progress(frac, f"{'Regenerating' if region else 'Generating'}: "
+        self.window.show_progress(frac, f"{'Regenerating' if region else 'Generating'}: "
                                   f"bars {chunk.bar_start + 1}\u2013{chunk.bar_end} "
                                   f"(up to {format_time(chunk.end_s)})")
         self.window.chunkShown.emit(int(chunk.index))
@@ -223,17 +224,17 @@ class GenerationFlow(QtCore.QObject):
         before = self.window.takes.current
         self.window.takes.add(take)
         verb = "Generate" if req.kind == "generate" else "Regenerate"
-        cmd = UseTakeCommand(self.window.takes, before, number, self.window._apply_take, f"{verb} ({name})")
-        self.window._first_push = True
+        cmd = UseTakeCommand(self.window.takes, before, number, self.window.apply_take, f"{verb} ({name})")
+        self.pushing_new_take = True
         self.window.undo_stack.push(cmd)      # redo() puts the new take in use
-        self.window._first_push = False
+        self.pushing_new_take = False
         self.window.dirty = True
         return take
 
     def _errored(self, err) -> None:
         if not self._from_current(self.worker):
             return
-        self.window._show_state_of_current()   # nothing half-done stays on the lane
+        self.window.show_current_take()   # nothing half-done stays on the lane
         self.window.project_flow.replay = []
         if isinstance(err, CancelledError):
             self.window.set_status("Stopped.")
@@ -245,10 +246,10 @@ class GenerationFlow(QtCore.QObject):
             return
         self.worker = None
         self.job = None
-        self.window._hide_progress()
+        self.window.hide_progress()
         self.window.timeline.set_pending(None)
         self.window.busyChanged.emit(False)
-        self.window._update_state()
+        self.window.update_state()
         self.window.project_flow.autosave()
         self.window.project_flow.continue_replay()
 
@@ -269,8 +270,8 @@ class GenerationFlow(QtCore.QObject):
         self.job = None
         self.window.project_flow.replay = []
         self.window.timeline.set_pending(None)
-        self.window._hide_progress()
-        chunks = self.window._chunk_snapshot()
+        self.window.hide_progress()
+        chunks = self.window.lane_chunks()
         if req is not None and req.kind == "generate" and chunks:
             # What arrived is a take of its own (partial), kept in the list and in the undo
             # history: Ctrl+Z goes back to the take before it, Ctrl+Shift+Z brings it back.
@@ -288,14 +289,14 @@ class GenerationFlow(QtCore.QObject):
                 resync = getattr(piece, "resync", None)
                 if resync is not None and parent.state.take_id is not None:
                     resync(parent.state.take_id)
-            self.window._show_state_of_current()
+            self.window.show_current_take()
             self.window.set_status("Stopped. Nothing was changed.")
         self.window.busyChanged.emit(False)
-        self.window._update_state()
+        self.window.update_state()
 
     def _from_current(self, worker) -> bool:
         """Signals from a worker the window has since stopped or replaced are ignored."""
         return worker is not None and self.sender() is worker.signals
 
     def _music_state(self, piece) -> MusicState:
-        return MusicState(piece, take_id_of(piece), self.window._chunk_snapshot())
+        return MusicState(piece, take_id_of(piece), self.window.lane_chunks())

@@ -142,7 +142,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.restoreGeometry(QtCore.QByteArray.fromHex(self.app_settings.window_geometry.encode()))
             except Exception:  # noqa: BLE001 - a stale geometry is not worth an error
                 pass
-        self._update_state()
+        self.update_state()
         if self.player.silent:
             self.show_notice(self.player.notice)
         if run_first_checks:
@@ -247,7 +247,7 @@ class MainWindow(QtWidgets.QMainWindow):
             w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space must not "click" a button
 
         self.analysis_relay = ProgressRelay(self)
-        self.analysis_relay.progress.connect(lambda f, m: self._show_progress(f, m or "Analysing the clip\u2026"))
+        self.analysis_relay.progress.connect(lambda f, m: self.show_progress(f, m or "Analysing the clip\u2026"))
 
     COMPACT_WIDTH = 1280   # below this, side docks start hidden (View menu shows them)
 
@@ -277,7 +277,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _prompt_edited(self) -> None:
         if self.project.clip_path and not self.dirty and self.prompt_panel.text() != self.project.prompt:
             self.dirty = True
-            self._update_state()
+            self.update_state()
 
     def _action(self, menu: QtWidgets.QMenu, text: str, slot, shortcut=None, tip: str = "") -> QtGui.QAction:
         a = QtGui.QAction(text, self)
@@ -346,7 +346,8 @@ class MainWindow(QtWidgets.QMainWindow):
     def busy(self) -> bool:
         return self.generation_flow.busy
 
-    def _update_state(self) -> None:
+    def update_state(self) -> None:
+        """Enable what can be done now (actions, buttons, A/B) and title the window."""
         has_clip = bool(self.project.clip_path) and self.duration_s > 0
         busy = self.busy
         cur = self.takes.current_take()
@@ -413,12 +414,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.notice_label.setToolTip(text)
         self.notice_label.setVisible(bool(text))
 
-    def _show_progress(self, fraction: float, message: str) -> None:
+    def show_progress(self, fraction: float, message: str) -> None:
+        """The progress bar at `fraction` (0..1) and `message` in the status bar."""
         self.progress_bar.show()
         self.progress_bar.setValue(int(1000 * max(0.0, min(1.0, fraction))))
         self.set_status(message)
 
-    def _hide_progress(self) -> None:
+    def hide_progress(self) -> None:
         self.progress_bar.hide()
 
     def _message(self, icon, title: str, text: str, detail: str = "") -> QtWidgets.QMessageBox:
@@ -518,12 +520,19 @@ class MainWindow(QtWidgets.QMainWindow):
     def stop_generation(self) -> None:
         self.generation_flow.stop()
 
-    def _stop_everything(self) -> None:
+    def stop_everything(self) -> None:
+        """Pause, stop generating and stop analysing (before another clip or closing)."""
         self.pause()
         self.stop_generation()
         self.project_flow.stop_analysis()
 
-    def _start_fetcher(self, path: Path) -> None:
+    def clear_timeline(self) -> None:
+        """An empty timeline for another clip; the beat grid is drawn again for it."""
+        self.timeline.clear()
+        self._grid_of = None
+
+    def show_picture_of(self, path: Path) -> None:
+        """The picture preview reads frames of the clip at `path` from now on."""
         if self._fetcher is not None:
             self._fetcher.stop()
             self._fetcher = None
@@ -538,10 +547,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fetcher.failed.connect(lambda msg: self.set_status(f"Picture: {msg}"))
 
     # ------------------------------------------------------------------ takes, undo, A/B
-    def _chunk_snapshot(self) -> list[tuple[int, float, float, np.ndarray]]:
+    def lane_chunks(self) -> list[tuple[int, float, float, np.ndarray]]:
+        """The music lane's chunks as (index, start s, end s, spectrogram)."""
         return [(c.index, c.start_s, c.end_s, c.image.image) for c in self.timeline.chunk_items]
 
-    def _show_state(self, state: MusicState | None) -> None:
+    def show_music(self, state: MusicState | None) -> None:
         """Draw and play `state` (a take's music); the take in use is not changed."""
         if state is None:
             self.piece = None
@@ -554,7 +564,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if state.piece is not None and state.take_id is not None \
                 and take_id_of(state.piece) != state.take_id:
             state.piece.select_take(state.take_id)   # the engine swaps notes and audio
-        shown = self._chunk_snapshot()
+        shown = self.lane_chunks()
         same = len(shown) == len(state.chunks) and all(
             a[1:3] == b[1:3] and a[3] is b[3] for a, b in zip(shown, state.chunks))
         if not same:   # right after generating, the lane already shows exactly this
@@ -576,22 +586,23 @@ class MainWindow(QtWidgets.QMainWindow):
                                        on_beat=cut_flags(tm, self.timeline.cut_times_s))
                 self._grid_of = key
 
-    def _show_state_of_current(self) -> None:
+    def show_current_take(self) -> None:
+        """Draw and play the take in use (or no music), and label the lane."""
         cur = self.takes.current_take()
-        self._show_state(cur.state if cur is not None else None)
+        self.show_music(cur.state if cur is not None else None)
         self._label_lane()
 
-    def _apply_take(self, take: Take | None, panel: bool = True) -> None:
+    def apply_take(self, take: Take | None, panel: bool = True) -> None:
         """Put `take` in use: the lane, the player, the lane's label and (after undo, redo or a
         click in the take list) the prompt panel show what made it."""
         self._set_ab_side(False)
-        self._show_state(take.state if take is not None else None)
+        self.show_music(take.state if take is not None else None)
         self._label_lane()
-        if take is not None and panel and not getattr(self, "_first_push", False):
+        if take is not None and panel and not self.generation_flow.pushing_new_take:
             self.prompt_panel.apply(take.text, take.settings)
         if self.timeline.selection_s() is not None:
             self._selection_changed(self.timeline.selection_s())
-        self._update_state()
+        self.update_state()
 
     def _label_lane(self, side: str = "A") -> None:
         cur = self.takes.current_take()
@@ -611,14 +622,14 @@ class MainWindow(QtWidgets.QMainWindow):
         take = self.takes.take(number)
         if take is None:
             return
-        self.undo_stack.push(UseTakeCommand(self.takes, self.takes.current, number, self._apply_take,
+        self.undo_stack.push(UseTakeCommand(self.takes, self.takes.current, number, self.apply_take,
                                             f"Use {take.name}"))
         self.set_status(f"Using {take.describe()}.")
 
     def delete_take(self, number: int) -> None:
         if self.busy or self.takes.take(number) is None:
             return
-        cmd = DeleteTakeCommand(self.takes, number, self._apply_take)
+        cmd = DeleteTakeCommand(self.takes, number, self.apply_take)
         self.undo_stack.push(cmd)
         self.set_status(f"{cmd.text()}. Ctrl+Z brings it back.")
 
@@ -653,7 +664,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _undo_index_changed(self, _index: int) -> None:
         self.dirty = True
-        self._update_state()
+        self.update_state()
 
     def _ab_parent(self) -> Take | None:
         """The take the one in use was made from (A/B compares the two)."""
@@ -681,7 +692,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self._set_ab_side(b_side)
             return
         self._set_ab_side(b_side)
-        self._show_state(parent.state if b_side else cur.state)
+        self.show_music(parent.state if b_side else cur.state)
         self.piece = cur.state.piece if not b_side else parent.state.piece
         self._label_lane("B" if b_side else "A")
         region = cur.changed_s or cur.region_s or (0.0, self.duration_s)
@@ -689,7 +700,7 @@ class MainWindow(QtWidgets.QMainWindow):
                         f", compare {format_time(region[0])}\u2013{format_time(region[1])}")
         if b_side and not self.player.playing:
             self.seek(region[0])
-        self._update_state()
+        self.update_state()
 
     def _clip_sound(self, on: bool) -> None:
         self.player.original_on = bool(on)
@@ -717,7 +728,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 self.set_status(f"Selected {format_time(sel[0])}\u2013{format_time(sel[1])} "
                                 f"({sel[1] - sel[0]:.1f} s). Generate first to regenerate a part.")
         self.project.selection_s = sel
-        self._update_state()
+        self.update_state()
 
     def mark_in(self) -> None:
         sel = self.timeline.selection_s()
@@ -879,7 +890,7 @@ class MainWindow(QtWidgets.QMainWindow):
             ask_keep_work(self, "closing", self.dirty, self.busy, then)
             return
         self._closing = True
-        self._stop_everything()
+        self.stop_everything()
         # Stop an engine process this window started (its pending calls end with an error
         # that is no longer shown), then let the workers finish before the window goes.
         self.host.close()

@@ -382,16 +382,16 @@ class MarkersController(QtCore.QObject):
 
         def done(data) -> None:
             self._worker = None
-            w._hide_progress()
+            w.hide_progress()
             if name == CONFORM:
                 self.last_conform_lines = list(data.get("lines", []))
                 after_state = self._mapped_markers(data.get("report"))
                 switch = self._video_switch(extra_before, data["analysis"])
                 cmd = MarkerCommand(text, self.model, before, after_state, report_before, [],
-                                    switch=switch, refresh=w._show_state_of_current)
+                                    switch=switch, refresh=w.show_current_take)
             else:
                 cmd = MarkerCommand(text, self.model, before, after, report_before,
-                                    data.get("report", []), refresh=w._show_state_of_current)
+                                    data.get("report", []), refresh=w.show_current_take)
             if name == CONFORM:
                 self._push_take(text, cmd, piece, data, "conform", seed=args[1],
                                 markers=([h.to_dict() for h in after_state.hits],
@@ -408,18 +408,18 @@ class MarkersController(QtCore.QObject):
                 w.set_status(f"{text}: {n_new} bar{'s' if n_new != 1 else ''} generated again, "
                              f"the rest kept. {data.get('summary', '')}")
             w.dirty = True
-            w._update_state()
+            w.update_state()
 
         def failed(err) -> None:
             self._worker = None
-            w._hide_progress()
+            w.hide_progress()
             self.model.set_state(before, report_before)
             w.show_error(err, "re-timing the music" if name == RETIME else "conforming the music")
 
         worker.returned.connect(done)
         worker.errored.connect(failed)
         self._worker = worker
-        w._show_progress(0.0, "Re-timing the music\u2026" if name == RETIME else "Conforming\u2026")
+        w.show_progress(0.0, "Re-timing the music\u2026" if name == RETIME else "Conforming\u2026")
         worker.start()
 
     def _push_take(self, text: str, cmd: MarkerCommand, piece, data: dict, kind: str,
@@ -465,14 +465,14 @@ class MarkersController(QtCore.QObject):
 
         def finish(analysis) -> None:
             self._worker = None
-            w._hide_progress()
+            w.hide_progress()
             w.project_flow.replay_analyses[path] = analysis
             w.project_flow.continue_replay()
 
         worker.returned.connect(finish)
         worker.errored.connect(lambda err: finish(False))
         self._worker = worker
-        w._show_progress(0.0, f"Analysing the earlier cut {Path(path).name}\u2026")
+        w.show_progress(0.0, f"Analysing the earlier cut {Path(path).name}\u2026")
         worker.start()
 
     def _replay_call(self, name: str, args: tuple, rec, parent) -> None:
@@ -482,7 +482,7 @@ class MarkersController(QtCore.QObject):
         from robin_studio.app.workers import call_worker
 
         w = self.window
-        w._show_state(parent.state)         # the engine's piece is at the parent take
+        w.show_music(parent.state)         # the engine's piece is at the parent take
         piece, host = parent.state.piece, w.host
 
         def work():
@@ -492,7 +492,7 @@ class MarkersController(QtCore.QObject):
 
         def done(data) -> None:
             self._worker = None
-            w._hide_progress()
+            w.hide_progress()
             state = MusicState(piece, take_id_of(piece), [tuple(c) for c in data.get("chunks", [])])
             settings = settings_from_dict(rec.settings) if rec.settings else parent.settings
             markers = None if rec.hit_points is None else (list(rec.hit_points),
@@ -504,14 +504,14 @@ class MarkersController(QtCore.QObject):
 
         def failed(err) -> None:
             self._worker = None
-            w._hide_progress()
+            w.hide_progress()
             log.warning("take %s cannot be made again from the project: %s", rec.number, err)
             w.project_flow.continue_replay()
 
         worker.returned.connect(done)
         worker.errored.connect(failed)
         self._worker = worker
-        w._show_progress(0.0, "Re-timing the music\u2026" if name == RETIME else "Conforming\u2026")
+        w.show_progress(0.0, "Re-timing the music\u2026" if name == RETIME else "Conforming\u2026")
         worker.start()
 
     # -- File > Replace Video ---------------------------------------------------------------
@@ -557,12 +557,11 @@ class MarkersController(QtCore.QObject):
             if w.analysis is an:
                 return
             w.project.clip_path, w.analysis, w.media_info, w.duration_s, w.fps = path, an, inf, dur, f
-            w.timeline.clear()
-            w._grid_of = None
+            w.clear_timeline()
             w.timeline.set_duration(dur, f)
             w.timeline.set_analysis(an)
             w.player.set_duration(dur)
-            w._start_fetcher(Path(path))
+            w.show_picture_of(Path(path))
             try:
                 from robin_studio.media.thumbnails import thumbnail_strip
                 w.timeline.set_thumbnails(thumbnail_strip(Path(path), 12, max_side=160))

@@ -100,7 +100,7 @@ class ProjectFlow(QtCore.QObject):
         """Show the clip at once; analysis and thumbnails follow from a worker. (Replacing a
         project with unsaved work goes through `open_path`, which asks first.)"""
         path = Path(path)
-        self.window._stop_everything()
+        self.window.stop_everything()
         try:
             info = probe(path)
         except RobinError as err:
@@ -124,14 +124,13 @@ class ProjectFlow(QtCore.QObject):
         self.window.takes.clear()
         self.window.duration_s = float(info.duration_s)
         self.window.fps = float(info.fps) if info.fps > 0 else 25.0
-        self.window.timeline.clear()
+        self.window.clear_timeline()
         self.window.timeline.set_take_label("")
-        self.window._grid_of = None
         self.window.timeline.set_duration(self.window.duration_s, self.window.fps)
         self.window.player.set_duration(self.window.duration_s)
         self.window.player.set_audio(np.zeros((0, 2), np.float32))
         self.window.player.set_original(None)
-        self.window._start_fetcher(path)
+        self.window.show_picture_of(path)
         self.window.seek(0.0)
         self.window.app_settings.add_recent(path)
         self.window.app_settings.last_open_dir = str(path.parent)
@@ -139,7 +138,7 @@ class ProjectFlow(QtCore.QObject):
         self.fill_recent()
         self.window.dirty = False      # nothing to lose yet: a typed prompt or a take changes that
         self._start_analysis(path)
-        self.window._update_state()
+        self.window.update_state()
         return True
 
     def _thumbnails_fn(self, path: Path):
@@ -161,7 +160,7 @@ class ProjectFlow(QtCore.QObject):
         return make
 
     def _start_analysis(self, path: Path) -> None:
-        self.window._show_progress(0.0, f"Analysing {path.name}\u2026")
+        self.window.show_progress(0.0, f"Analysing {path.name}\u2026")
         worker = analysis_worker(self.window.host, str(path), self.window.analysis_relay, self._thumbnails_fn(path),
                                  self._original_audio_fn(path))
         worker.yielded.connect(self._analysis_yielded)
@@ -189,15 +188,15 @@ class ProjectFlow(QtCore.QObject):
             self.window.set_status(f"{Path(self.window.project.clip_path).name}: {format_time(value.duration_s)}, "
                             f"{len(value.shots)} shots, {n_cuts} cut{'s' if n_cuts != 1 else ''}. "
                             "Describe the music and press Generate.")
-            self.window._hide_progress()
-            self.window._update_state()
+            self.window.hide_progress()
+            self.window.update_state()
             self.window.analysisReady.emit()
             self.continue_replay()
 
     def _analysis_failed(self, err) -> None:
         if not self._from_current(self.analysis_worker):
             return
-        self.window._hide_progress()
+        self.window.hide_progress()
         self.window.show_error(err, "analysing the clip")
 
     def _analysis_finished(self) -> None:
@@ -237,7 +236,7 @@ class ProjectFlow(QtCore.QObject):
             self.window.app_settings.save()
             self.fill_recent()
         self.window.dirty = False
-        self.window._update_state()
+        self.window.update_state()
         if not records:
             self._replay_finished()
         return True
@@ -292,7 +291,7 @@ class ProjectFlow(QtCore.QObject):
                 log.warning("take %s cannot be made again: its parent take %s is missing",
                             rec.number, rec.parent)
                 continue
-            self.window._show_state(parent.state)
+            self.window.show_music(parent.state)
             self.window.generation_flow.start(GenRequest("regenerate", rec.text, rec.prompt, settings, rec.seed,
                                               region=(rec.start_s, rec.end_s), parent=parent.number,
                                               record=rec))
@@ -306,12 +305,12 @@ class ProjectFlow(QtCore.QObject):
         self.replay_current = None
         cur = self.window.takes.take(number) or (self.window.takes.takes[-1] if self.window.takes.takes else None)
         self.window.takes.set_current(cur.number if cur is not None else None)
-        self.window._apply_take(cur, panel=False)
+        self.window.apply_take(cur, panel=False)
         sel, self.restore_selection = self.restore_selection, None
         if sel is not None and self.window.duration_s > 0:
             self.window.timeline.set_selection(*sel)
         self.window.dirty = False
-        self.window._update_state()
+        self.window.update_state()
         if cur is not None:
             self.window.set_status(f"Project open: {len(self.window.takes.takes)} take(s), using {cur.name}.")
         self.window.replayDone.emit()
@@ -395,7 +394,7 @@ class ProjectFlow(QtCore.QObject):
         self.window.app_settings.save()
         self.fill_recent()
         self.window.set_status(f"Saved {path.name}.")
-        self.window._update_state()
+        self.window.update_state()
         return True
 
     def autosave(self, wait: bool = False) -> None:
@@ -438,7 +437,7 @@ class ProjectFlow(QtCore.QObject):
             if result == QtWidgets.QMessageBox.StandardButton.Yes:
                 if self.load_project(project, None):
                     self.window.dirty = True
-                    self.window._update_state()
+                    self.window.update_state()
             else:
                 self.window.recovery.discard()
             if box in self.window.dialogs:
