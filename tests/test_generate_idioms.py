@@ -88,6 +88,16 @@ def test_jazz_and_swing_walk_the_bass(calm, style):
     assert bass_idiom_share(score, "walking") >= 0.9
 
 
+@pytest.mark.parametrize("style, idiom", [("trailer", "ostinato"), ("thriller", "ostinato"), ("edm", "pulse"),
+                                          ("house", "pulse"), ("synthwave", "pulse"), ("funk", "pulse"),
+                                          ("trap", "pulse"), ("ambient", "drone")])
+def test_each_style_plays_its_bass_idiom(calm, style, idiom):
+    """Ostinati that repeat their figure bar after bar, a bass on every beat of a dance groove
+    (octaves, pump, 808s), a held drone under ambient."""
+    score, _ = write_score(calm, "", style)
+    assert bass_idiom_share(score, idiom) >= 0.9
+
+
 @pytest.mark.parametrize("style", CHANGING_STYLES)
 def test_harmony_moves_and_stays_clean(calm, style):
     score, _ = write_score(calm, "", style, seed=2)

@@ -175,12 +175,22 @@ class IdiomPlan:
                 target = bar.chords[1][0] if s < 8 and bar.chords[1][0] != root else bar.next_root
                 p = bass_pitch(sym, root, pcs, target, center, SCALES["major" if self.mode == "major" else "minor"],
                                self.tonic)
+            out.append(Note(s / 4, d / 4, int(p), v))
+        # Into the bass range by whole octaves for the bar at once where it fits, so a figure
+        # keeps its shape (an ostinato repeats its intervals whatever the chord's root).
+        if out and max(n.pitch for n in out) > hi and min(n.pitch for n in out) - 12 >= lo:
+            out = [Note(n.start_beat, n.duration_beats, n.pitch - 12, n.velocity) for n in out]
+        if out and min(n.pitch for n in out) < lo and max(n.pitch for n in out) + 12 <= hi:
+            out = [Note(n.start_beat, n.duration_beats, n.pitch + 12, n.velocity) for n in out]
+        folded = []
+        for n in out:
+            p = n.pitch
             while p < lo:
                 p += 12
             while p > hi:
                 p -= 12
-            out.append(Note(s / 4, d / 4, int(p), v))
-        return out
+            folded.append(Note(n.start_beat, n.duration_beats, p, n.velocity))
+        return folded
 
     def _comping(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, bass: bool) -> list[Note]:
         pattern = pick(self.idiom.comping["high" if energy >= 0.55 else "low"], choice >> 9)
