@@ -113,7 +113,9 @@ def render(report: dict) -> str:
         lines += [
             "## How these weights were made (warm start)",
             "",
-            f"These weights continue the previous ones in `{warm}` (the bar VAE, its latent statistics and "
+            f"These weights continue the previous ones in `{warm}`"
+            + (f" ({st['init_from_note']})" if st.get("init_from_note") else "")
+            + " (the bar VAE, its latent statistics and "
             "its decoding threshold are kept unchanged; the planner and Loc-DiT start from their weights "
             f"and train on the corpus above at learning rate {st.get('finetune_lr')}). The model's style "
             "input has twelve family slots; the styles added later (edm, house, trap, boombap, swing, "
