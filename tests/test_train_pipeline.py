@@ -68,3 +68,17 @@ def test_model_card_says_how_to_rebuild_the_corpus_and_retrain():
                      "--budget-minutes 600")
     report["settings"]["tiny"] = True
     assert _reproduce_commands(report) == []
+
+
+def test_a_warm_start_card_names_its_starting_weights():
+    from robin_studio.train.model_card import _reproduce_commands
+
+    report = {"settings": {"seed": 0, "threads": 1, "tiny": False, "init_from": "models-0.1.0",
+                           "max_new_captions": 1000},
+              "vae": {"steps": 0}, "generator": {"steps": 3882},
+              "data": {"corpus_manifest": {"seed": 0, "options": {
+                  "hours": 50, "allow_noncommercial": False, "without": ["openmsx"], "groups": ["oneills1850"]}}}}
+    build, train = _reproduce_commands(report)
+    assert build.endswith("--groups oneills1850")
+    assert train == ("robin-studio train --seed 0 --threads 1 --init-from models-0.1.0 --gen-steps 3882 "
+                     "--max-captions 1000 --budget-minutes 600")
