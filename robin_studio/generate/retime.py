@@ -94,6 +94,7 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
         else:
             sources[i] = None
     new_idx = [i for i, j in enumerate(sources) if j is None]
+    arrangement = _arrangement_for_new_bars(arrangement, sources)
     runs: list[tuple[int, int]] = []
     for i in new_idx:
         if runs and runs[-1][1] == i:
@@ -166,6 +167,31 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
     report(1.0, "done")
     return RetimeResult(piece, take, plan, new_idx, [i for i in range(n_bars) if sources[i] is not None],
                         seams)
+
+
+def _arrangement_for_new_bars(arrangement, sources: list[int | None]):
+    """The arrangement with its idiom plan (form, chords, theme roles: `generate.idioms`)
+    laid out in the re-timed bar order. A kept bar keeps its old bar's plan; a new bar goes
+    on from the bar before it (the old bar after that one's source), so the harmony and the
+    groove's place in the form run on across a seam instead of jumping to whatever the old
+    piece played at that bar number. The piece's own arrangement is left as it was (its
+    earlier takes are numbered the old way)."""
+    plan = getattr(arrangement, "plan", None)
+    if plan is None or not plan.bars:
+        return arrangement
+    last = len(plan.bars) - 1
+    mapped, prev = [], -1
+    for j in sources:
+        j = prev + 1 if j is None else j
+        j = min(max(int(j), 0), last)
+        mapped.append(j)
+        prev = j
+    bars = [replace(plan.bars[j], index=i) for i, j in enumerate(mapped)]
+    for i in range(len(bars) - 1):         # the bass walks toward the bar that now follows
+        bars[i] = replace(bars[i], next_root=bars[i + 1].chords[0][0])
+    new_plan = replace(plan, bars=bars, theme=dict(plan.theme), theme_roots=dict(plan.theme_roots),
+                       last_melody={})
+    return replace(arrangement, plan=new_plan)
 
 
 def _render_and_master(score: Score, arrangement, soundfont, dur: float):
