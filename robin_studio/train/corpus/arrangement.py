@@ -11,7 +11,6 @@ a seed gives the same arrangement.
 from __future__ import annotations
 
 import random
-from functools import lru_cache
 from dataclasses import dataclass, field
 
 from robin_studio.score.tempo_map import TempoMap
@@ -189,32 +188,11 @@ def _seventh(chord: tuple[int, tuple[int, ...]], sevenths: bool, dominant_root: 
 
 
 def _voice(pcs: list[int], center: int, prev: list[int] | None) -> list[int]:
-    """A close voicing of `pcs` near `center`, moving as little as possible from `prev`."""
-    return list(_voice_cached(tuple(pcs), center, tuple(prev) if prev else None))
+    """A close voicing of `pcs` near `center`, moving as little as possible from `prev` (the
+    engine's own voicing, `score.idioms.voice`: the corpus and the app voice chords alike)."""
+    from robin_studio.score.idioms import voice
 
-
-@lru_cache(maxsize=65536)
-def _voice_cached(pcs: tuple[int, ...], center: int, prev: tuple[int, ...] | None) -> tuple[int, ...]:
-    pcs = list(pcs)
-    best, best_cost = None, None
-    for inv in range(len(pcs)):
-        order = pcs[inv:] + pcs[:inv]
-        for base in range(center - 14, center + 2):
-            if base % 12 != order[0]:
-                continue
-            v = [base]
-            for pc in order[1:]:
-                p = v[-1] + 1
-                while p % 12 != pc:
-                    p += 1
-                v.append(p)
-            mid = (v[0] + v[-1]) / 2
-            cost = abs(mid - center) * 0.5
-            if prev:
-                cost += sum(min(abs(a - b) for b in prev) for a in v) / len(v)
-            if best_cost is None or cost < best_cost:
-                best, best_cost = v, cost
-    return tuple(best or [center])
+    return list(voice(tuple(pcs), center, tuple(prev) if prev else None))
 
 
 def _near(pc: int, center: int) -> int:
