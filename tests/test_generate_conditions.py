@@ -160,3 +160,20 @@ def test_a_cut_a_frame_off_its_beat_is_hit_where_it_falls():
     assert at == pytest.approx(3.8)
     assert c[4].extra[HITS_BEFORE_KEY] == [pytest.approx(-0.2)]
     assert HITS_BEFORE_KEY not in c[3].extra and HITS_BEFORE_KEY not in c[2].extra
+
+
+def test_tone_words_move_the_energy_alike_in_every_language(setup):
+    """Issue 16 item 5: "спокойная", "calm", "tranquila" lower the picture's energy;
+    "エネルギッシュ", "energetic", "充满活力" raise it; translations move it alike (a loudness word
+    such as "激しい" also sets the dynamics, which move it more)."""
+    analysis, tm = setup
+
+    def mean_energy(prompt):
+        return float(np.mean([c.energy for c in build_controls(analysis, tm, parse_prompt(prompt, embed=False))]))
+
+    none = mean_energy("")
+    calm = [mean_energy(p) for p in ("calm music", "спокойная музыка", "música tranquila")]
+    wild = [mean_energy(p) for p in ("energetic music", "エネルギッシュな音楽", "musique énergique", "充满活力的音乐")]
+    assert mean_energy("激しい音楽") > none + 0.05
+    assert max(calm) < none - 0.05 and min(wild) > none + 0.05
+    assert max(calm) - min(calm) < 0.02 and max(wild) - min(wild) < 0.02

@@ -310,6 +310,10 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
         energy = np.full(n_bars, 0.5)
     if intent is not None and intent.dynamics is not None:
         energy = 0.5 * energy + 0.5 * float(intent.dynamics)
+    elif intent is not None and getattr(intent, "energy", None) is not None:
+        # Tone words in any language ("alegre", "спокойная", "激しい": intent.energy) move the
+        # picture's energy too, less than an asked loudness does.
+        energy = np.clip(0.6 * energy + 0.4 * float(intent.energy), 0.0, 1.0)
 
     # Accents, event counts and hits per bar.
     accents = np.zeros((n_bars, bpb))
