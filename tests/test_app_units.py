@@ -233,3 +233,36 @@ def test_compose_prompt_folds_controls_into_words():
     text = compose_prompt("warm piano.", s)
     assert text == "warm piano, lo-fi and jazz, at 92 bpm, in A minor, no drums, no texture"
     assert compose_prompt("", GenerationSettings()) == ""
+
+
+def test_the_file_dialog_shows_its_toolbar_icons(qtbot):
+    """Issue 17: the themed file dialog's back/up/new-folder/view buttons showed dots: the
+    theme's button padding left no room for their icons."""
+    from PySide6 import QtWidgets
+
+    from robin_studio.app.style import apply_theme
+
+    apply_theme(QtWidgets.QApplication.instance())
+    dlg = QtWidgets.QFileDialog(None, "Open", ".", "All (*)")
+    dlg.setOption(QtWidgets.QFileDialog.Option.DontUseNativeDialog, True)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    buttons = [b for b in dlg.findChildren(QtWidgets.QToolButton) if b.isVisible() and not b.icon().isNull()]
+    assert len(buttons) >= 4
+    for b in buttons:
+        # what the icon adds to the drawn button: a whole icon, not a dot
+        with_icon = _pixels(b.grab())
+        icon = b.icon()
+        b.setIcon(type(icon)())
+        without = _pixels(b.grab())
+        b.setIcon(icon)
+        changed = int((np.abs(with_icon.astype(int) - without.astype(int)).sum(axis=2) > 30).sum())
+        assert changed >= 25, (b.toolTip(), changed)
+
+
+def _pixels(pixmap) -> np.ndarray:
+    img = pixmap.toImage().convertToFormat(pixmap.toImage().Format.Format_RGB888)
+    w, h = img.width(), img.height()
+    data = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * h).reshape(h, img.bytesPerLine())
+    return data[:, : 3 * w].reshape(h, w, 3).copy()
