@@ -21,7 +21,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from robin_studio.media.loudness import OVERSAMPLE, running_mean, running_min, tp_phases  # noqa: F401 (re-exported)
+from robin_studio.media.loudness import (OVERSAMPLE, TP_CONTEXT, running_mean, running_min,  # noqa: F401 (re-exported)
+                                         tp_phases, true_peak_envelope)
 
 BLOCK_S = 0.4              # gating block (momentary loudness)
 SHORT_TERM_S = 3.0         # short-term loudness window
@@ -187,7 +188,7 @@ def peak_envelope(audio: np.ndarray, floor: float = 0.0) -> np.ndarray:
         if not len(idx):
             return env
         if len(idx) * 4 > n:
-            return np.maximum(env, _interpolated_peaks(audio, delay, taps))
+            return _whole_envelope(audio)
         # the candidates' taps gathered at once: (k, 12) per channel, one matrix product per phase
         offsets = delay - np.arange(taps)                      # x[i + delay - j]
         cols = np.clip(idx[:, None] + offsets[None, :], -1, n)
@@ -197,24 +198,13 @@ def peak_envelope(audio: np.ndarray, floor: float = 0.0) -> np.ndarray:
             vals = np.abs(xp[cols + 1] @ bank).max(axis=1)
             env[idx] = np.maximum(env[idx], vals)
         return env
-    return np.maximum(env, _interpolated_peaks(audio, delay, taps))
+    return _whole_envelope(audio)
 
 
-def _interpolated_peaks(audio: np.ndarray, delay: int, taps: int) -> np.ndarray:
+def _whole_envelope(audio: np.ndarray) -> np.ndarray:
+    """Every sample interpolated: the streamed export's `true_peak_envelope` on the whole
+    piece, zeros for the context before the start and after the end."""
     n = len(audio)
-    env = np.zeros(n, np.float32)
-    pad = taps
-    y = np.empty(n, np.float32)
-    tmp = np.empty(n, np.float32)
-    for c in range(audio.shape[1]):
-        xp = np.zeros(n + 2 * pad, np.float32)
-        xp[pad:pad + n] = audio[:, c]
-        for h in TP_PHASES:
-            y.fill(0.0)
-            for j, coef in enumerate(h):
-                start = pad + delay - j
-                np.multiply(xp[start:start + n], coef, out=tmp)
-                y += tmp
-            np.abs(y, out=y)
-            np.maximum(env, y, out=env)
-    return env
+    padded = np.zeros((n + 2 * TP_CONTEXT, audio.shape[1]), np.float32)
+    padded[TP_CONTEXT:TP_CONTEXT + n] = audio
+    return true_peak_envelope(padded, TP_CONTEXT, n)
