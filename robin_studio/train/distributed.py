@@ -78,6 +78,22 @@ class Runtime:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
+    def step(self, loss: torch.Tensor, opt: torch.optim.Optimizer, params,
+             scaler: torch.amp.GradScaler | None, max_norm: float = 1.0) -> None:
+        """Backward, gradient clipping at `max_norm` and the optimiser step, through the loss
+        scaler when fp16 needs one (the clip then sees unscaled gradients)."""
+        opt.zero_grad(set_to_none=True)
+        if scaler is None:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, max_norm)
+            opt.step()
+            return
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        torch.nn.utils.clip_grad_norm_(params, max_norm)
+        scaler.step(opt)
+        scaler.update()
+
     def grad_scaler(self) -> torch.amp.GradScaler | None:
         """float16 needs loss scaling against underflow; bfloat16 and float32 do not."""
         if self.amp_dtype is torch.float16:

@@ -134,17 +134,7 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
             g["lr"] = lr_at(step, planned, lr, warmup=min(200, planned // 10 + 1))
         with rt.autocast():
             loss = net(_torch_batch(train.batch(batch_size), rt.device), dit_bars=dit_bars)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
+        rt.step(loss, opt, model.parameters(), scaler)
         step += 1
         value = float(loss.detach())
         ema = value if ema is None else 0.98 * ema + 0.02 * value

@@ -113,17 +113,7 @@ def train_vae(rolls: np.ndarray, vel: np.ndarray, cfg: VAEConfig, *, budget_s: f
             logits, vp, mean, logvar = net(r, v)
         b = beta * min(1.0, step / max(1.0, planned / 3))
         loss, parts = BarVAE.loss(r, v, logits.float(), vp.float(), mean.float(), logvar.float(), b)
-        opt.zero_grad(set_to_none=True)
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-            scaler.step(opt)
-            scaler.update()
-        else:
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
-            opt.step()
+        rt.step(loss, opt, vae.parameters(), scaler)
         step += 1
         elapsed = time.monotonic() - t0
         if step == 20 and resumed is None:
