@@ -7,9 +7,21 @@ never touched from here.
 
 from __future__ import annotations
 
+import platform
 from pathlib import Path
 
 from robin_studio import paths
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo), or the architecture where there is none."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def benchmarks_path() -> Path:

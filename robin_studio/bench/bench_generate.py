@@ -136,12 +136,7 @@ def run_bench(quick: bool = False) -> dict:
 
 
 def _machine() -> str:
-    cpu = platform.machine()
-    try:
-        cpu = next(ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
-                   if ln.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = bench_doc.cpu_model()
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 

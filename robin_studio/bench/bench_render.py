@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import os
-import platform
 import random
 import statistics
 import sys
@@ -269,14 +268,7 @@ def bench_render_process(seconds: float) -> dict:
 
 
 def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = bench_doc.cpu_model()
     try:
         load = ", load average %.1f during the run" % os.getloadavg()[0]
     except OSError:

@@ -268,14 +268,9 @@ def run_other_benches(quick: bool, write: bool, timeout_s: float = 1800) -> dict
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from robin_studio.bench.bench_doc import cpu_model
+
+    cpu = cpu_model()
     mem = ""
     try:
         kb = int(next(ln for ln in Path("/proc/meminfo").read_text().splitlines()
