@@ -95,6 +95,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.project_path: Path | None = None
         self.dirty = False
         self.confirm_close = True
+        self.keep_recovery = False     # closing for SIGTERM: the recovery copy stays (application.py)
         self.analysis = None
         self.piece = None
         self.media_info = None
@@ -905,7 +906,8 @@ class MainWindow(QtWidgets.QMainWindow):
             app.removeEventFilter(self._key_filter)
         self.app_settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
         self.app_settings.save()
-        self.recovery.clean_exit()
+        if not self.keep_recovery:
+            self.recovery.clean_exit()
         super().closeEvent(event)
 
     def _close_now(self) -> None:

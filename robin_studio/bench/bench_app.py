@@ -17,6 +17,13 @@ Drives the real window (offscreen Qt) with the engine in its own process, as the
 
 `--write` replaces the "## App" section of docs/BENCHMARKS.md. Qt is imported only here,
 inside `run_bench`, so the bench package stays Qt-free for everything else.
+
+`--first-paint N` measures the start instead, from outside, as a user starts the app: N runs
+of `python -m robin_studio gui` (fresh user folders each time, so the welcome opens as on a
+first run) alternating with N runs of a bare PySide6 window (`BARE_WINDOW`: the reference,
+what any Qt app pays), each timed from just before the process starts to its first paint
+(the app's frame), and for the app also to the editor's first paint (READY); CPU time beside
+wall time, the load average before and after.
 """
 
 from __future__ import annotations
@@ -33,6 +40,86 @@ from pathlib import Path
 from robin_studio.bench import bench_doc
 
 SECTION = "## App"
+
+# The reference for the first paint: a bare PySide6 main window, painted once, then quit.
+BARE_WINDOW = (
+    "import time\n"
+    "from PySide6 import QtCore, QtWidgets\n"
+    "app = QtWidgets.QApplication(['bare'])\n"
+    "class W(QtWidgets.QMainWindow):\n"
+    "    def paintEvent(self, e):\n"
+    "        print(f'ROBIN_STUDIO_SHOWN epoch_s={time.time():.3f} cpu_s={time.process_time():.3f}', flush=True)\n"
+    "        QtCore.QTimer.singleShot(0, app.quit)\n"
+    "w = W()\n"
+    "w.resize(1340, 740)\n"
+    "w.show()\n"
+    "app.exec()\n")
+
+
+def _marks(stdout: str) -> dict[str, tuple[float, float]]:
+    """{"SHOWN"|"READY": (epoch_s, cpu_s)} from a start's output."""
+    out = {}
+    for line in stdout.splitlines():
+        if line.startswith("ROBIN_STUDIO_"):
+            what, *fields = line.split()
+            kv = dict(f.split("=", 1) for f in fields)
+            out[what[len("ROBIN_STUDIO_"):]] = (float(kv["epoch_s"]), float(kv.get("cpu_s", "nan")))
+    return out
+
+
+def first_paint(runs: int = 5, python: str = sys.executable) -> dict:
+    """Process start to first paint: the app (frame, then editor) and a bare PySide6 window,
+    alternated run by run, `runs` each."""
+    from robin_studio.bench.benchmark import bench_env, load, run_process
+
+    rows: dict[str, list[dict]] = {"bare": [], "app": []}
+    load_before = load()
+    for i in range(runs):
+        with tempfile.TemporaryDirectory(prefix="robin-bench-start-") as tmp:
+            env = bench_env(Path(tmp) / "cache")
+            env.update(QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+                       ROBIN_STUDIO_EXIT_AFTER_SHOWN="1", ROBIN_STUDIO_CONFIG_DIR=f"{tmp}/config",
+                       ROBIN_STUDIO_DATA_DIR=f"{tmp}/data")
+            for name, cmd in (("bare", [python, "-c", BARE_WINDOW]),
+                              ("app", [python, "-m", "robin_studio", "gui"])):
+                start = time.time()
+                run = run_process(cmd, env, timeout_s=300)
+                marks = _marks(run.stdout)
+                if run.code != 0 or "SHOWN" not in marks:
+                    raise RuntimeError(f"{name} did not paint (exit {run.code}): {run.stderr[-500:]}")
+                row = {"shown_s": marks["SHOWN"][0] - start, "shown_cpu_s": marks["SHOWN"][1],
+                       "process_wall_s": run.wall_s, "process_cpu_s": run.cpu_s}
+                if "READY" in marks:
+                    row.update(ready_s=marks["READY"][0] - start, ready_cpu_s=marks["READY"][1])
+                rows[name].append(row)
+    return {"runs": rows, "load_before": load_before, "load_after": load()}
+
+
+def first_paint_markdown(r: dict) -> str:
+    def med(name, key):
+        vals = sorted(row[key] for row in r["runs"][name])
+        return vals[len(vals) // 2]
+
+    def span(name, key):
+        vals = [row[key] for row in r["runs"][name]]
+        return f"{min(vals):.2f}-{max(vals):.2f}"
+
+    ratio = [a["shown_s"] / b["shown_s"] for a, b in zip(r["runs"]["app"], r["runs"]["bare"])]
+    n = len(r["runs"]["app"])
+    return "\n".join([
+        f"| what ({n} runs each, alternated) | wall: median (range) | CPU at that point: median |",
+        "|---|---:|---:|",
+        f"| bare PySide6 window, first paint (reference) | {med('bare', 'shown_s'):.2f} s ({span('bare', 'shown_s')}) "
+        f"| {med('bare', 'shown_cpu_s'):.2f} s |",
+        f"| app: first paint (the window's frame) | {med('app', 'shown_s'):.2f} s ({span('app', 'shown_s')}) "
+        f"| {med('app', 'shown_cpu_s'):.2f} s |",
+        f"| app: the editor's first paint (every control working) | {med('app', 'ready_s'):.2f} s "
+        f"({span('app', 'ready_s')}) | {med('app', 'ready_cpu_s'):.2f} s |",
+        f"| ratio app / bare window, first paint, run by run | {sorted(ratio)[len(ratio) // 2]:.2f} "
+        f"({min(ratio):.2f}-{max(ratio):.2f}) | |",
+        "",
+        f"Load average (1/5/15 min) before {r['load_before']}, after {r['load_after']}.",
+    ])
 
 
 def run_bench(clip: Path | None = None) -> dict:
@@ -226,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     ap.add_argument("--latency-only", action="store_true",
                     help="only the key-press-to-repaint measurement (prints a dict)")
+    ap.add_argument("--first-paint", type=int, metavar="N", default=0,
+                    help="only the start: N app starts and N bare windows, to the first paint")
     args = ap.parse_args(argv)
+    if args.first_paint:
+        print(first_paint_markdown(first_paint(args.first_paint)))
+        return 0
     if args.latency_only:
         print(run_latency_only())
         return 0
