@@ -78,12 +78,16 @@ def run(args: argparse.Namespace) -> int:
     # One synth pass with the tracks' gains and pans and the style's room and bus: the chain
     # the app's preview and export use (stems, five passes, only when asked for).
     dry = render_score(score, SAMPLE_RATE, synth=synth)
-    audio = master(room_and_tone(dry, args.style, SAMPLE_RATE), SAMPLE_RATE, target_lufs=args.lufs, style=args.style)
+    measured: dict = {}      # the master's own last measurements: no second pass over the piece
+    audio = master(room_and_tone(dry, args.style, SAMPLE_RATE), SAMPLE_RATE, target_lufs=args.lufs, style=args.style,
+                   report=measured)
     written = write_wav(audio, SAMPLE_RATE, out, subtype="FLOAT" if args.float else "PCM_24",
                         overwrite=args.overwrite)
     roles = ", ".join(f"{t.role.value}:{t.program}" for t in score.tracks)
-    print(f"{written}: {len(audio) / SAMPLE_RATE:.1f} s, {loudness_lufs(audio, SAMPLE_RATE):.1f} LUFS, "
-          f"true peak {true_peak_db(audio):.1f} dBTP ({roles}; {synth.path.name})")
+    lufs = measured["lufs"] if "lufs" in measured else loudness_lufs(audio, SAMPLE_RATE)
+    peak = measured["true_peak_db"] if "true_peak_db" in measured else true_peak_db(audio)
+    print(f"{written}: {len(audio) / SAMPLE_RATE:.1f} s, {lufs:.1f} LUFS, "
+          f"true peak {peak:.1f} dBTP ({roles}; {synth.path.name})")
     if args.stems:
         stems = render_stems(score, SAMPLE_RATE, synth=synth)
         for p in write_stems(stems, SAMPLE_RATE, args.stems, overwrite=args.overwrite,

@@ -72,17 +72,25 @@ def true_peak_envelope(padded: np.ndarray, start: int, n: int) -> np.ndarray:
     return env
 
 
+def k_weighting_board():
+    """BS.1770's K-weighting as a pedalboard chain (float32, state kept between blocks with
+    `reset=False`): the +4 dB high shelf at 1.5 kHz (Q 0.71), then the RLB 38 Hz high-pass
+    (Q 0.5) as two first-order high-passes, which is the same bilinear filter. Used for every
+    loudness figure here and in `render.loudness` (one design)."""
+    import pedalboard as pb
+
+    return pb.Pedalboard([
+        pb.HighShelfFilter(cutoff_frequency_hz=1500.0, gain_db=4.0, q=1 / math.sqrt(2)),
+        pb.HighpassFilter(cutoff_frequency_hz=38.0),
+        pb.HighpassFilter(cutoff_frequency_hz=38.0)])
+
+
 class LoudnessMeter:
     """Integrated loudness of audio fed in blocks of any length (float32 (n, 2) or (n,))."""
 
     def __init__(self, sample_rate: int) -> None:
-        import pedalboard as pb
-
         self.sample_rate = int(sample_rate)
-        self._board = pb.Pedalboard([
-            pb.HighShelfFilter(cutoff_frequency_hz=1500.0, gain_db=4.0, q=1 / math.sqrt(2)),
-            pb.HighpassFilter(cutoff_frequency_hz=38.0),
-            pb.HighpassFilter(cutoff_frequency_hz=38.0)])
+        self._board = k_weighting_board()
         self._step = int(round(_STEP_S * self.sample_rate))
         self._partial = np.zeros(2, np.float64)   # energy of the step being filled, per channel
         self._partial_n = 0
@@ -170,8 +178,7 @@ def running_min(x: np.ndarray, size: int) -> np.ndarray:
     fwd = np.minimum.accumulate(xp, axis=1).ravel()
     bwd = np.minimum.accumulate(xp[:, ::-1], axis=1)[:, ::-1].ravel()
     n = len(x)
-    i = np.arange(n)
-    return np.minimum(bwd[i], fwd[i + size - 1])
+    return np.minimum(bwd[:n], fwd[size - 1:size - 1 + n])
 
 
 def running_mean(x: np.ndarray, size: int) -> np.ndarray:

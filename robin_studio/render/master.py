@@ -24,8 +24,8 @@ from typing import Iterable, Mapping
 import numpy as np
 import pedalboard as pb
 
-from robin_studio.render.loudness import (TP_PHASES, integrated_lufs, peak_envelope, running_mean,
-                                          running_min)
+from robin_studio.render.loudness import (_TP_BLOCK, TP_PHASES, block_envelope, integrated_lufs, peak_envelope,
+                                          running_mean, running_min)
 from robin_studio.render.loudness_plan import LoudnessPlan
 from robin_studio.render.palettes import MixSettings, mix_for
 from robin_studio.score.types import Role, Track
@@ -95,18 +95,62 @@ def true_peak_clamp(audio: np.ndarray, ceiling_db: float = TRUE_PEAK_CEILING_DB 
 
     The required gain is spread by a minimum filter wider than the smoothing window, so
     the smoothed gain is never above what any peak needs (and changes over ~1.5 ms)."""
+    return _clamp_and_measure(audio, ceiling_db, sample_rate)[0]
+
+
+def _spread_gain(need: np.ndarray, w: int) -> np.ndarray:
+    """The clamp's gain: `need` spread by a running minimum over 2w + 1 samples, then smoothed
+    by a running mean over w. Worked out only around the samples that need a cut (a few
+    short stretches in a mastered piece); elsewhere the gain is 1."""
+    low = np.nonzero(need < 1.0)[0]
+    if len(low) * 8 > len(need):
+        return np.minimum(running_mean(running_min(need, 2 * w + 1), w | 1), 1.0)
+    gain = np.ones(len(need), need.dtype)
+    margin = 3 * w                      # more than the two filters reach (1.5 w)
+    breaks = np.nonzero(np.diff(low) > 3 * margin)[0]
+    for first, last in zip(np.concatenate([[0], breaks + 1]), np.concatenate([breaks, [len(low) - 1]])):
+        lo, hi = max(0, low[first] - margin), min(len(need), low[last] + margin + 1)
+        part = running_mean(running_min(need[lo:hi], 2 * w + 1), w | 1)
+        gain[lo:hi] = np.minimum(part, 1.0)
+    return gain
+
+
+def _clamp_and_measure(audio: np.ndarray, ceiling_db: float, sample_rate: int) -> tuple[np.ndarray, float]:
+    """(`true_peak_clamp` of `audio`, the true peak of the result, linear): the envelope the
+    clamp needs is also the measurement, so a caller that reports the true peak does not
+    measure the piece again. Exact: the envelope is exact wherever it could pass the lower
+    of the ceiling and the sample peak, and the blocks the clamp turned down are measured
+    again after the gain."""
     a = as_stereo(audio)
     if not len(a):
-        return a
+        return a, 0.0
     ceiling = 10 ** (ceiling_db / 20)
-    env = _peak_envelope(a, floor=ceiling)      # exact wherever a peak could pass the ceiling
+    sample_peak = float(np.abs(a).max())
+    if sample_peak <= 0.0:
+        return a, 0.0
+    floor = min(ceiling, sample_peak)
+    env = _peak_envelope(a, floor=floor)        # exact wherever a peak could pass the floor
     need = np.minimum(1.0, ceiling / np.maximum(env, 1e-12))
     if need.min() >= 1.0:
-        return a
-    w = max(8, int(0.0015 * sample_rate))
-    gain = running_min(need, 2 * w + 1)
-    gain = running_mean(gain, w | 1)
-    return (a * np.minimum(gain, 1.0)[:, None]).astype(np.float32)
+        return a, float(env.max())
+    gain = _spread_gain(need, max(8, int(0.0015 * sample_rate)))
+    out = (a * gain[:, None]).astype(np.float32)
+    # Blocks whose interpolator reads a turned-down sample are measured again.
+    blk = _TP_BLOCK
+    nb = -(-len(a) // blk)
+    touched = np.zeros(nb * blk, bool)
+    touched[:len(a)] = gain < 1.0
+    touched = touched.reshape(nb, blk).any(axis=1)
+    touched[1:] |= touched[:-1].copy()
+    touched[:-1] |= touched[1:].copy()
+    blocks = np.nonzero(touched)[0]
+    flat = np.zeros(nb * blk, np.float32)
+    flat[:len(a)] = env
+    flat.reshape(nb, blk)[blocks] = block_envelope(out, blocks)
+    peak = float(flat.max())
+    if peak < floor:            # the loudest point may be one the pruned envelope skipped
+        peak = float(_peak_envelope(out, floor=float(np.abs(out).max())).max())
+    return out, peak
 
 
 # ---------------------------------------------------------------------------------------
@@ -179,40 +223,59 @@ def _bus_compressor(settings: MixSettings) -> pb.Compressor:
 
 
 def to_target(x: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
-              true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB) -> np.ndarray:
+              true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB, *, report: dict | None = None) -> np.ndarray:
     """One gain to `target_lufs` integrated (+/- 0.3 LU), the limiter and the true-peak
     clamp at `true_peak_ceiling_db`. The shape of `x` is kept: nothing here moves in time
     except the limiter's gain riding on peaks. One limiter pass and two measurements in
     the usual case: the pass aims a little loud, then a plain gain turns it down (which
-    cannot raise a peak); only if limiting took more than the allowance is there a second."""
+    cannot raise a peak); only if limiting took more than the allowance is there a second.
+
+    `report`, if given, receives the result's "lufs" and "true_peak_db", as measured on the
+    way (the last loudness measurement and the clamp's envelope, moved by the final plain
+    gain): the caller need not measure the piece again."""
     x = as_stereo(x)
     ceiling = true_peak_ceiling_db - _CEILING_MARGIN_DB
     level = loudness_lufs(x, sample_rate)
     if not math.isfinite(level):
-        return true_peak_clamp(x, ceiling, sample_rate)
+        y, peak = _clamp_and_measure(x, ceiling, sample_rate)
+        if report is not None:
+            report.update(lufs=loudness_lufs(y, sample_rate), true_peak_db=_db(peak))
+        return y
     gain_db = target_lufs - level + _LIMITER_ALLOWANCE_DB
     y = x
     for _ in range(2):
         y = _limit(x * np.float32(10 ** (gain_db / 20)), sample_rate, ceiling - 0.3)
-        y = true_peak_clamp(y, ceiling, sample_rate)
-        err = target_lufs - loudness_lufs(y, sample_rate)
+        y, peak = _clamp_and_measure(y, ceiling, sample_rate)
+        out_level = loudness_lufs(y, sample_rate)
+        err = target_lufs - out_level
         if err <= 0.3:
             break
         # Limiting makes loudness grow more slowly than gain: step past the error.
         gain_db += float(np.clip(1.5 * err, 0.0, 12.0))
     if err < -0.1:
         y = y * np.float32(10 ** (err / 20))
+        # a plain gain moves both figures by itself (BS.1770's gates are relative to the
+        # level, and the interpolated peak is linear in the signal)
+        out_level += err
+        peak *= 10 ** (err / 20)
+    if report is not None:
+        report.update(lufs=out_level, true_peak_db=_db(peak))
     return y.astype(np.float32, copy=False)
+
+
+def _db(linear: float) -> float:
+    return 20 * math.log10(linear) if linear > 0 else -math.inf
 
 
 def master(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, *,
            style: str | None = None, true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB,
-           plan: LoudnessPlan | None = None) -> np.ndarray:
+           plan: LoudnessPlan | None = None, report: dict | None = None) -> np.ndarray:
     """Bus compression, the loudness plan's curve (if any), then the whole piece to
     `target_lufs` integrated with the true peak at or under `true_peak_ceiling_db`
     (`to_target`). Returns float32 (n, 2).
 
-    Silence and clips shorter than 0.4 s (too short to measure) are only peak-limited."""
+    Silence and clips shorter than 0.4 s (too short to measure) are only peak-limited.
+    `report` as for `to_target`."""
     settings = mix_for(style)
     x = as_stereo(audio)
     if not len(x):
@@ -220,7 +283,7 @@ def master(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS
     x = _process(pb.Pedalboard([_bus_compressor(settings)]), x, sample_rate)
     if plan is not None and not plan.is_flat:
         x = x * plan.gains(0, len(x), sample_rate)[:, None]
-    return to_target(x, sample_rate, target_lufs, true_peak_ceiling_db)
+    return to_target(x, sample_rate, target_lufs, true_peak_ceiling_db, report=report)
 
 
 def deliver(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS,
