@@ -25,10 +25,12 @@ class ColourTracker:
         b = len(tiny_rgb)
         if not b:
             return
-        rgb = tiny_rgb.reshape(b, -1, 3).astype(np.float32) / 255.0
-        luma = (rgb @ self._LUMA).mean(axis=1)
+        # Mean of each channel first, then the weighted sum (the same value: luma is linear).
+        # A matrix product over all pixels would wake OpenBLAS's threads, which then spin.
+        channels = tiny_rgb.reshape(b, -1, 3).mean(axis=1, dtype=np.float32) / 255.0
+        luma = (channels * self._LUMA).sum(axis=1)
         saturation = tiny_hsv[..., 1].reshape(b, -1).mean(axis=1) / 255.0
-        r, blue = rgb[:, :, 0].mean(axis=1), rgb[:, :, 2].mean(axis=1)
+        r, blue = channels[:, 0], channels[:, 2]
         temperature = np.clip(2.0 * (r - blue) / (r + blue + 1e-3), -1.0, 1.0)
         self._rows.append(np.stack([luma, saturation, temperature], axis=1).astype(np.float64))
 
