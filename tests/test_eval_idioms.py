@@ -177,3 +177,26 @@ def test_idiom_metrics_on_an_empty_part_are_not_numbers_not_crashes():
     m = mi.idiom_metrics(s, "jazz")
     assert np.isnan(m["short_note_share"]) and np.isnan(m["motif_recurrence"])
     assert m["groove_presence"] == 0.0 and m["bass_idiom_share"] == 0.0
+
+
+def test_asked_rests_leave_the_quiet_span_and_the_break_before_a_drop_out_of_the_groove():
+    """16 bars at 120 bpm (2 s a bar): quiet for the first 8 s (bars 0-3), a drop at 24 s
+    (bar 12). The kit rests in bars 0-5 (the quiet span, and bars 4-5 which were not asked)
+    and in bars 10-11 (the written break), and grooves elsewhere."""
+    drums = []
+    for bar in range(16):
+        if bar not in (0, 1, 2, 3, 4, 5, 10, 11):
+            drums += house_bar(bar)
+    s = score_of(16, [Track(Role.DRUMS, 0, drums)])
+    rests = mi.asked_rest_bars(s, quiet_spans_s=[(0.0, 8.0)], drops_s=[24.0])
+    assert rests == {0, 1, 2, 3, 10, 11}
+    body = mi.groove_bars(s, rests)            # bars 4-14 less 10, 11
+    assert body == [4, 5, 6, 7, 8, 9, 12, 13, 14]
+    assert mi.groove_presence(s, "house", rests) == pytest.approx(7 / 9)   # bars 4 and 5 were not asked
+    assert mi.longest_groove_gap(s, "house", rests) == 2
+    # a drop half a beat after a bar line belongs to that bar; the break is the 2 bars before it
+    assert mi.asked_rest_bars(s, drops_s=[24.2]) == {10, 11}
+    # nothing asked: every body bar counts
+    assert mi.groove_presence(s, "house") == pytest.approx(7 / 13)     # bars 2-14
+    m = mi.idiom_metrics(s, "house", [(0.0, 8.0)], [24.0])
+    assert m["groove_presence"] == pytest.approx(7 / 9)

@@ -412,7 +412,7 @@ def test_an_empty_bar_from_the_generator_is_not_left_silent(scorer, analysis):
     # a generator that opens with rests (nothing to vamp on yet) gets the tonic held softly
     late = Scorer(generator=_Rests({0, 1})).generate(analysis, "in D minor", seed=0).result()
     for b in late.bars[:2]:
-        held = [n for ns in b.notes.values() for n in ns]
+        held = [n for r, ns in b.notes.items() if Role(r) != Role.DRUMS for n in ns]   # a kit may lead in
         assert held and {n.pitch % 12 for n in held} <= {2, 5, 9}      # the D minor triad
     # ...but silence that was asked for stays silent
     quiet = Scorer(generator=_Rests({3})).generate(analysis, "no music for the first 4 seconds", seed=0).result()
@@ -517,8 +517,9 @@ def test_an_asked_tempo_is_heard_even_over_held_chords(analysis):
     steps = {s / 4 for pats in comping for pat in (pats if isinstance(pats, tuple) else (pats,))
              for s, _, _ in pat}
     cut_beats = [free.tempo_map.beat_at(c) for c in CUTS]
-    written = sum(any(abs(n.start_beat % bpb - s) < 0.02 for s in steps)
-                  or any(abs(n.start_beat - c) < 0.02 for c in cut_beats) for n in harmony)
+    # (within 0.05 beats: humanising moves a strummed guitar by up to ~20 ms)
+    written = sum(any(abs(n.start_beat % bpb - s) < 0.05 for s in steps)
+                  or any(abs(n.start_beat - c) < 0.05 for c in cut_beats) for n in harmony)
     assert written >= 0.95 * len(harmony)
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robin_studio.eval.metrics_idioms import (bass_idiom_share, clashes, distinct_chords_per_16_bars,
-                                              groove_presence, melody_line, short_note_share)
+from robin_studio.eval.metrics_idioms import (asked_rest_bars, bass_idiom_share, clashes,
+                                              distinct_chords_per_16_bars, drum_bars, groove_presence,
+                                              longest_groove_gap, melody_line, short_note_share)
 from robin_studio.generate.arrange import build_arrangement, choose_key
 from robin_studio.generate.baseline import NaiveLoopGenerator
 from robin_studio.generate.conditions import SEMANTIC_KEY, build_controls
@@ -44,8 +45,9 @@ def write_score(analysis, prompt: str, style: str | None, seed: int = 1, semanti
     settings = GenerationSettings(style=style)
     solution = _solve_tempo(analysis, intent, settings)
     tm = solution.tempo_map
-    arrangement = build_arrangement(intent, seed, style=style, key=choose_key(intent, seed))
     controls = build_controls(analysis, tm, intent, with_semantics=False)
+    arrangement = build_arrangement(intent, seed, style=style, key=choose_key(intent, seed),
+                                    picture_energy=float(np.mean([c.energy for c in controls])))
     if semantics is not None:
         for c in controls:
             vec = semantics(c.section_id)
@@ -174,3 +176,82 @@ def test_the_engine_plays_house_four_on_the_floor_on_calm_footage():
         clip, "house music for a calm beach video", seed=4, settings=GenerationSettings(style="house")).result()
     assert groove_presence(piece.score, "house") >= 0.9
     assert piece.audio.shape[0] > 0 and float(np.abs(piece.audio).max()) > 0.01
+
+
+def busy_clip():
+    """Seven shots cut fast, motion high in the middle one: a montage."""
+    a = make_analysis(45.0, (5.0, 9.0, 14.0, 22.0, 30.0, 37.0))
+    a.content_key = "busy-45"
+    return a
+
+
+# Prompts that name no style (the held-out prompts are not among them): the style comes from
+# an instrument, a mood or the picture, and whichever it is has a pulse.
+UNNAMED_STYLE_PROMPTS = ["", "banjo and whistling for our road trip", "música para el viaje con guitarra acústica",
+                         "cheerful music for a cooking video", "Musik für unser Familienvideo"]
+
+
+@pytest.mark.parametrize("prompt", UNNAMED_STYLE_PROMPTS)
+@pytest.mark.parametrize("clip", ["calm", "busy"])
+def test_a_prompt_without_a_style_still_gets_a_groove(calm, prompt, clip):
+    """Before: no style named meant the cinematic default, which has no pulse, so calm bars
+    lost their drums (the empty prompt and 'happy ukulele' had a groove in 41 % of bars)."""
+    score, arr = write_score(calm if clip == "calm" else busy_clip(), prompt, None)
+    assert groove_presence(score, None) >= 0.9, (prompt, arr.style)
+    assert longest_groove_gap(score, None) <= 2
+
+
+@pytest.mark.parametrize("prompt", ["majestic orchestra with war drums and brass",
+                                    "orquesta épica con tambores taiko",
+                                    "heroic orchestral music with timpani for the finale",
+                                    "strings and drums, quiet cinematic underscore"])
+def test_drums_asked_in_an_orchestral_or_cinematic_piece_keep_a_pulse(calm, prompt):
+    """Orchestral and cinematic have no pulse of their own; asked drums (or an epic mood) give
+    them half-time trailer percussion in every bar after the intro, calm footage or not
+    (before: 6-24 % of bars)."""
+    score, arr = write_score(calm, prompt, None)
+    assert arr.style in ("orchestral", "cinematic", "trailer"), arr.style
+    assert groove_presence(score, "trailer") >= 0.9, arr.style
+    assert longest_groove_gap(score, "trailer") <= 2
+
+
+def test_a_gentle_orchestral_piece_without_drums_asked_has_no_kit_pulse(calm):
+    score, _ = write_score(calm, "gentle orchestral strings for a sunrise", "orchestral")
+    assert groove_presence(score, None) < 0.5
+
+
+def test_an_asked_quiet_span_rests_the_kit_and_the_groove_follows_it(calm):
+    """'Quiet for the first N seconds, then drums': the kit waits for the span to end, then
+    grooves in every bar; the metric and the plan agree on which bars were asked to rest."""
+    score, arr = write_score(calm, "soft for the first 12 seconds, then drums and horns", None)
+    rests = asked_rest_bars(score, quiet_spans_s=[(0.0, 12.0)])
+    assert rests and min(rests) == 0
+    kit = drum_bars(score)
+    planned_rest = {b.index for b in arr.plan.bars if b.rest}
+    assert planned_rest == rests
+    # no groove inside the quiet span (a kick may still mark a cut)
+    assert all(len(kit.get(b, [])) <= 2 for b in rests)
+    assert groove_presence(score, "trailer", rests) >= 0.9
+
+
+def test_an_asked_drop_lands_after_a_written_break(calm):
+    """'Drops at 0:15': the bar before the drop breathes (no kit, no bass), the bar before it
+    rolls in, the drop bar starts the groove with a crash; the pulse stops for one bar only."""
+    score, arr = write_score(calm, "festival edm that drops at 0:15, 128 bpm", None)
+    assert arr.style == "edm"
+    tm, bpb = score.tempo_map, score.beats_per_bar
+    drop = int((tm.beat_at(15.0) + 0.5) // bpb)
+    assert arr.plan.bars[drop].part == "drop"
+    kit = drum_bars(score)
+
+    def on_cut(beat: float) -> bool:       # a hard cut's hit plays through anything
+        return any(abs(tm.seconds_at(beat) - t.time_s) < 0.1 for t in calm.transitions)
+
+    brk = [(b, p) for b, p in kit.get(drop - 1, []) if not on_cut((drop - 1) * bpb + b)]
+    bass = [n for n in score.track(Role.BASS).notes
+            if (drop - 1) * bpb <= n.start_beat < drop * bpb and not on_cut(n.start_beat)]
+    assert not brk and not bass                                    # the break
+    assert len(kit.get(drop - 2, [])) >= 8                         # the roll into it
+    assert any(p == 49 and abs(b) < 0.1 for b, p in kit[drop])    # the crash on the drop
+    assert longest_groove_gap(score, "edm") <= 1
+    assert groove_presence(score, "edm", asked_rest_bars(score, drops_s=[15.0])) >= 0.9

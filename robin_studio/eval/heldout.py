@@ -119,13 +119,24 @@ def arc_figure(prompt: HeldoutPrompt, audio: np.ndarray, sr: int) -> tuple[str, 
     return None
 
 
+def asked_rests_s(prompt: HeldoutPrompt) -> tuple[list[tuple[float, float]], list[float]]:
+    """(quiet spans, drop times) in seconds where the prompt file says the pulse may rest:
+    "quiet_start:N" rests it for the first N s, "drop:T" for the written break before T."""
+    kind, _, arg = (prompt.arc or "").partition(":")
+    if kind == "quiet_start":
+        return [(0.0, float(arg))], []
+    if kind == "drop":
+        return [], [float(arg)]
+    return [], []
+
+
 def piece_measures(piece, prompt: HeldoutPrompt) -> dict[str, float]:
     """Every figure of one piece: idioms (score), arc (audio), intent (score and audio)."""
     from robin_studio.eval import metrics_intent as mi
     from robin_studio.score.theory import pitch_class
 
     score, audio, sr = piece.score, piece.audio, piece.sample_rate
-    m = mid.idiom_metrics(score, prompt.style)
+    m = mid.idiom_metrics(score, prompt.style, *asked_rests_s(prompt))
     arc = arc_figure(prompt, audio, sr)
     if arc:
         m[f"arc_{arc[0]}_db"] = arc[1]

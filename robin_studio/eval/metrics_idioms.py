@@ -10,7 +10,10 @@ Every definition is written so a musician can check it by reading a score:
   least 8 hi-hat notes and a snare or clap on beat 3 or on the backbeat; swing/jazz: at least 4
   ride, hi-hat or brush notes; trailer: at least 3 toms, taiko (low toms) or kicks; every other
   style: the 6 notes alone. The intro is the first 2 bars of a piece of up to 16 bars, the first
-  4 of a longer one.
+  4 of a longer one. Where the prompt asked for the pulse to rest, as the judge reads the
+  prompt (not as our parser does), no groove is expected: a bar whose middle lies in an asked
+  quiet span ("quiet for the first 10 seconds", a breakdown), and the written break of up to
+  2 bars before an asked drop ("drops at 0:20"); those bars are left out of the count.
 - **Bass idiom** (`BASS_IDIOMS`): walking (jazz, swing): a bar with at least one bass note per
   beat, 3 or more pitch classes, and a median step of at most a fourth; ostinato (trailer,
   thriller): a bar whose pitched figure of 3 or more notes in the bass or texture part repeats
@@ -43,6 +46,7 @@ import numpy as np
 from robin_studio.score.types import Role, Score, Track
 
 MIN_GROOVE_HITS = 6          # drum notes per 4 beats for a bar to carry a groove (issue 14)
+MAX_BREAK_BARS = 2           # a written break before a drop may rest the pulse this long
 CLASH_MIN_S = 0.25           # a semitone clash shorter than this is a passing note
 SHORT_NOTE_S = 0.03          # pitched notes shorter than this are clicks, not notes
 
@@ -90,6 +94,27 @@ def body_bars(score: Score) -> list[int]:
     return list(range(intro_bars(bars), max(intro_bars(bars), bars - 1)))
 
 
+def asked_rest_bars(score: Score, quiet_spans_s=(), drops_s=()) -> set[int]:
+    """Bars where the prompt let the pulse rest (see the module docstring): those whose middle
+    lies in an asked quiet span (start_s, end_s), and the MAX_BREAK_BARS bars before the bar
+    an asked drop lands on (half a beat of grace: a drop at a bar line's time belongs to it)."""
+    tm, bpb = score.tempo_map, _bpb(score)
+    out: set[int] = set()
+    for b in range(n_bars(score)):
+        middle = tm.seconds_at((b + 0.5) * bpb)
+        if any(a <= middle <= e for a, e in quiet_spans_s):
+            out.add(b)
+    for t in drops_s:
+        d = int((tm.beat_at(float(t)) + 0.5) // bpb)
+        out.update(range(max(0, d - MAX_BREAK_BARS), d))
+    return out
+
+
+def groove_bars(score: Score, rests: set[int] = frozenset()) -> list[int]:
+    """The body's bars less those where the prompt let the pulse rest."""
+    return [b for b in body_bars(score) if b not in rests]
+
+
 def _tracks(score: Score, roles: set[Role]) -> list[Track]:
     return [t for t in score.tracks if t.role in roles and t.notes]
 
@@ -134,9 +159,10 @@ def drum_bars(score: Score) -> dict[int, list[tuple[float, int]]]:
     return out
 
 
-def groove_presence(score: Score, style: str | None) -> float:
-    """Share of the body's bars that carry the style's groove (NaN for a piece with no body)."""
-    body = body_bars(score)
+def groove_presence(score: Score, style: str | None, rests: set[int] = frozenset()) -> float:
+    """Share of the body's bars (less the asked `rests`, `asked_rest_bars`) that carry the
+    style's groove (NaN for a piece with no such bar)."""
+    body = groove_bars(score, rests)
     if not body:
         return float("nan")
     bars = drum_bars(score)
@@ -144,12 +170,13 @@ def groove_presence(score: Score, style: str | None) -> float:
     return float(np.mean([drum_bar_ok(bars.get(b, []), _bpb(score), idiom) for b in body]))
 
 
-def longest_groove_gap(score: Score, style: str | None) -> int:
-    """Longest run of body bars without the groove (the issue allows written breaks of 2)."""
+def longest_groove_gap(score: Score, style: str | None, rests: set[int] = frozenset()) -> int:
+    """Longest run of body bars without the groove (the issue allows written breaks of 2);
+    asked rests are left out of the count."""
     bars = drum_bars(score)
     idiom = GROOVE_IDIOMS.get(style or "")
     run = best = 0
-    for b in body_bars(score):
+    for b in groove_bars(score, rests):
         run = 0 if drum_bar_ok(bars.get(b, []), _bpb(score), idiom) else run + 1
         best = max(best, run)
     return best
@@ -486,11 +513,14 @@ def drop_db(audio: np.ndarray, sample_rate: int, at_s: float, span_s: float = 4.
     return region_loudness(t, l, at_s, at_s + span_s, 1.0) - region_loudness(t, l, at_s - span_s, at_s, 1.0)
 
 
-def idiom_metrics(score: Score, style: str | None) -> dict[str, float]:
-    """Every score-side figure of the "Idioms and form" section for one piece."""
+def idiom_metrics(score: Score, style: str | None, quiet_spans_s=(), drops_s=()) -> dict[str, float]:
+    """Every score-side figure of the "Idioms and form" section for one piece; the asked
+    quiet spans and drops (in seconds, as the judge reads the prompt) rest the pulse."""
     m: dict[str, float] = {}
-    m["groove_presence"] = groove_presence(score, style)
-    m["groove_longest_gap"] = float(longest_groove_gap(score, style)) if body_bars(score) else float("nan")
+    rests = asked_rest_bars(score, quiet_spans_s, drops_s)
+    m["groove_presence"] = groove_presence(score, style, rests)
+    m["groove_longest_gap"] = (float(longest_groove_gap(score, style, rests)) if groove_bars(score, rests)
+                               else float("nan"))
     idiom = BASS_IDIOMS.get(style or "")
     m["bass_idiom_share"] = bass_idiom_share(score, idiom) if idiom else float("nan")
     m["chords_per_16_bars"] = distinct_chords_per_16_bars(score)

@@ -87,6 +87,8 @@ class Arrangement:
     asked_roles: frozenset[Role] = field(default_factory=frozenset)   # play asked instruments
     keep_pulse: bool = False                     # the prompt asked for a tempo: make it heard
     plan: object | None = None                   # generate.idioms.IdiomPlan (`plan_idioms`)
+    pulse_asked: bool = False                    # drums or a driving mood asked: a style
+                                                 # without a pulse plays its pulse grooves
 
     @property
     def roles(self) -> set[Role]:
@@ -102,7 +104,7 @@ class Arrangement:
 
         pitched = {r for r in self.tracks if r != Role.DRUMS}
         self.plan = plan_piece(controls, self.style, self.tonic, self.mode, seed, beats_per_bar,
-                               solo_tune=pitched <= {Role.MELODY})
+                               solo_tune=pitched <= {Role.MELODY}, pulse=self.pulse_asked)
 
     def realise(self, bar_index: int, notes: dict[Role, list[Note]], controls: BarControls | None,
                 seed: int, seconds_per_beat: float) -> dict[Role, list[Note]]:
@@ -386,11 +388,32 @@ def choose_key(intent: Intent, seed: int) -> tuple[int, str]:
     return int(tonic) % 12, mode
 
 
+def style_for(intent: Intent, picture_energy: float | None = None) -> str:
+    """The style to play: the one asked for, else the one the prompt's instruments or moods
+    imply (`score.idioms.style_from_prompt`), else, for a prompt naming instruments of no
+    particular style, the default palette (cinematic), else the picture's choice."""
+    from robin_studio.score.idioms import style_for_picture, style_from_prompt
+
+    if intent.style:
+        return intent.style
+    implied = style_from_prompt(intent.instruments, intent.moods, intent.drum_kit)
+    if implied:
+        return implied
+    if intent.instruments or picture_energy is None:
+        return "cinematic"
+    return style_for_picture(picture_energy)
+
+
 def build_arrangement(intent: Intent, seed: int, *, style: str | None = None,
                       roles_on: dict[Role, bool] | None = None,
-                      key: tuple[int, str] | None = None) -> Arrangement:
-    """Pick the tracks and their sounds for this intent (see the module docstring)."""
-    style = style or intent.style or "cinematic"
+                      key: tuple[int, str] | None = None,
+                      picture_energy: float | None = None) -> Arrangement:
+    """Pick the tracks and their sounds for this intent (see the module docstring).
+    `picture_energy`: the picture's mean energy, which picks the style when the prompt
+    says nothing of what to play."""
+    from robin_studio.score.idioms import asks_for_pulse
+
+    style = style or style_for(intent, picture_energy)
     tonic, mode = key if key is not None else choose_key(intent, seed)
     banned = banned_programs(intent.excluded_instruments)
     palette = _palette(style)
@@ -436,4 +459,5 @@ def build_arrangement(intent: Intent, seed: int, *, style: str | None = None,
     return Arrangement(tonic=tonic, mode=mode, style=style, tracks=tracks,
                        snap_mode=intent.key_mode in ("major", "minor"), banned=banned,
                        asked_roles=frozenset(r for r in claimed if r in tracks),
-                       keep_pulse=bool(intent.tempo_bpm))
+                       keep_pulse=bool(intent.tempo_bpm),
+                       pulse_asked=asks_for_pulse(intent.instruments, intent.moods, intent.drum_kit))

@@ -43,6 +43,8 @@ ON_BEAT_S = 0.06                      # a visual beat this close to a beat accen
 HIT_WEIGHT = 0.9                      # accents this strong (strong cuts, drops) get a cymbal
 SOFT_HIT_WEIGHT = 0.75                # a soft hit point: an accent, no cymbal
 VELOCITY_KEY = "velocity_scale"
+DROP_KEY = "drop"                      # the bar an asked drop ("drops at 0:20") lands on
+QUIET_KEY = "quiet"                    # a bar in an asked quiet span or breakdown
 
 # Mean accent per beat of the bar (beats 1-4) at bar energies 0.1, 0.3, 0.5, 0.7, 0.9, measured
 # on the corpus the shipped model learns from (`robin-studio corpus build --commercial-only
@@ -360,12 +362,15 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
     if intent is not None and intent.dynamics is not None:
         vel_scale[:] = 0.8 if intent.dynamics < 0.4 else 1.12 if intent.dynamics > 0.6 else 1.0
     section_start_extra = np.zeros(n_bars, dtype=bool)
+    drop_bar = np.zeros(n_bars, dtype=bool)
+    quiet_bar = np.zeros(n_bars, dtype=bool)
     for w in resolve_wishes(intent, analysis, section_vecs if with_semantics else None):
         # Spans snap to the nearest bar lines (music changes on bar lines), at least one bar.
         b0 = int(np.floor(tempo_map.beat_at(w.start_s) / bpb + 0.5))
         b1 = max(b0 + 1, int(np.floor(tempo_map.beat_at(w.end_s) / bpb + 0.5)))
         b0, b1 = int(np.clip(b0, 0, n_bars - 1)), int(np.clip(b1, 1, n_bars))
         if w.kind == "quiet":
+            quiet_bar[b0:b1] = True
             energy[b0:b1] = np.minimum(energy[b0:b1], 0.2)
             vel_scale[b0:b1] = np.minimum(vel_scale[b0:b1], 0.6)
         elif w.kind == "silence":
@@ -389,6 +394,7 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             section_start_extra[bar] = True
             accents[bar, 0] = 1.0
             if w.kind == "drop":
+                drop_bar[bar] = True
                 energy[bar:min(n_bars, bar + 4)] = np.maximum(energy[bar:min(n_bars, bar + 4)], 0.95)
                 if bar >= 1:   # a breath before the drop makes it land
                     energy[bar - 1] = min(energy[bar - 1], 0.45)
@@ -417,6 +423,10 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             extra[HITS_BEFORE_KEY] = sorted(hits_before[i])
         if vel_scale[i] != 1.0:
             extra[VELOCITY_KEY] = float(vel_scale[i])
+        if drop_bar[i]:
+            extra[DROP_KEY] = True
+        if quiet_bar[i]:
+            extra[QUIET_KEY] = True
         controls.append(BarControls(
             bar_index=i, energy=float(np.clip(energy[i], 0.0, 1.0)), density=density,
             section_start=start, section_end=end,

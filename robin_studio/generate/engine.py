@@ -603,15 +603,17 @@ class GenerationJob:
             key = (int(settings.key_tonic) % 12, key[1])
         if settings.key_mode in ("major", "minor"):
             key = (key[0], settings.key_mode)
+        hits = _hits(intent, settings, dur)
+        ignored = sorted(float(t) for t in settings.ignored_cuts_s)
+        controls = build_controls(analysis, tm, intent, hit_points=hits, ignored_cuts_s=ignored)
+        # A prompt that says nothing of what to play gets its style from the picture's energy.
         arrangement = build_arrangement(intent, self.seed, style=settings.style,
-                                        roles_on=settings.roles_on or None, key=key)
+                                        roles_on=settings.roles_on or None, key=key,
+                                        picture_energy=float(np.mean([c.energy for c in controls])))
         if settings.key_mode in ("major", "minor"):
             arrangement.snap_mode = True
         if settings.tempo_bpm:
             arrangement.keep_pulse = True
-        hits = _hits(intent, settings, dur)
-        ignored = sorted(float(t) for t in settings.ignored_cuts_s)
-        controls = build_controls(analysis, tm, intent, hit_points=hits, ignored_cuts_s=ignored)
         score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
                       key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar,
                       meta={"style": arrangement.style})   # the synth's per-style playing (sidechain)

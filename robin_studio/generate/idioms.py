@@ -43,6 +43,9 @@ from robin_studio.score.types import Note, Role
 SEMANTIC_KEY = "semantic_embedding"       # as generate.conditions / model.conditioning
 VELOCITY_KEY = "velocity_scale"
 HITS_KEY = "hits"                         # as generate.conditions: (beats into the bar, strong?)
+DROP_KEY = "drop"                         # as generate.conditions: an asked drop lands on this bar
+QUIET_KEY = "quiet"                       # as generate.conditions: an asked quiet span or breakdown
+QUIET_VELOCITY = 0.65                     # a bar this soft or softer is in an asked quiet span
 SCENE_RETURN_SIMILARITY = 0.92            # two sections whose pictures are this alike: a return
 THEME_BARS = 2
 CLASH_HOLD_S = 0.2                        # a semitone held together longer than this is a clash
@@ -68,6 +71,8 @@ class PlannedBar:
     theme: str | None = None              # state | restate | vary | return
     theme_bar: int = 0
     into_drop: bool = False
+    rest: bool = False                    # an asked quiet span or breakdown: the kit rests
+    written_break: bool = False           # the bar before an asked drop: drums and bass rest
 
 
 @dataclass
@@ -94,7 +99,7 @@ class IdiomPlan:
     def energy(self, bar: PlannedBar, controls: BarControls | None) -> float:
         e = float(controls.energy) if controls is not None else 0.5
         extra = (controls.extra or {}) if controls is not None else {}
-        if float(extra.get(VELOCITY_KEY, 1.0)) <= 0.65:
+        if float(extra.get(VELOCITY_KEY, 1.0)) <= QUIET_VELOCITY:
             return min(e, 0.3)                 # an asked quiet span stays quiet
         floor, ceil, offset = SECTION_ENERGY.get(bar.part, (0.0, 1.0, 0.0))
         e = min(ceil, max(floor, e + offset))
@@ -119,7 +124,7 @@ class IdiomPlan:
         if Role.DRUMS in roles:
             out[Role.DRUMS] = self._drums(bar, level, energy, choice, vel_scale)
         if Role.BASS in roles:
-            out[Role.BASS] = self._bass(bar, energy, choice, vel_scale, seed)
+            out[Role.BASS] = [] if bar.written_break else self._bass(bar, energy, choice, vel_scale, seed)
         if Role.HARMONY in roles:
             out[Role.HARMONY] = self._comping(bar, energy, choice, vel_scale, bass=Role.BASS in roles)
         if Role.TEXTURE in roles:
@@ -134,6 +139,8 @@ class IdiomPlan:
 
     def _drums(self, bar: PlannedBar, level: str, energy: float, choice: int, vel_scale: float) -> list[Note]:
         idiom = self.idiom
+        if bar.rest or bar.written_break:
+            return []                          # asked: a quiet span, a breakdown, the breath before a drop
         if not bar.groove:
             if not idiom.pulse or bar.index == 0:
                 return []
@@ -495,13 +502,23 @@ def _semantic(c: BarControls) -> np.ndarray | None:
     return v / n if n > 1e-6 else None
 
 
+def _asked_drop_part(idiom: Idiom) -> str:
+    """The part an asked drop starts: the style's drop, else its climax, else a chorus."""
+    return next((p for p in ("drop", "climax") if p in idiom.form), "chorus")
+
+
 def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode: str, seed: int,
-               beats_per_bar: int = 4, solo_tune: bool = False) -> IdiomPlan:
+               beats_per_bar: int = 4, solo_tune: bool = False, pulse: bool = False) -> IdiomPlan:
     """The piece's layout (see the module docstring) for these per-bar controls.
-    `solo_tune`: the tune is the only pitched part, so it plays in the intro too."""
+    `solo_tune`: the tune is the only pitched part, so it plays in the intro too.
+    `pulse`: the prompt asks for a pulse, which a style without its own then plays
+    (`Idiom.with_pulse`)."""
     idiom = idiom_for(style)
+    if pulse:
+        idiom = idiom.with_pulse()
     n = len(controls)
     runs = _sections(controls) or [(0, n)]
+    drops = {a for a, _ in runs if (controls[a].extra or {}).get(DROP_KEY)}
     intro = min(idiom.intro_bars, 2 if n <= 16 else 4, runs[0][1] - runs[0][0], max(0, n - 2))
     middle = [p for p in idiom.form if p not in ("intro", "outro")] or ["verse"]
     # Each picture section gets the next part of the form; a section whose picture returns
@@ -516,7 +533,9 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
                 if sems[j] is not None and float(sems[j] @ sems[k]) >= SCENE_RETURN_SIMILARITY:
                     back = j
                     break
-        if back is not None:
+        if a in drops:
+            parts.append(_asked_drop_part(idiom))
+        elif back is not None:
             returns[k] = back
             parts.append(parts[back])
         elif k == len(runs) - 1 and len(runs) > 2 and idiom.form[-1] == "climax":
@@ -548,6 +567,15 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
     for k, (a, b) in enumerate(runs):
         if k + 1 < len(runs) and parts[k + 1] in ("drop", "climax", "chorus") and b - 1 >= intro:
             bars[b - 1].into_drop = parts[k + 1] in ("drop", "climax")
+    for i, c in enumerate(controls):
+        bars[i].rest = bool((c.extra or {}).get(QUIET_KEY))
+    # An asked drop lands after a written break: the bar before it breathes (drums and bass
+    # out, one bar, within the two the pulse may stop for), the bar before that rolls in.
+    for d in sorted(drops):
+        if d - 1 >= max(1, intro) and not bars[d - 1].rest:
+            bars[d - 1].written_break, bars[d - 1].into_drop = True, False
+            if d - 2 >= intro:
+                bars[d - 2].into_drop = True
     # Theme slots: right after the intro (stated), at each later section's start (restated or
     # varied; brought back exactly when the picture returns), and every 8 bars in long ones.
     stated = False

@@ -136,6 +136,23 @@ SECTION_ENERGY: dict[str, tuple[float, float, float]] = {
     "rise": (0.35, 0.9, 0.1), "a": (0.3, 0.8, 0.0), "b": (0.4, 0.9, 0.05),
 }
 
+# Half-time trailer percussion: taiko-like low drums and toms, the snare on beat 3. The
+# trailer's groove, and what cinematic and orchestral play when a pulse is asked for.
+TRAILER_GROOVES: dict[str, Groove] = {
+    "low": {KICK2: "X.......x.......", FLOOR_TOM: "x.....x.x.....x.", TOM_LO: "........x......."},
+    "mid": {KICK2: "X.....x.X.......", FLOOR_TOM: "x.x...x.x.x...x.", TOM_LO: "x...x...x...x...",
+            SNARE: "........X......."},
+    "high": {KICK2: "X.....x.X.....x.", FLOOR_TOM: "x.xxx.x.x.xxx.xx", TOM_LO: "x.x.x.x.x.x.x.x.",
+             SNARE: "........X.......", CRASH: "X..............."},
+}
+# A soft pulse for ambient and solo piano when drums are asked for: brushes, shaker, a
+# soft kick (at least 6 hits a bar even at "low").
+SOFT_GROOVES: dict[str, Groove] = {
+    "low": {KICK: "x.........x.....", SHAKER: "o.o.o.o.o.o.o.o.", STICK: "........o......."},
+    "mid": {KICK: "x.........x.....", SHAKER: "o.o.o.o.o.o.o.o.", STICK: "....o.......o..."},
+    "high": {KICK: "x.....x...x.....", SHAKER: "oooooooooooooooo", SNARE: "....o.......o..."},
+}
+
 FORM_SONG = ("intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus", "outro")
 FORM_EDM = ("intro", "build", "drop", "breakdown", "build", "drop", "outro")
 FORM_TRAILER = ("intro", "rise", "rise", "build", "climax")
@@ -166,6 +183,18 @@ class Idiom:
     swing: float = 0.0
     intro_bars: int = 2                       # bars at the start that may play without the groove
     extensions: bool = False                  # jazz voicings (sevenths/ninths, rootless)
+    # A style without a pulse of its own plays these grooves when the prompt asks for one
+    # (names drums or a drum, or a driving mood: `asks_for_pulse`): "epic orchestral music
+    # with taiko drums" is an orchestral piece over half-time trailer percussion.
+    pulse_grooves: dict[str, Groove] | None = None
+
+    def with_pulse(self) -> "Idiom":
+        """This style with its asked-for pulse (itself when it has a pulse or no pulse grooves)."""
+        if self.pulse or not self.pulse_grooves:
+            return self
+        from dataclasses import replace
+
+        return replace(self, pulse=True, grooves=self.pulse_grooves, fills=self.fills or (FILL_LIGHT,))
 
 
 IDIOMS: dict[str, Idiom] = {}
@@ -194,6 +223,7 @@ _add(Idiom(
     fills=(FILL_BOOM, FILL_TOMS), bass={"low": BASS_WHOLE, "high": (BASS_CINE, BASS_OSTINATO)},
     comping={"low": COMP_PAD, "high": (COMP_HALVES, COMP_ARP8)},
     major=EPIC_MAJOR, minor=EPIC_MINOR, form=FORM_ARC, bass_idiom="ostinato", intro_bars=4,
+    pulse_grooves=TRAILER_GROOVES,
 ))
 _add(Idiom(
     name="ambient", parent="ambient", pulse=False,
@@ -203,6 +233,7 @@ _add(Idiom(
     major=(("Imaj7", "Imaj7", "IVmaj7", "IVmaj7"), ("I", "I", "vi", "vi", "IV", "IV", "I", "I")),
     minor=(("i", "i", "bVImaj7", "bVImaj7"), ("i7", "i7", "iv7", "iv7")),
     form=FORM_AB, bass_idiom="drone", drone=True, texture="pad", intro_bars=4,
+    pulse_grooves=SOFT_GROOVES,
 ))
 _add(Idiom(
     name="lofi", parent="lofi", pulse=True, swing=0.6,
@@ -268,7 +299,7 @@ _add(Idiom(
     comping={"low": (COMP_PAD, COMP_HALVES), "high": (COMP_QUARTERS, COMP_ALBERTI)},
     major=(("I", "vi", "IV", "V"), ("I", "IV", "ii", "V"), ("I", "V", "vi", "iii", "IV", "I", "IV", "V")),
     minor=(("i", "bVI", "iv", "V"), ("i", "iv", "bVII", "bIII", "bVI", "iiø", "V", "i")),
-    form=FORM_ARC, bass_idiom="ostinato", intro_bars=4,
+    form=FORM_ARC, bass_idiom="ostinato", intro_bars=4, pulse_grooves=TRAILER_GROOVES,
 ))
 _add(Idiom(
     name="jazz", parent="jazz", pulse=True, swing=0.66,
@@ -404,11 +435,7 @@ _add(Idiom(
 ))
 _add(Idiom(
     name="trailer", parent="cinematic", pulse=True,
-    grooves={"low": {KICK2: "X.......x.......", FLOOR_TOM: "x.....x.x.....x.", TOM_LO: "........x......."},
-             "mid": {KICK2: "X.....x.X.......", FLOOR_TOM: "x.x...x.x.x...x.", TOM_LO: "x...x...x...x...",
-                     SNARE: "........X......."},
-             "high": {KICK2: "X.....x.X.....x.", FLOOR_TOM: "x.xxx.x.x.xxx.xx", TOM_LO: "x.x.x.x.x.x.x.x.",
-                      SNARE: "........X.......", CRASH: "X..............."}},
+    grooves=TRAILER_GROOVES,
     fills=(FILL_BOOM, FILL_TOMS), bass={"low": BASS_OSTINATO, "high": (BASS_OSTINATO, BASS_GALLOP)},
     comping={"low": (COMP_HALVES, COMP_PAD), "high": (COMP_QUARTERS, COMP_POWER)},
     major=EPIC_MAJOR, minor=(("i", "i", "bVI", "bVI", "bIII", "bIII", "bVII", "V"), ("i", "bVI", "bIII", "bVII"),
@@ -434,7 +461,7 @@ _add(Idiom(
     comping={"low": (COMP_BROKEN, COMP_WALTZLIKE), "high": (COMP_ALBERTI, COMP_ARP8)},
     major=(("I", "V", "vi", "IV"), ("I", "vi", "IV", "V"), ("vi", "IV", "I", "V"), ("I", "iii", "IV", "V")),
     minor=(("i", "bVI", "bIII", "bVII"), ("i", "iv", "bVII", "bIII"), ("i", "bVI", "iv", "V")),
-    form=FORM_AB, texture="none",
+    form=FORM_AB, texture="none", pulse_grooves=SOFT_GROOVES,
 ))
 _add(Idiom(
     name="acoustic", parent="folk", pulse=True,
@@ -484,6 +511,67 @@ def family_of(style: str | None) -> str | None:
     if not style or style not in IDIOMS:
         return None
     return IDIOMS[style].parent
+
+
+# -- when the prompt names no style --------------------------------------------------------------
+# The style a prompt implies without naming one, read in this order: an instrument that
+# belongs to one style (the first named that does), then a mood, then the picture. A prompt
+# that names only instruments of no particular style ("piano and strings") keeps the default
+# palette (cinematic), which plays them as named.
+STYLE_BY_INSTRUMENT: dict[str, str] = {
+    "nylon guitar": "acoustic", "acoustic guitar": "acoustic", "guitar": "acoustic", "banjo": "acoustic",
+    "steel guitar": "acoustic", "kalimba": "acoustic",
+    "fiddle": "folk", "harmonica": "folk", "accordion": "folk", "bagpipe": "folk", "dulcimer": "folk",
+    "808 kit": "trap", "brush kit": "jazz", "jazz kit": "jazz", "jazz guitar": "jazz",
+    "saxophone": "jazz", "tenor sax": "jazz", "alto sax": "jazz", "baritone sax": "jazz", "muted trumpet": "jazz",
+    "vibraphone": "jazz",
+    "electronic kit": "electronic", "synth bass": "electronic", "saw lead": "electronic",
+    "square lead": "chiptune", "polysynth": "synthwave",
+    "distortion guitar": "rock", "overdriven guitar": "rock", "electric guitar": "rock", "power kit": "rock",
+    "slap bass": "funk", "clavinet": "funk", "steel drums": "latin", "bandoneon": "latin",
+    "taiko": "trailer", "orchestra hit": "trailer", "orchestra kit": "orchestral", "timpani": "orchestral",
+}
+STYLE_BY_MOOD: dict[str, str] = {
+    "happy": "pop", "playful": "pop", "uplifting": "corporate", "hopeful": "corporate", "bright": "pop",
+    "energetic": "rock", "aggressive": "rock", "powerful": "trailer", "epic": "trailer",
+    "triumphant": "orchestral", "intense": "trailer", "dramatic": "cinematic",
+    "groovy": "funk", "dark": "thriller", "tense": "thriller", "mysterious": "thriller", "eerie": "thriller",
+    "sad": "cinematic", "melancholic": "cinematic", "nostalgic": "cinematic", "tender": "cinematic",
+    "romantic": "cinematic", "emotional": "cinematic", "warm": "cinematic",
+    "calm": "acoustic", "gentle": "acoustic", "dreamy": "ambient",
+}
+# Nothing in the prompt says what to play: the picture's mean energy picks a style with a
+# pulse ((mean energy below, style), first that fits). Calm footage gets a light acoustic
+# groove, anything livelier a pop one.
+STYLE_BY_PICTURE: tuple[tuple[float, str], ...] = ((0.45, "acoustic"), (float("inf"), "pop"))
+
+# A style without its own pulse (cinematic, orchestral, ambient, solo piano) plays its
+# `pulse_grooves` when the prompt names a drum or a kit, or a driving mood.
+PULSE_INSTRUMENTS = frozenset({"drums", "taiko", "timpani", "melodic tom", "synth drum", "woodblock", "agogo",
+                               "steel drums", "808 kit", "brush kit", "jazz kit", "electronic kit", "power kit",
+                               "room kit", "standard kit", "orchestra kit"})
+DRIVING_MOODS = frozenset({"epic", "triumphant", "energetic", "powerful", "intense", "aggressive"})
+
+
+def style_from_prompt(instruments, moods, drum_kit: str | None = None) -> str | None:
+    """The style a prompt implies without naming one (None: it implies none)."""
+    for name in ([drum_kit] if drum_kit else []) + list(instruments or ()):
+        if name in STYLE_BY_INSTRUMENT:
+            return STYLE_BY_INSTRUMENT[name]
+    for mood in moods or ():
+        if mood in STYLE_BY_MOOD:
+            return STYLE_BY_MOOD[mood]
+    return None
+
+
+def style_for_picture(mean_energy: float) -> str:
+    """The style for a prompt that says nothing about what to play (see STYLE_BY_PICTURE)."""
+    return next(style for below, style in STYLE_BY_PICTURE if mean_energy < below)
+
+
+def asks_for_pulse(instruments, moods, drum_kit: str | None = None) -> bool:
+    """Whether the prompt asks for a pulse: it names a drum or a kit, or a driving mood."""
+    return bool(drum_kit) or bool(PULSE_INSTRUMENTS & set(instruments or ())) or bool(DRIVING_MOODS & set(moods or ()))
 
 
 # -- roman numerals -> chords -------------------------------------------------------------------
