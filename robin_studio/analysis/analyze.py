@@ -25,7 +25,7 @@ from robin_studio.analysis.semantics import SemanticSampler, ShotLabeller
 from robin_studio.analysis.shots import TransitionTracker, shots_from_transitions
 from robin_studio.analysis.storyboard import build_sections
 from robin_studio.analysis.types import VideoAnalysis
-from robin_studio.media.decode import DamagedMediaError, iter_analysis_frames, prefetch
+from robin_studio.media.decode import DamagedMediaError, iter_analysis_batches, prefetch
 from robin_studio.media.probe import probe
 
 # Bump when anything that changes the result changes: old cache entries are then ignored.
@@ -75,38 +75,33 @@ def _analyze(path, info, key, fps, labeller, report, use_cache, allow_damaged) -
     times: list[float] = []
     expected = max(1, info.frame_count)
     report(0.0, "Reading the video")
-    every = max(1, expected // 100)
     damaged: DamagedMediaError | None = None
-    batch: list[np.ndarray] = []
     shot_start = [0.0]
 
-    def run_batch() -> None:
-        copies = make_batch_copies(np.stack(batch))
+    def run_batch(half_rgb: np.ndarray) -> None:
+        copies = make_batch_copies(half_rgb)
         for cut in transitions_tracker.add_batch(copies):
             # The shot before this cut is closed: the network can start on it.
             labeller.shot_closed(sampler.samples(), shot_start[0], times[cut])
             shot_start[0] = times[cut]
         motion_tracker.add_batch(copies.small_grey)
         colour_tracker.add_batch(copies.tiny_rgb, copies.tiny_hsv)
-        batch.clear()
 
     try:
-        for frame in prefetch(iter_analysis_frames(path, sampler.interval_s, info=info)):
-            batch.append(frame.half_rgb)
-            if frame.rgb is not None:
-                sampler.add(frame.time_s, frame.rgb)
-            times.append(frame.time_s)
-            if len(batch) == BATCH:
-                run_batch()
-            if frame.index % every == 0:
-                report(_DECODE_SHARE * min(1.0, frame.index / expected),
-                       f"Reading the video ({frame.index / fps:.0f} of {info.duration_s:.0f} s)")
+        # Two batches ahead: the decoder thread converts the next frames meanwhile.
+        for batch in prefetch(iter_analysis_batches(path, sampler.interval_s, BATCH, info=info),
+                              depth=2):
+            for time_s, rgb in batch.samples:
+                sampler.add(time_s, rgb)
+            times.extend(batch.times_s)
+            run_batch(batch.half_rgb)
+            done = batch.first_index + len(batch.times_s)
+            report(_DECODE_SHARE * min(1.0, done / expected),
+                   f"Reading the video ({done / fps:.0f} of {info.duration_s:.0f} s)")
     except DamagedMediaError as err:
         if not allow_damaged or not times:
             raise
         damaged = err
-    if batch:
-        run_batch()
 
     times_s = np.asarray(times, dtype=np.float64)
     frame_s = 1.0 / fps

@@ -101,8 +101,10 @@ def shrink(plane: np.ndarray, width: int, height: int) -> np.ndarray:
     return plane
 
 
-def frame_to_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-    """RGB array of `frame` shrunk to (width, height) in coded orientation."""
+def frame_to_rgb(frame: av.VideoFrame, width: int, height: int,
+                 out: np.ndarray | None = None) -> np.ndarray:
+    """RGB array of `frame` shrunk to (width, height) in coded orientation (written into
+    `out`, a C-contiguous (height, width, 3) uint8 array, when given)."""
     fast = _FAST_FORMATS.get(frame.format.name)
     if fast is not None and width % 2 == 0 and height % 2 == 0:
         dtype, extra_bits = fast
@@ -112,8 +114,13 @@ def frame_to_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
             Y, U, V = ((p >> extra_bits).astype(np.uint8) for p in (Y, U, V))
         # I420 as OpenCV reads it: the three planes one after the other, seen as rows of `width`.
         i420 = np.concatenate([Y.ravel(), U.ravel(), V.ravel()]).reshape(height * 3 // 2, width)
-        return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
-    return frame.reformat(width, height, "rgb24", interpolation="AREA").to_ndarray()
+        rgb = cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420, dst=out)
+    else:
+        rgb = frame.reformat(width, height, "rgb24", interpolation="AREA").to_ndarray()
+    if out is None or rgb is out:
+        return rgb
+    out[...] = rgb          # OpenCV made a new array (out was not the size it wanted)
+    return out
 
 
 def upright(rgb: np.ndarray, rotation_deg: int) -> np.ndarray:
@@ -163,6 +170,22 @@ class AnalysisFrame:
     rgb: np.ndarray | None          # upright, at analysis size: only the frames asked for
 
 
+@dataclass
+class AnalysisBatch:
+    """Up to `batch` consecutive frames of `iter_analysis_batches`."""
+    first_index: int
+    times_s: list[float]            # presentation time of each frame from the first frame
+    half_rgb: np.ndarray            # (n, h, w, 3) upright, half the analysis size
+    samples: list[tuple[float, np.ndarray]]   # (time, upright analysis-size picture) asked for
+
+
+def _analysis_sizes(info: MediaInfo, short_side: int) -> tuple[int, int, int, int]:
+    """(width, height) at analysis size and at half of it, in coded orientation."""
+    width, height = _coded_target(info, short_side, None)
+    # Half size, kept even (what the fast path takes).
+    return width, height, max(2, width // 2 // 2 * 2), max(2, height // 2 // 2 * 2)
+
+
 def iter_analysis_frames(path: str | os.PathLike, every_s: float,
                          info: MediaInfo | None = None,
                          short_side: int = ANALYSIS_SHORT_SIDE) -> Iterator[AnalysisFrame]:
@@ -171,18 +194,55 @@ def iter_analysis_frames(path: str | os.PathLike, every_s: float,
     picture is made only for one frame every `every_s` seconds (the frames the image network
     may see). At 640x360 the full-size conversion of every frame cost more than decoding it.
     """
+    for batch in iter_analysis_batches(path, every_s, 1, info, short_side):
+        yield AnalysisFrame(batch.first_index, batch.times_s[0], batch.half_rgb[0],
+                            batch.samples[0][1] if batch.samples else None)
+
+
+def iter_analysis_batches(path: str | os.PathLike, every_s: float, batch: int,
+                          info: MediaInfo | None = None,
+                          short_side: int = ANALYSIS_SHORT_SIDE) -> Iterator[AnalysisBatch]:
+    """The frames of `iter_analysis_frames`, `batch` at a time, each converted straight into
+    its batch's array (no copy to stack them). Handing frames over a batch at a time (see
+    `prefetch`) also spares a thread switch per frame. If the picture breaks off, the frames
+    before the break come in a last, shorter batch and then `DamagedMediaError` is raised.
+    """
     info = info or probe(path)
-    width, height = _coded_target(info, short_side, None)
-    # Half size, kept even (what the fast path takes).
-    half_w, half_h = max(2, width // 2 // 2 * 2), max(2, height // 2 // 2 * 2)
+    width, height, half_w, half_h = _analysis_sizes(info, short_side)
+    rotation = info.rotation_deg
+    upright_half = (half_h, half_w) if rotation % 180 == 0 else (half_w, half_h)
     next_s = 0.0
-    for index, time_s, frame in _decoded(path, info):
-        full = None
-        if time_s + 1e-9 >= next_s:
-            next_s = time_s + every_s
-            full = upright(frame_to_rgb(frame, width, height), info.rotation_deg)
-        half = upright(frame_to_rgb(frame, half_w, half_h), info.rotation_deg)
-        yield AnalysisFrame(index, time_s, half, full)
+    current: AnalysisBatch | None = None
+
+    def new_batch(first_index: int) -> AnalysisBatch:
+        return AnalysisBatch(first_index, [], np.empty((batch, *upright_half, 3), np.uint8), [])
+
+    def finished(b: AnalysisBatch) -> AnalysisBatch:
+        b.half_rgb = b.half_rgb[: len(b.times_s)]
+        return b
+
+    try:
+        for index, time_s, frame in _decoded(path, info):
+            if current is None:
+                current = new_batch(index)
+            if time_s + 1e-9 >= next_s:
+                next_s = time_s + every_s
+                current.samples.append((time_s, upright(frame_to_rgb(frame, width, height), rotation)))
+            slot = current.half_rgb[len(current.times_s)]
+            if rotation % 360 == 0:
+                frame_to_rgb(frame, half_w, half_h, out=slot)
+            else:
+                slot[...] = upright(frame_to_rgb(frame, half_w, half_h), rotation)
+            current.times_s.append(time_s)
+            if len(current.times_s) == batch:
+                yield current
+                current = None
+    except DamagedMediaError:
+        if current is not None:
+            yield finished(current)
+        raise
+    if current is not None:
+        yield finished(current)
 
 
 def _decoded(path: str | os.PathLike, info: MediaInfo) -> Iterator[tuple[int, float, av.VideoFrame]]:
@@ -243,8 +303,9 @@ def _decoded(path: str | os.PathLike, info: MediaInfo) -> Iterator[tuple[int, fl
         container.close()
 
 
-def prefetch(frames: Iterator[Frame], depth: int = 12) -> Iterator[Frame]:
-    """Run a frame iterator in a background thread, `depth` frames ahead of the consumer.
+def prefetch(frames: Iterator, depth: int = 12) -> Iterator:
+    """Run a frame (or batch) iterator in a background thread, `depth` items ahead of the
+    consumer.
 
     PyAV and OpenCV release the GIL while they decode and resize, so the next frames are
     decoded while the caller analyses this one. Errors (such as `DamagedMediaError`) reach
