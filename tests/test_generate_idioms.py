@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from robin_studio.eval.metrics_idioms import (asked_rest_bars, bass_idiom_share, clashes,
+from robin_studio.eval.metrics_idioms import (asked_rest_bars, bass_idiom_share, body_bars, clashes,
                                               distinct_chords_per_16_bars, drum_bars, groove_presence,
-                                              longest_groove_gap, melody_line, short_note_share)
+                                              longest_groove_gap, melody_form, melody_line, short_note_share)
 from robin_studio.generate.arrange import build_arrangement, choose_key
 from robin_studio.generate.baseline import NaiveLoopGenerator
 from robin_studio.generate.conditions import SEMANTIC_KEY, build_controls
@@ -38,7 +38,8 @@ def calm_clip(duration_s: float = 40.0, cuts=(13.0, 27.0)):
     return a
 
 
-def write_score(analysis, prompt: str, style: str | None, seed: int = 1, semantics=None) -> tuple[Score, object]:
+def write_score(analysis, prompt: str, style: str | None, seed: int = 1, semantics=None,
+                generator=None) -> tuple[Score, object]:
     """The piece's notes as the engine writes them (no audio): controls from the picture,
     the arrangement and its idiom plan, every bar through `_BarWriter`, humanised."""
     intent = parse_prompt(prompt, embed=False)
@@ -58,7 +59,7 @@ def write_score(analysis, prompt: str, style: str | None, seed: int = 1, semanti
                   key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar)
     writer = _BarWriter(score, arrangement, analysis.duration_s)
     writer.seed = seed
-    stream = NaiveLoopGenerator().start(_generator_intent(intent, arrangement, tm.mean_bpm(), settings), seed)
+    stream = (generator or NaiveLoopGenerator()).start(_generator_intent(intent, arrangement, tm.mean_bpm(), settings), seed)
     cuts = [t.time_s for t in analysis.transitions]
     for i, c in enumerate(controls):
         writer.add(writer.bar_notes(stream.next_bar(c), c), i, seed, cuts)
@@ -255,3 +256,71 @@ def test_an_asked_drop_lands_after_a_written_break(calm):
     assert any(p == 49 and abs(b) < 0.1 for b, p in kit[drop])    # the crash on the drop
     assert longest_groove_gap(score, "edm") <= 1
     assert groove_presence(score, "edm", asked_rest_bars(score, drops_s=[15.0])) >= 0.9
+
+
+class SparseTune(NaiveLoopGenerator):
+    """A generator whose tune is thin, as the shipped model's often is (issue 14: an EDM lead
+    of 22 notes in 37 s): one melody note in each bar, none in every third."""
+
+    def start(self, *a, **k):
+        stream = super().start(*a, **k)
+        inner = stream.next_bar
+
+        def next_bar(controls, right_context=None):
+            bar = inner(controls, right_context)
+            tune = sorted(bar.notes.get(Role.MELODY, []))
+            bar.notes = dict(bar.notes)
+            bar.notes[Role.MELODY] = tune[:1] if bar.bar_index % 3 else []
+            return bar
+        stream.next_bar = next_bar
+        return stream
+
+
+@pytest.mark.parametrize("prompt, style", [("club track for a sports montage, 128 bpm", "edm"),
+                                           ("smoky jazz for a late night city drive", "jazz"),
+                                           ("acoustic guitar for a picnic", "acoustic"),
+                                           ("a quiet piano reverie", "solopiano")])
+@pytest.mark.parametrize("clip", ["calm", "busy"])
+def test_a_thin_generator_still_gives_a_tune_that_states_and_develops_a_theme(calm, prompt, style, clip):
+    """Before: the tune was what the generator wrote (here a note a bar) with the theme in
+    two bars per section: phrases of one or two notes. Now the theme (2 bars) is stated after
+    the intro and restated, answered, developed and varied in every two bars that follow."""
+    score, arr = write_score(calm if clip == "calm" else busy_clip(), prompt, style, generator=SparseTune())
+    form = melody_form(score)
+    body = body_bars(score)
+    bpb = score.beats_per_bar
+    tune = [n for n in melody_line(score) if body[0] * bpb <= n.start_beat < (body[-1] + 1) * bpb]
+    assert len(tune) >= 2.5 * len(body) * (0.5 if any(getattr(b, "handoff", False) for b in arr.plan.bars) else 1.0) * 0.8
+    assert form.median_phrase_notes >= 4, form
+    assert form.leaps_per_8_bars <= 1, form
+    assert form.motif_recurrence >= 0.5, form
+
+
+def test_the_theme_is_answered_by_a_second_instrument(calm):
+    """Strings answer the piano's statement: in the bars the plan hands over, the harmony
+    part's top line plays the theme's rhythm and contour while the tune rests."""
+    score, arr = write_score(calm, "a piano melody with a string section", "cinematic", generator=SparseTune())
+    plan = arr.plan
+    handed = [b for b in plan.bars if b.handoff and b.theme_bar == 0]
+    assert handed, [(b.index, b.theme, b.handoff) for b in plan.bars]
+    bpb = score.beats_per_bar
+    assert score.track(Role.MELODY).program != score.track(Role.HARMONY).program
+
+    def top_line(track, bar):
+        out = {}
+        for n in track.notes:
+            if bar * bpb <= n.start_beat < (bar + 1) * bpb:
+                key = round((n.start_beat - bar * bpb) * 4) / 4
+                if key not in out or n.pitch > out[key].pitch:
+                    out[key] = n
+        return [(k, out[k].pitch) for k in sorted(out)]
+
+    stated = next(b.index for b in plan.bars if b.theme == "state" and b.theme_bar == 0)
+    theme = top_line(score.track(Role.MELODY), stated)
+    for b in handed:
+        answer = top_line(score.track(Role.HARMONY), b.index)
+        assert not top_line(score.track(Role.MELODY), b.index)          # the tune rests
+        # the theme's onsets (the held chord under it starts with the bar or the half bar)
+        assert [k for k, _ in theme] == [k for k, _ in answer], (theme, answer)
+        contour = [np.sign(y - x) for (_, x), (_, y) in zip(theme, theme[1:])]
+        assert contour == [np.sign(y - x) for (_, x), (_, y) in zip(answer, answer[1:])]

@@ -103,8 +103,11 @@ class Arrangement:
         from robin_studio.generate.idioms import plan_piece
 
         pitched = {r for r in self.tracks if r != Role.DRUMS}
+        # A second voice answers the theme when the harmony part has a sound of its own.
+        handoff = (Role.MELODY in self.tracks and Role.HARMONY in self.tracks
+                   and self.tracks[Role.HARMONY].program != self.tracks[Role.MELODY].program)
         self.plan = plan_piece(controls, self.style, self.tonic, self.mode, seed, beats_per_bar,
-                               solo_tune=pitched <= {Role.MELODY}, pulse=self.pulse_asked)
+                               solo_tune=pitched <= {Role.MELODY}, pulse=self.pulse_asked, handoff=handoff)
 
     def realise(self, bar_index: int, notes: dict[Role, list[Note]], controls: BarControls | None,
                 seed: int, seconds_per_beat: float) -> dict[Role, list[Note]]:
@@ -210,7 +213,11 @@ class Arrangement:
             # they hold; bowed/blown sounds swell too slowly to mark a moment, so they
             # re-strike only when nothing struck plays and no drum marks the hit.
             if not drums or off_beat:
-                for role in struck or ([] if drums else [r for r in roles if r != Role.MELODY]):
+                # The accompaniment catches the hit; the tune only when nothing else can (with
+                # drums playing, a tune re-struck at every cut would lose its theme's shape).
+                accompaniment = [r for r in struck if r != Role.MELODY]
+                marks = accompaniment or ([] if drums else struck or [r for r in roles if r != Role.MELODY])
+                for role in marks:
                     out[role] = self._restrike(out.get(role, []), at, role, max(vel, 100),
                                                bar_end=float(len(controls.accents) or 4))
             elif at in downbeats:

@@ -48,6 +48,10 @@ QUIET_KEY = "quiet"                       # as generate.conditions: an asked qui
 QUIET_VELOCITY = 0.65                     # a bar this soft or softer is in an asked quiet span
 SCENE_RETURN_SIMILARITY = 0.92            # two sections whose pictures are this alike: a return
 THEME_BARS = 2
+# A section's two-bar units of tune, in turn (the first of a section restates the theme).
+TUNE_CYCLE = ("restate", "answer", "develop", "vary")
+DEVELOP_MIN_NOTES = 3                     # the generator's bar is a line worth keeping
+PHRASE_NOTE_BEATS = 2.0                   # a note this long ends a phrase (inside the theme: none)
 CLASH_HOLD_S = 0.2                        # a semitone held together longer than this is a clash
 MIN_NOTE_S = 0.075                        # pitched notes at least this long (before humanising)
 LEGATO_BEATS = 1.75                       # a tune's note is held up to the next one this close
@@ -68,7 +72,8 @@ class PlannedBar:
     chords: list[tuple[int, tuple[int, ...]]]   # two half-bar chords
     next_root: int
     groove: bool                          # the style's groove plays (after the intro)
-    theme: str | None = None              # state | restate | vary | return
+    theme: str | None = None              # state | restate | answer | develop | vary | return
+    handoff: bool = False                 # the harmony part plays the theme's answer, the tune rests
     theme_bar: int = 0
     into_drop: bool = False
     rest: bool = False                    # an asked quiet span or breakdown: the kit rests
@@ -127,6 +132,8 @@ class IdiomPlan:
             out[Role.BASS] = [] if bar.written_break else self._bass(bar, energy, choice, vel_scale, seed)
         if Role.HARMONY in roles:
             out[Role.HARMONY] = self._comping(bar, energy, choice, vel_scale, bass=Role.BASS in roles)
+            if bar.handoff and self.theme:
+                out[Role.HARMONY] = self._handoff(bar, seed, vel_scale, out[Role.HARMONY])
         if Role.TEXTURE in roles:
             kind = self.idiom.texture
             if kind == "none" and Role.TEXTURE in asked_roles:
@@ -256,17 +263,32 @@ class IdiomPlan:
 
     # -- the tune ------------------------------------------------------------------------------
     def _melody(self, bar: PlannedBar, written: list[Note], vel_scale: float, seed: int) -> list[Note]:
+        last_of_unit = bar.theme_bar == THEME_BARS - 1
         if bar.part == "intro" and self.intro_rest:
             notes = []                # the tune enters after the intro
-        elif bar.theme is not None and bar.theme != "state" and self.theme:
+        elif bar.handoff and self.theme:
+            notes = []                # the second voice answers (`_handoff`)
+        elif bar.theme == "develop" and self.theme:
+            notes = self._clean(bar, written)
+            if len(notes) < DEVELOP_MIN_NOTES:
+                notes = self._restate(bar, seed, vel_scale, sequence=True)
+            elif last_of_unit:
+                notes = _phrase_end(notes, bar.chords[1][1], self.beats_per_bar)
+        elif bar.theme is not None and bar.theme not in ("state", "develop") and self.theme:
             notes = self._restate(bar, seed, vel_scale)
         else:
             notes = self._clean(bar, written)
             if bar.theme == "state":
-                if len(notes) < (3 if bar.theme_bar == 0 else 2):
+                # The generator's bar becomes the theme when it is a line: four notes or more
+                # (the second bar: two before its middle, the phrase's end held after them).
+                head = [x for x in notes if x.start_beat < self.beats_per_bar / 2]
+                if len(notes) < 4 if bar.theme_bar == 0 else len(head) < 2:
                     notes = self._motif(bar, seed, vel_scale)
-                if bar.theme_bar == THEME_BARS - 1:
+                if last_of_unit:
                     notes = _phrase_end(notes, bar.chords[1][1], self.beats_per_bar)
+                else:
+                    notes = [x if x.duration_beats < PHRASE_NOTE_BEATS else
+                             Note(x.start_beat, PHRASE_NOTE_BEATS - 0.25, x.pitch, x.velocity) for x in notes]
                 self.theme[bar.theme_bar] = list(notes)
                 self.theme_roots[bar.theme_bar] = bar.chords[0][0]
         notes = self._fold_leaps(bar.index, notes)
@@ -275,6 +297,30 @@ class IdiomPlan:
         elif bar.index - 1 in self.last_melody:
             self.last_melody[bar.index] = self.last_melody[bar.index - 1]
         return notes
+
+    def _handoff(self, bar: PlannedBar, seed: int, vel_scale: float, comping: list[Note]) -> list[Note]:
+        """The theme's answer played by the harmony part an octave under the tune (strings
+        answering the piano's statement), over the chord held softly below it."""
+        line = self._restate(bar, seed, vel_scale, answer=True)
+        if not line:
+            return comping
+        lo, hi = VOICE_RANGES[Role.HARMONY]
+        top = REGISTER[Role.HARMONY] + 12
+        shift = 0
+        while max(n.pitch for n in line) + shift > top:
+            shift -= 12
+        while min(n.pitch for n in line) + shift < lo:
+            shift += 12
+        line = [Note(n.start_beat, n.duration_beats, n.pitch + shift, int(np.clip(n.velocity * 0.95, 1, 127)))
+                for n in line]
+        floor = min(n.pitch for n in line)
+        held = []
+        for half in (0, 1):
+            pcs = list(bar.chords[half][1][:3])
+            tones = [p for p in self._voicing(bar, half, pcs, floor - 7) if p < floor - 2]
+            v = int(np.clip(58 * vel_scale, 1, 127))
+            held += [Note(2.0 * half, 2.0, p, v) for p in tones]
+        return sorted(line + held)
 
     def _clean(self, bar: PlannedBar, written: list[Note]) -> list[Note]:
         """The generator's tune in the mode, one note at a time (the highest of a chord), with
@@ -342,9 +388,12 @@ class IdiomPlan:
         out[-1] = Note(last.start_beat, last.duration_beats, _nearest_pc(last.pitch, bar.chords[1][1]), v)
         return out
 
-    def _restate(self, bar: PlannedBar, seed: int, vel_scale: float) -> list[Note]:
+    def _restate(self, bar: PlannedBar, seed: int, vel_scale: float, sequence: bool = False,
+                 answer: bool = False) -> list[Note]:
         """The theme's bar again, moved along the scale to the bar's chord; varied (rhythm,
-        register) when the plan says so, exact when the picture returns to its scene."""
+        register) when the plan says so, exact when the picture returns to its scene. A
+        `sequence` (developing the theme) moves it a further step; an `answer` ends its
+        second bar on a held chord tone a step from where the statement ended."""
         k = bar.theme_bar % max(1, len(self.theme))
         source = self.theme.get(k) or next(iter(self.theme.values()))
         scale = sorted(self.scale_pcs() - ({(self.tonic + 11) % 12} if self.mode == "minor" else set()))
@@ -352,9 +401,13 @@ class IdiomPlan:
         if bar.theme != "return":
             shift = _degree(bar.chords[0][0], scale) - _degree(self.theme_roots.get(k, bar.chords[0][0]), scale)
             shift = (shift + 3) % 7 - 3          # the nearer way round
+        if sequence:
+            shift += (1, -1, 2)[_h(seed, "sequence", bar.index) % 3]
+        if answer and bar.theme_bar == THEME_BARS - 1 and len(source) >= 2:
+            source = _phrase_end(source[:-1] or source, bar.chords[1][1], self.beats_per_bar)
         out = [Note(n.start_beat, n.duration_beats, _move_degrees(n.pitch, shift, scale),
                     int(np.clip(n.velocity * (0.9 + 0.15 * vel_scale), 1, 127))) for n in source]
-        if bar.theme == "vary" and len(out) >= 2:
+        if (bar.theme == "vary" or sequence) and len(out) >= 2:
             kind = _h(seed, "vary", bar.index) % 3
             if kind == 0:      # the last note anticipated by an eighth and held
                 last = out[-1]
@@ -389,26 +442,52 @@ _PRIORITY = (Role.BASS, Role.MELODY, Role.HARMONY, Role.TEXTURE)
 def resolve_clashes(notes: dict[Role, list[Note]], chords: list[tuple[int, tuple[int, ...]]],
                     beats_per_bar: int, seconds_per_beat: float) -> dict[Role, list[Note]]:
     """No two parts hold a semitone (or a semitone plus octaves) together for longer than
-    `CLASH_HOLD_S`: the tune moves to the nearest chord tone that does not rub; a harmony or
-    pad note that rubs against a part above it in `_PRIORITY` is left out."""
+    `CLASH_HOLD_S`: a bass passing tone under the tune steps to a chord tone, else the tune
+    moves to the nearest chord tone that does not rub; a harmony or pad note that rubs
+    against a part above it in `_PRIORITY` is left out."""
     hold = CLASH_HOLD_S / max(seconds_per_beat, 1e-3)
     kept: list[tuple[Role, Note]] = []
     out: dict[Role, list[Note]] = {r: [] for r in notes}
     if Role.DRUMS in notes:
         out[Role.DRUMS] = list(notes[Role.DRUMS])
 
+    def rubbing(n: Note, others) -> list[tuple[Role, Note]]:
+        return [(r, o) for r, o in others
+                if min(n.end_beat, o.end_beat) - max(n.start_beat, o.start_beat) > hold
+                and abs(n.pitch - o.pitch) % 12 == 1]
+
     def rubs(n: Note, others) -> bool:
-        for _, o in others:
-            overlap = min(n.end_beat, o.end_beat) - max(n.start_beat, o.start_beat)
-            if overlap > hold and abs(n.pitch - o.pitch) % 12 == 1:
-                return True
-        return False
+        return bool(rubbing(n, others))
+
+    def chord_at(beat: float) -> tuple[int, tuple[int, ...]]:
+        return chords[min(len(chords) - 1, max(0, int(beat // 2)))]
+
+    def passing_bass_moved(n: Note, against: list[tuple[Role, Note]]) -> bool:
+        """The tune keeps its note (a theme keeps its shape) when what it rubs against is
+        a bass passing tone (a walking line's approach, not the chord's root): that tone
+        steps to the nearest chord tone instead."""
+        if not against or any(r != Role.BASS or o.pitch % 12 == chord_at(o.start_beat)[0] for r, o in against):
+            return False
+        moves = {}
+        for _, o in against:
+            chord = chord_at(o.start_beat)[1]
+            moved = next((p for p in sorted({o.pitch + d for d in range(-2, 3) if (o.pitch + d) % 12 in chord},
+                                            key=lambda p: (abs(p - o.pitch), p))
+                          if abs(p - n.pitch) % 12 != 1), None)
+            if moved is None:
+                return False
+            moves[o] = Note(o.start_beat, o.duration_beats, moved, o.velocity)
+        out[Role.BASS] = [moves.get(o, o) for o in out[Role.BASS]]
+        kept[:] = [(r, moves.get(o, o) if r == Role.BASS else o) for r, o in kept]
+        return True
 
     for role in _PRIORITY:
         if role not in notes:
             continue
         others = [(r, o) for r, o in kept if r != role]
         for n in notes[role]:
+            if role == Role.MELODY and passing_bass_moved(n, rubbing(n, others)):
+                others = [(r, o) for r, o in kept if r != role]
             if rubs(n, others):
                 if role == Role.MELODY:
                     chord = chords[min(1, int(n.start_beat // 2))][1]
@@ -508,11 +587,13 @@ def _asked_drop_part(idiom: Idiom) -> str:
 
 
 def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode: str, seed: int,
-               beats_per_bar: int = 4, solo_tune: bool = False, pulse: bool = False) -> IdiomPlan:
+               beats_per_bar: int = 4, solo_tune: bool = False, pulse: bool = False,
+               handoff: bool = False) -> IdiomPlan:
     """The piece's layout (see the module docstring) for these per-bar controls.
     `solo_tune`: the tune is the only pitched part, so it plays in the intro too.
     `pulse`: the prompt asks for a pulse, which a style without its own then plays
-    (`Idiom.with_pulse`)."""
+    (`Idiom.with_pulse`). `handoff`: a second instrument (the harmony part, another sound
+    than the tune's) can answer the theme."""
     idiom = idiom_for(style)
     if pulse:
         idiom = idiom.with_pulse()
@@ -576,26 +657,33 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
             bars[d - 1].written_break, bars[d - 1].into_drop = True, False
             if d - 2 >= intro:
                 bars[d - 2].into_drop = True
-    # Theme slots: right after the intro (stated), at each later section's start (restated or
-    # varied; brought back exactly when the picture returns), and every 8 bars in long ones.
-    stated = False
+    # The tune in two-bar units: the theme stated in the two bars after the intro (across a
+    # cut if one falls there), then a unit starting at every section start and every two bars,
+    # each section cycling through `TUNE_CYCLE`: the theme restated (exactly when the picture
+    # returns to its scene), answered (by a second instrument when one can take it:
+    # `handoff`), developed (the generator's line when it wrote one, else a sequence of the
+    # theme) and varied. The last two bars are the cadence and the ending.
+    body_end = n - 2
+    stated_end = intro
+    if intro + THEME_BARS <= body_end:
+        for t in range(THEME_BARS):
+            bars[intro + t].theme, bars[intro + t].theme_bar = "state", t
+        stated_end = intro + THEME_BARS
+    handed = False
     for k, (a, b) in enumerate(runs):
-        start = max(a, intro)
-        for s in range(start, b - THEME_BARS + 1 if b - start >= THEME_BARS else start, 8):
-            if s >= n - 2:
-                break
-            if not stated:
-                kind = "state"
-                stated = True
-            elif k in returns and s == start:
-                kind = "return"
+        start = max(a, stated_end)
+        first = 1 if a <= intro < b else 0      # the statement was this section's first unit
+        for j, s in enumerate(range(start, min(b, body_end), THEME_BARS), start=first):
+            length = min(THEME_BARS, b - s, body_end - s)
+            if j % len(TUNE_CYCLE) == 0:
+                kind = "return" if k in returns else "restate"
             else:
-                kind = "restate" if (_h(seed, "theme", s) % 2 == 0 or s == start) else "vary"
-                if s != start:
-                    kind = "vary"
-            for j in range(THEME_BARS):
-                if s + j < n - 2 and bars[s + j].theme is None:
-                    bars[s + j].theme, bars[s + j].theme_bar = kind, j
+                kind = TUNE_CYCLE[j % len(TUNE_CYCLE)]
+            # The first answer, and those of every other section, go to the second voice.
+            give = handoff and kind == "answer" and length == THEME_BARS and (k % 2 == 0 or not handed)
+            handed = handed or give
+            for t in range(length):
+                bars[s + t].theme, bars[s + t].theme_bar, bars[s + t].handoff = kind, t, give
     return IdiomPlan(style=style or "cinematic", idiom=idiom, tonic=tonic, mode=mode,
                      beats_per_bar=beats_per_bar, bars=bars, intro_bars=intro,
                      intro_rest=not solo_tune)

@@ -757,11 +757,13 @@ def voice(pcs: tuple[int, ...], center: int, prev: tuple[int, ...] | None) -> tu
 
 
 # One-bar motif rhythms (step, length in steps) for a theme the generator left empty: a
-# tune's opening figure, at least four notes, ending on a longer note.
+# tune's opening figure, at least four notes, no note as long as a half (the theme's two
+# bars sing as one phrase; its second bar ends on the held note).
 MOTIF_RHYTHMS: tuple[tuple[tuple[int, int], ...], ...] = (
     ((0, 2), (2, 2), (4, 4), (8, 2), (10, 2), (12, 4)),
     ((0, 3), (3, 1), (4, 4), (8, 4), (12, 4)),
-    ((0, 4), (4, 2), (6, 2), (8, 8)),
+    ((0, 4), (4, 2), (6, 2), (8, 6), (14, 2)),
     ((2, 2), (4, 2), (6, 2), (8, 6), (14, 2)),
-    ((0, 2), (2, 2), (4, 2), (6, 2), (8, 8)),
+    ((0, 2), (2, 2), (4, 2), (6, 2), (8, 4), (12, 4)),
+    ((0, 6), (6, 2), (8, 2), (10, 2), (12, 4)),
 )
