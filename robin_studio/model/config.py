@@ -10,7 +10,18 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = "0.2.0"
+# The style slots of the intent vector (model.conditioning). Kept here as plain names so this
+# module stays light; `model.conditioning` checks them against the style ids.
+LEGACY_STYLE_SLOTS: tuple[str, ...] = ("cinematic", "ambient", "lofi", "pop", "rock", "electronic",
+                                       "folk", "orchestral", "jazz", "hiphop", "corporate", "thriller")
+
+
+def default_style_slots() -> list[str]:
+    """A new model's style slots: the twelve families, then every other style id of
+    `score.idioms` in its order (a slot each)."""
+    from robin_studio.score.idioms import STYLE_IDS
+    return list(LEGACY_STYLE_SLOTS) + [s for s in STYLE_IDS if s not in LEGACY_STYLE_SLOTS]
 
 
 @dataclass
@@ -61,6 +72,10 @@ class ModelConfig:
     latent_mean: list[float] = field(default_factory=list)
     latent_std: list[float] = field(default_factory=list)
     decode_threshold: float = 0.5
+    # The style slots of the intent input, in order (slot 0, "unknown", is not listed). Part
+    # of the network's input layout: a saved config without them is a 0.1.0 model, which
+    # has the twelve families.
+    style_slots: list[str] = field(default_factory=default_style_slots)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1)
@@ -70,7 +85,8 @@ class ModelConfig:
         return cls(vae=VAEConfig(**d.get("vae", {})), planner=PlannerConfig(**d.get("planner", {})),
                    dit=DiTConfig(**d.get("dit", {})), version=d.get("version", MODEL_VERSION),
                    latent_mean=list(d.get("latent_mean", [])), latent_std=list(d.get("latent_std", [])),
-                   decode_threshold=float(d.get("decode_threshold", 0.5)))
+                   decode_threshold=float(d.get("decode_threshold", 0.5)),
+                   style_slots=list(d.get("style_slots", LEGACY_STYLE_SLOTS)))
 
     @classmethod
     def load(cls, path: Path | str) -> "ModelConfig":
@@ -109,4 +125,6 @@ def preset(name: str) -> ModelConfig:
     if name not in PRESETS:
         from robin_studio.errors import RobinError
         raise RobinError(f"Unknown model size {name!r}.", f"Use one of: {', '.join(PRESETS)}.")
-    return ModelConfig.from_dict(PRESETS[name])
+    p = PRESETS[name]
+    return ModelConfig(vae=VAEConfig(**p.get("vae", {})), planner=PlannerConfig(**p.get("planner", {})),
+                       dit=DiTConfig(**p.get("dit", {})))

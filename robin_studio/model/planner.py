@@ -20,7 +20,9 @@ from robin_studio.model.layers import Block
 
 
 class Planner(nn.Module):
-    def __init__(self, cfg: PlannerConfig, latent_dim: int) -> None:
+    def __init__(self, cfg: PlannerConfig, latent_dim: int, intent_features: int = INTENT_FEATURES) -> None:
+        """`intent_features`: the intent vector's length (`conditioning.intent_features` of
+        the model's style slots)."""
         super().__init__()
         self.cfg = cfg
         d = cfg.d_model
@@ -28,13 +30,13 @@ class Planner(nn.Module):
         self.prev_in = nn.Linear(latent_dim + 1, d)      # + "there is no previous bar" flag
         self.bar_in = nn.Sequential(nn.Linear(BAR_FEATURES, d), nn.GELU(approximate="tanh"),
                                     nn.Linear(d, d))
-        self.intent_in = nn.Sequential(nn.Linear(INTENT_FEATURES, d), nn.GELU(approximate="tanh"),
+        self.intent_in = nn.Sequential(nn.Linear(intent_features, d), nn.GELU(approximate="tanh"),
                                        nn.Linear(d, d))
         self.blocks = nn.ModuleList(Block(d, cfg.n_heads, cfg.dropout) for _ in range(cfg.n_layers))
         self.ln = nn.LayerNorm(d)
 
     def embed(self, prev: torch.Tensor, bar: torch.Tensor, intent: torch.Tensor) -> torch.Tensor:
-        """prev (b, t, latent+1), bar (b, t, BAR_FEATURES), intent (b, INTENT_FEATURES)."""
+        """prev (b, t, latent+1), bar (b, t, BAR_FEATURES), intent (b, intent_features)."""
         return self.prev_in(prev) + self.bar_in(bar) + self.intent_in(intent).unsqueeze(1)
 
     def forward(self, prev: torch.Tensor, bar: torch.Tensor, intent: torch.Tensor) -> torch.Tensor:
@@ -48,7 +50,7 @@ class Planner(nn.Module):
 
     def step(self, prev: torch.Tensor, bar: torch.Tensor, intent: torch.Tensor,
              past_k: torch.Tensor, past_v: torch.Tensor):
-        """One bar: prev (b, latent+1), bar (b, BAR_FEATURES), intent (b, INTENT_FEATURES),
+        """One bar: prev (b, latent+1), bar (b, BAR_FEATURES), intent (b, intent_features),
         past_k/past_v (layers, b, heads, t_past, head_dim) -> h (b, d), new past (t_past + 1)."""
         x = self.embed(prev.unsqueeze(1), bar.unsqueeze(1), intent)
         new_k, new_v = [], []

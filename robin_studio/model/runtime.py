@@ -118,7 +118,7 @@ class OnnxBarStream:
         self.key_tonic = intent.key_tonic
         self.back = -shift_to_c(intent.key_tonic) if intent.key_tonic is not None else 0
         self.roles = {r for r in ROLES if r not in set(intent.exclude_roles)}
-        cond = C.intent_from(intent)
+        cond = C.intent_from(intent, cfg.style_slots)     # the layout these weights read
         self.intent = np.stack([cond, C.drop_text(cond)])              # (2, INTENT)
         p = cfg.planner
         self.window = max(1, p.context_bars - 1)                       # past bars kept in cache

@@ -9,6 +9,7 @@ choose (and gives the unconditional branch for guidance).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,8 +88,10 @@ class GeneratorBatches:
     """Random windows of `window` bars with their latents and condition vectors."""
 
     def __init__(self, pieces: list[Piece], latents: list[np.ndarray], window: int,
-                 seed: int = 0, dropout: Dropout | None = None) -> None:
+                 seed: int = 0, dropout: Dropout | None = None,
+                 style_slots: Sequence[str] = C.STYLE_SLOTS) -> None:
         self.pieces = pieces
+        self.style_slots = tuple(style_slots)   # the intent layout of the model being trained
         self.latents = latents          # per piece: float32 (bars, latent_dim), normalised
         self.window = window
         self.rng = np.random.default_rng(seed)
@@ -109,7 +112,7 @@ class GeneratorBatches:
         return C.intent_vector(text, None if rng.random() < d.style else piece.style,
                                None if rng.random() < d.mode else piece.mode,
                                None if rng.random() < d.tempo else piece.tempo_bpm,
-                               roles_on, roles_off)
+                               roles_on, roles_off, self.style_slots)
 
     def batch(self, size: int) -> dict[str, np.ndarray]:
         rng = self.rng
@@ -119,7 +122,7 @@ class GeneratorBatches:
         target = np.zeros((size, w, latent_dim), np.float32)
         nxt = np.zeros((size, w, latent_dim + 1), np.float32)
         bars = np.zeros((size, w, C.BAR_FEATURES), np.float32)
-        intent = np.zeros((size, C.INTENT_FEATURES), np.float32)
+        intent = np.zeros((size, C.intent_features(self.style_slots)), np.float32)
         valid = np.zeros((size, w), np.float32)
         for i in range(size):
             k = int(rng.choice(len(self.pieces), p=self.weights))

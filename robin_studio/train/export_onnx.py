@@ -25,7 +25,7 @@ from torch import nn
 
 from robin_studio.model.bar_grid import N_FEATURES, N_ROLES, STEPS_PER_BAR
 from robin_studio.model.bar_vae import BarVAE
-from robin_studio.model.conditioning import BAR_FEATURES, INTENT_FEATURES
+from robin_studio.model.conditioning import BAR_FEATURES, intent_features
 from robin_studio.model.config import ModelConfig
 from robin_studio.model.planner import PlannerStep
 from robin_studio.train.train_generator import Generator
@@ -109,7 +109,7 @@ def export_all(vae: BarVAE, gen: Generator, cfg: ModelConfig, out_dir: Path | st
             {"latent": {0: "b"}, "probs": {0: "b"}, "velocity": {0: "b"}})
     past = torch.zeros(p.n_layers, b, p.n_heads, 3, p.head_dim)
     _export(PlannerStep(gen.planner),
-            (torch.zeros(b, v.latent_dim + 1), torch.zeros(b, BAR_FEATURES), torch.zeros(b, INTENT_FEATURES),
+            (torch.zeros(b, v.latent_dim + 1), torch.zeros(b, BAR_FEATURES), torch.zeros(b, intent_features(cfg.style_slots)),
              past, past.clone()),
             out / "planner_step.onnx", ["prev", "bar", "intent", "past_k", "past_v"], ["h", "new_k", "new_v"],
             {"prev": {0: "b"}, "bar": {0: "b"}, "intent": {0: "b"}, "past_k": {1: "b", 3: "t"},

@@ -117,14 +117,12 @@ def render(report: dict) -> str:
             + (f" ({st['init_from_note']})" if st.get("init_from_note") else "")
             + " (the bar VAE, its latent statistics and "
             "its decoding threshold are kept unchanged; the planner and Loc-DiT start from their weights "
-            f"and train on the corpus above at learning rate {st.get('finetune_lr')}). The model's style "
-            "input has twelve family slots; the styles added later (edm, house, trap, boombap, swing, "
-            "bossa, latin, trailer, funk, solopiano, acoustic, chiptune, synthwave) use their family's "
-            "slot (`robin_studio.score.idioms`) and are told apart by the prompt embedding; the "
-            "engine plays every style's grooves, bass idioms, comping and progressions from the same "
-            "tables the corpus was arranged with. Training ran with normal priority on a 2-core CPU "
-            "shared with seven other jobs, so a step took several times as long as on an idle machine "
-            "and fewer steps fit the budget.",
+            f"and train on the corpus above at learning rate {st.get('finetune_lr')}). "
+            + (_slots_sentence(cfg, report) if cfg.get("style_slots") else
+               "The model's style input has twelve family slots; the styles added later use their "
+               "family's slot (`robin_studio.score.idioms`) and are told apart by the prompt embedding. ")
+            + "The engine plays every style's grooves, bass idioms, comping and progressions from the "
+            "same tables the corpus was arranged with.",
             "",
         ]
     lines += [
@@ -136,6 +134,11 @@ def render(report: dict) -> str:
         f"- planner + Loc-DiT: batch {st['gen_batch']} windows of {cfg['planner']['context_bars']} bars, "
         f"{st['dit_bars']} bars a step through the DiT, AdamW lr {st.get('finetune_lr') if warm else st['gen_lr']}, "
         f"{report['generator']['steps']} steps in {report['generator']['seconds'] / 60:.1f} min",
+        *([f"- the exported planner + Loc-DiT are an exponential moving average of the weights "
+           f"(decay {report['generator']['average']}); held-out flow loss of the last step's weights "
+           f"without it: {_fmt(report['generator'].get('valid_last_weights', {}).get('flow_loss', float('nan')), 4)}"]
+          if report["generator"].get("average") else []),
+        *([_load_line(report)] if report.get("machine", {}).get("load") else []),
         "- condition dropout: text 0.15 (the unconditional branch for guidance), style/mode/tempo "
         "0.3, each role's on/off 0.5, shot semantics 0.5",
         "",
@@ -146,7 +149,9 @@ def render(report: dict) -> str:
         f"recall {_fmt(vae_v.get('onset_recall', 0.0))}, {vae_v.get('bars', 0)} bars); whole-roll F1 "
         f"(sustains included) {_fmt(vae_v.get('roll_f1', 0.0))}",
         f"- flow-matching loss: {_fmt(gen_v.get('flow_loss', float('nan')), 4)} held-out vs "
-        f"{_fmt(report['generator'].get('train_eval', {}).get('flow_loss', float('nan')), 4)} on training windows",
+        f"{_fmt(report['generator'].get('train_eval', {}).get('flow_loss', float('nan')), 4)} on training windows"
+        + (f"; the starting weights scored {_fmt(report['generator']['valid_at_start'].get('flow_loss', float('nan')), 4)} "
+           "on the same held-out windows" if report["generator"].get("valid_at_start") else ""),
         f"- generated through ONNX Runtime with held-out controls ({checks.get('pieces', 0)} pieces, "
         f"{checks.get('bars', 0)} bars): silent bars {_fmt(checks.get('silent_bar_rate', 0.0))}, "
         f"notes a bar {_fmt(checks.get('notes_per_bar', 0.0), 1)}, asked mode followed "
@@ -207,6 +212,24 @@ def write_card(models_dir: Path | str) -> Path:
 
 if __name__ == "__main__":
     print(write_card(sys.argv[1] if len(sys.argv) > 1 else "models"))
+
+
+def _slots_sentence(cfg: dict, report: dict) -> str:
+    slots = cfg["style_slots"]
+    added = report.get("generator", {}).get("widened_styles") or []
+    return (f"The style input has a slot for each of the {len(slots)} style ids ({', '.join(slots)})"
+            + (f"; the {len(added)} slots the earlier weights lacked ({', '.join(added)}) started as "
+               "copies of their family's slot, so the network began exactly where the earlier one "
+               "was and each style then learnt on its own. " if added else ". "))
+
+
+def _load_line(report: dict) -> str:
+    load = report["machine"]["load"]
+    gen = report["generator"]
+    per_step = gen["seconds"] / max(1, gen["steps"])
+    return (f"- machine load while training (1-minute load average on {load.get('cores', 2)} cores, "
+            f"sampled every {load.get('every_s', 60)} s): min {load['min']:.1f}, median "
+            f"{load['median']:.1f}, max {load['max']:.1f}; {per_step:.2f} s per generator step")
 
 
 def _where(machine: dict) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from robin_studio.model.conditioning import intent_features
 from robin_studio.model.config import ModelConfig
 from robin_studio.model.loc_dit import LocDiT
 from robin_studio.model.planner import Planner
@@ -34,7 +35,7 @@ class Generator(torch.nn.Module):
         super().__init__()
         self.cfg = cfg
         v = cfg.vae
-        self.planner = Planner(cfg.planner, v.latent_dim)
+        self.planner = Planner(cfg.planner, v.latent_dim, intent_features(cfg.style_slots))
         self.dit = LocDiT(cfg.dit, v.n_patches, v.patch_dim, cfg.planner.d_model)
 
     def forward(self, batch: dict[str, torch.Tensor], gen: torch.Generator | None = None,
@@ -100,22 +101,31 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
                     checkpoint: Callable[[Generator, int], None] | None = None,
                     checkpoint_at: float = 0.3,
                     rt: Runtime | None = None, state: StageState | None = None,
-                    init_state: dict[str, torch.Tensor] | None = None) -> tuple[Generator, dict]:
+                    init_state: dict[str, torch.Tensor] | None = None,
+                    average: float | None = None) -> tuple[Generator, dict]:
     """Train until `max_steps` or `budget_s`. `checkpoint(model, step)` is called once, at
     `checkpoint_at` of the planned steps (the pipeline exports an early model there).
     With several processes (`rt`), `train` holds this rank's shard of the pieces and
     `batch_size` is per process; `state` saves the run every few minutes and resumes it.
-    `init_state` (a saved generator's state dict) continues training from those weights."""
+    `init_state` (a saved generator's state dict) continues training from those weights.
+    `average` (e.g. 0.999): keep an exponential moving average of the weights, which is what
+    is checkpointed and returned (see `WeightAverage`)."""
     rt = rt or Runtime()
     torch.manual_seed(seed)
     model = Generator(cfg)
+    history: dict = {"loss": []}
     if init_state is not None:
         model.load_state_dict(init_state)
+        if valid is not None and (state is None or state.load() is None):
+            # Where the weights started, on this corpus's held-out windows (what the fine-tune
+            # is to improve on).
+            history["valid_at_start"] = evaluate_generator(model, valid)
+            log(f"generator held-out before training: {history['valid_at_start']}")
     net = rt.wrap(model)
+    avg = WeightAverage(model, average) if average else None
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01, betas=(0.9, 0.98), fused=True)
     scaler = rt.grad_scaler()
     t0 = time.monotonic()
-    history: dict = {"loss": []}
     planned = max_steps
     step = 0
     ema = None
@@ -124,6 +134,8 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
         model.load_state_dict(resumed["model"])
         opt.load_state_dict(resumed["optimizer"])
         step, planned, history, ema = resumed["step"], resumed["planned"], resumed["history"], resumed["ema"]
+        if avg is not None and "average" in resumed:
+            avg.model.load_state_dict(resumed["average"])
         train.rng.bit_generator.state = resumed["rng"][rt.rank % len(resumed["rng"])]
         torch.set_rng_state(resumed["torch_rng"])
         log(f"generator: resumed at step {step}/{planned}")
@@ -136,6 +148,8 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
             loss = net(_torch_batch(train.batch(batch_size), rt.device), dit_bars=dit_bars)
         rt.step(loss, opt, model.parameters(), scaler)
         step += 1
+        if avg is not None:
+            avg.update(model, step)
         value = float(loss.detach())
         ema = value if ema is None else 0.98 * ema + 0.02 * value
         elapsed = time.monotonic() - t0
@@ -147,10 +161,11 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
             log(f"generator step {step}/{planned} loss {value:.4f} (avg {ema:.4f}) ({elapsed:.0f}s)")
         if checkpoint is not None and step == max(11, int(planned * checkpoint_at)):
             model.eval()
-            checkpoint(model, step)
+            checkpoint(model if avg is None else avg.model, step)
         if state is not None and rt.agree_any(time.monotonic() - last_save > STATE_EVERY_S):
             state.save(rt, step=step, planned=planned, history=history, ema=ema,
-                       model=model.state_dict(), optimizer=opt.state_dict(), rng=train.rng.bit_generator.state)
+                       model=model.state_dict(), optimizer=opt.state_dict(), rng=train.rng.bit_generator.state,
+                       **({} if avg is None else {"average": avg.model.state_dict()}))
             last_save = time.monotonic()
         if rt.agree_any(elapsed > budget_s * 1.05):
             log("generator: time budget reached")
@@ -159,10 +174,37 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
     history["seconds"] = time.monotonic() - t0
     if state is not None:        # the finished stage: a resumed run goes straight past it
         state.save(rt, step=step, planned=step, history=history, ema=ema,
-                   model=model.state_dict(), optimizer=opt.state_dict(), rng=train.rng.bit_generator.state)
+                   model=model.state_dict(), optimizer=opt.state_dict(), rng=train.rng.bit_generator.state,
+                   **({} if avg is None else {"average": avg.model.state_dict()}))
+    if avg is not None:
+        history["average"] = avg.decay
+        if valid is not None:
+            history["valid_last_weights"] = evaluate_generator(model, valid)
+        model = avg.model
     if valid is not None:
         history["valid"] = evaluate_generator(model, valid)
         history["train_eval"] = evaluate_generator(model, train)
-        log(f"generator held-out: {history['valid']}  (train windows: {history['train_eval']})")
+        log(f"generator held-out: {history['valid']}  (train windows: {history['train_eval']})"
+            + (f"; last weights without averaging: {history['valid_last_weights']}" if avg else ""))
     model.eval()
     return model, history
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights (Polyak averaging): the averaged
+    weights sample better than the last step's and drift less on a short fine-tune. The
+    decay ramps up from 0.1 ((1 + step) / (10 + step)), so early on the average follows the
+    weights closely; it never exceeds `decay`."""
+
+    def __init__(self, model: torch.nn.Module, decay: float) -> None:
+        import copy
+        self.decay = float(decay)
+        self.model = copy.deepcopy(model).eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module, step: int) -> None:
+        d = min(self.decay, (1.0 + step) / (10.0 + step))
+        for mine, theirs in zip(self.model.parameters(), model.parameters()):
+            mine.lerp_(theirs.detach(), 1.0 - d)
