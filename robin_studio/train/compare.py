@@ -7,8 +7,8 @@ Both generators run through the whole engine (`Scorer`) on the same cases, alter
 goes first so that a change in machine load falls on both alike:
 
 - the held-out prompts (`eval/heldout_prompts.toml`, written before the work; never tuned to)
-  on the held-out clips (a synthetic montage and, when it is here, real footage), seed 0;
-- our own development prompts (`DEV_PROMPTS`) on another clip, seeds 0 and 1;
+  on the held-out synthetic montage (with `--full` also on real footage), seed 0;
+- our own development prompts (`DEV_PROMPTS`) on another clip, seed 0 (with `--full` also 1);
 
 and measures, per piece, the score-side figures of the "Idioms and form" section
 (`eval.metrics_idioms`: motif recurrence, median phrase length, leaps, groove, chords per 16
@@ -141,7 +141,9 @@ def summarise(cases: list[dict], names: tuple[str, str]) -> dict:
 
 
 def run(old_dir: Path, new_dir: Path, workdir: Path, log=print, heldout_limit: int | None = None,
-        dev_limit: int | None = None) -> dict:
+        dev_limit: int | None = None, full: bool = False) -> dict:
+    """`full`: the held-out prompts on real footage too and the dev prompts with two seeds
+    (three times the work; a quick run is the synthetic montage, seed 0)."""
     from robin_studio.eval.clips import PATTERNS, write_clip
     from robin_studio.eval.heldout import heldout_clips, load_prompts
     from robin_studio.generate.engine import Scorer
@@ -153,14 +155,14 @@ def run(old_dir: Path, new_dir: Path, workdir: Path, log=print, heldout_limit: i
     scorers = {n: Scorer(generator=g) for n, g in gens.items()}
     for s in scorers.values():
         s.warm_up()
-    held_clips, footage_note = heldout_clips(workdir, quick=True, log=log, real=True)
+    held_clips, footage_note = heldout_clips(workdir, quick=True, log=log, real=full)
     dev_clip = write_clip(PATTERNS["irregular-20s-portrait"], workdir / "clips")
     any_scorer = scorers[names[0]]
     analyses = {c.name: any_scorer.analyze(c.path) for c in held_clips + [dev_clip]}
     prompts = load_prompts()[:heldout_limit]
     plan = [("heldout", c.name, p.text, p.style, p.name, 0) for c in held_clips for p in prompts]
     plan += [("dev", dev_clip.name, text, style, f"dev{i}", seed)
-             for i, (text, style) in enumerate(DEV_PROMPTS[:dev_limit]) for seed in (0, 1)]
+             for i, (text, style) in enumerate(DEV_PROMPTS[:dev_limit]) for seed in ((0, 1) if full else (0,))]
     cases: list[dict] = []
     timings = {n: [] for n in names}
     streaming = {}
@@ -224,11 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", type=Path, default=None, help="clips and analysis cache (default: the eval cache)")
     ap.add_argument("--heldout-limit", type=int, default=None, help="only the first N held-out prompts")
     ap.add_argument("--dev-limit", type=int, default=None, help="only the first N development prompts")
+    ap.add_argument("--full", action="store_true",
+                    help="also real footage for the held-out prompts and a second seed for the dev prompts")
     args = ap.parse_args(argv)
     from robin_studio.paths import cache_dir
 
     result = run(args.old, args.new, args.workdir or cache_dir() / "eval", log=lambda m: print(m, flush=True),
-                 heldout_limit=args.heldout_limit, dev_limit=args.dev_limit)
+                 heldout_limit=args.heldout_limit, dev_limit=args.dev_limit, full=args.full)
     if args.out:
         tmp = args.out.with_name(args.out.name + ".partial")
         tmp.write_text(json.dumps(result, indent=1, default=float) + "\n")
