@@ -25,6 +25,9 @@ from robin_studio.train.resume import StageState
 from robin_studio.train.train_vae import STATE_EVERY_S, lr_at
 
 CONTEXT_NOISE = 0.1
+# Steps at which the generator's step count is planned again from the time taken so far
+# (the first plan, at step 10, is a rough one).
+REPLAN_AT = (200, 1000, 2000, 3000, 4000, 6000, 8000, 12000, 16000)
 RIGHT_CONTEXT_P = 0.5
 
 
@@ -140,6 +143,7 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
         torch.set_rng_state(resumed["torch_rng"])
         log(f"generator: resumed at step {step}/{planned}")
     last_save = time.monotonic()
+    t_ten = 0.0
     while step < planned:
         model.train()
         for g in opt.param_groups:
@@ -156,6 +160,17 @@ def train_generator(train: GeneratorBatches, cfg: ModelConfig, *, budget_s: floa
         if step == 10 and resumed is None:
             planned = rt.agree_min(min(max_steps, max(step + 1, int(budget_s / (elapsed / step)))))
             log(f"generator: {elapsed / step * 1000:.0f} ms/step, planning {planned} steps")
+            t_ten = elapsed
+        elif resumed is None and step in REPLAN_AT and step < planned:
+            # Ten steps on a shared machine say little (a neighbour's burst can double them):
+            # plan again from the mean time per step since step 10, so that the schedule ends
+            # with the budget instead of long before or after it.
+            per_step = (elapsed - t_ten) / (step - 10)
+            again = rt.agree_min(min(max_steps, max(step + 1, step + int((budget_s - elapsed) / per_step))))
+            if again != planned:
+                log(f"generator: {per_step * 1000:.0f} ms/step since step 10, planning {again} steps "
+                    f"(was {planned})")
+                planned = again
         if step % 50 == 0 or step == planned or step == 1:
             history["loss"].append((step, ema))
             log(f"generator step {step}/{planned} loss {value:.4f} (avg {ema:.4f}) ({elapsed:.0f}s)")
