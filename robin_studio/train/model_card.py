@@ -162,6 +162,7 @@ def render(report: dict) -> str:
         "The product-level figures (tempo, cuts on beats, mode, instruments on rendered audio) "
         "are in `docs/EVAL.md`.",
         "",
+        *_comparison(report),
         "## Files",
         "",
         "ONNX graphs for the runtime and safetensors of the torch weights (no pickles); "
@@ -212,6 +213,33 @@ def write_card(models_dir: Path | str) -> Path:
 
 if __name__ == "__main__":
     print(write_card(sys.argv[1] if len(sys.argv) > 1 else "models"))
+
+
+def _comparison(report: dict) -> list[str]:
+    """The side-by-side run against the weights these replace (`train.compare`), when one
+    was recorded in the report."""
+    cmp = report.get("comparison")
+    if not cmp:
+        return []
+    from robin_studio.train.compare import TOLERANCE, markdown
+    verdict = cmp["summary"]["not_worse_on_tune"]
+    return [
+        "## Compared with the weights these replace",
+        "",
+        f"Both sets of weights through the whole engine in one run ({cmp['when']}, "
+        f"`python -m robin_studio.train.compare`), alternating which went first; 1-minute load "
+        f"average {cmp['load_before']:.1f} before and {cmp['load_after']:.1f} after. Cases: the held-out "
+        f"prompts (`robin_studio/eval/heldout_prompts.toml`) on {', '.join(cmp['clips'][:-1])}, seed 0, "
+        f"and the development prompts of `train.compare` on {cmp['clips'][-1]}. Means over cases; "
+        "speeds are medians, wall and CPU time, on the same loaded machine.",
+        "",
+        markdown(cmp),
+        "",
+        "Shipped only if not worse on the tune (means over all cases, with tolerances "
+        + ", ".join(f"{k} {v}" for k, v in TOLERANCE.items()) + "): "
+        + ", ".join(f"{k} {'not worse' if ok else 'WORSE'}" for k, ok in verdict.items()) + ".",
+        "",
+    ]
 
 
 def _slots_sentence(cfg: dict, report: dict) -> str:
