@@ -11,6 +11,9 @@ gets a short description from its affect words and its most confident image labe
 
 from __future__ import annotations
 
+import bisect
+from functools import cached_property
+
 import numpy as np
 
 from robin_studio.analysis.affect import affect_words
@@ -25,6 +28,10 @@ FADE_BOUNDARY = 0.3        # extra reluctance to merge across a fade (look-alike
 
 
 class _Group:
+    """Consecutive shots; a merge makes a new group, so each group's look and image content
+    are worked out once (an hour of video has about a thousand shots, and the merging asks
+    for them again and again)."""
+
     def __init__(self, shots: list[Shot]) -> None:
         self.shots = shots
 
@@ -40,12 +47,14 @@ class _Group:
     def duration_s(self) -> float:
         return self.end_s - self.start_s
 
+    @cached_property
     def vector(self) -> np.ndarray:
         w = np.array([max(s.duration_s, 1e-3) for s in self.shots])
         rows = np.array([[s.brightness, s.saturation, 0.5 * (s.colour_temperature + 1), s.motion]
                          for s in self.shots])
         return (rows * w[:, None]).sum(0) / w.sum()
 
+    @cached_property
     def features(self) -> np.ndarray | None:
         feats = [np.asarray(s.features, dtype=np.float64) for s in self.shots if s.features]
         if not feats:
@@ -54,33 +63,61 @@ class _Group:
         return f / (np.linalg.norm(f) + 1e-9)
 
 
+class _Distances:
+    """`_distance` of pairs of groups, each pair worked out once."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[_Group, _Group], float] = {}
+
+    def __call__(self, a: _Group, b: _Group) -> float:
+        d = self._known.get((a, b))
+        if d is None:
+            d = self._known[(a, b)] = _distance(a, b)
+        return d
+
+
 def _distance(a: _Group, b: _Group) -> float:
-    d = float(np.abs(a.vector() - b.vector()).mean())
-    fa, fb = a.features(), b.features()
+    d = float(np.abs(a.vector - b.vector).mean())
+    fa, fb = a.features, b.features
     if fa is not None and fb is not None and fa.shape == fb.shape:
         d = 0.5 * d + 0.5 * 0.5 * (1.0 - float(fa @ fb))
     return d
 
 
-def _boundary_strength(transitions: list[Transition], time_s: float) -> tuple[str, float]:
-    best = ("", 0.0)
-    for t in transitions:
-        if abs(t.time_s - time_s) < 1e-3:
-            best = (t.kind, t.strength)
-    return best
+class _Boundaries:
+    """(kind, strength) of the transition at a time (the last one listed within 1 ms), or
+    ("", 0.0): found by bisection, since the merging asks about every boundary again and
+    again."""
+
+    def __init__(self, transitions: list[Transition]) -> None:
+        order = sorted(range(len(transitions)), key=lambda k: transitions[k].time_s)
+        self._times = [transitions[k].time_s for k in order]
+        self._items = [(k, transitions[k].kind, transitions[k].strength) for k in order]
+
+    def __call__(self, time_s: float) -> tuple[str, float]:
+        lo = bisect.bisect_right(self._times, time_s - 1e-3)
+        hi = bisect.bisect_left(self._times, time_s + 1e-3)
+        near = [item for t, item in zip(self._times[lo:hi], self._items[lo:hi])
+                if abs(t - time_s) < 1e-3]
+        if not near:
+            return ("", 0.0)
+        _, kind, strength = max(near)
+        return (kind, strength)
 
 
 def build_sections(shots: list[Shot], transitions: list[Transition]) -> list[Section]:
     if not shots:
         return []
     groups = [_Group([s]) for s in shots]
+    distance = _Distances()
+    boundary_at = _Boundaries(transitions)
 
     def isolated_ok(i: int) -> bool:
         g = groups[i]
         if g.duration_s < MIN_ISOLATED_S or i == 0 or i == len(groups) - 1:
             return False
-        left = _boundary_strength(transitions, g.start_s)
-        right = _boundary_strength(transitions, g.end_s)
+        left = boundary_at(g.start_s)
+        right = boundary_at(g.end_s)
         return (left[0] == right[0] == "cut" and min(left[1], right[1]) >= STRONG_CUT
                 and groups[i - 1].duration_s >= MIN_SECTION_S
                 and groups[i + 1].duration_s >= MIN_SECTION_S)
@@ -94,19 +131,19 @@ def build_sections(shots: list[Shot], transitions: list[Transition]) -> list[Sec
         for j in (i - 1, i + 1):
             if 0 <= j < len(groups):
                 boundary = groups[i].start_s if j < i else groups[i].end_s
-                kind, strength = _boundary_strength(transitions, boundary)
+                kind, strength = boundary_at(boundary)
                 # Merge across the weaker boundary; a fade is where a piece breathes.
                 penalty = 0.2 * strength + (FADE_BOUNDARY if kind == "fade" else 0.0)
-                options.append((_distance(groups[i], groups[j]) + penalty, j))
+                options.append((distance(groups[i], groups[j]) + penalty, j))
         _, j = min(options)
         lo, hi = min(i, j), max(i, j)
         groups[lo: hi + 1] = [_Group(groups[lo].shots + groups[hi].shots)]
 
     # Join look-alike neighbours, most alike first.
     while len(groups) > 1:
-        pairs = [(_distance(groups[k], groups[k + 1]), k) for k in range(len(groups) - 1)
+        pairs = [(distance(groups[k], groups[k + 1]), k) for k in range(len(groups) - 1)
                  if groups[k].duration_s + groups[k + 1].duration_s <= MAX_SECTION_S
-                 and _boundary_strength(transitions, groups[k].end_s)[0] != "fade"]
+                 and boundary_at(groups[k].end_s)[0] != "fade"]
         if not pairs:
             break
         d, k = min(pairs)
