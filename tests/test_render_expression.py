@@ -225,10 +225,13 @@ def test_the_engine_plays_its_style_pump():
 
 
 def _pitch_hz(audio, a, b):
-    """The strongest frequency in audio[a:b] (mono), parabolic-interpolated."""
+    """The strongest frequency under 1 kHz in audio[a:b] (mono), parabolic-interpolated: the
+    fundamental of these notes (a square lead's third harmonic, lifted by the lead's presence
+    EQ, can be as strong as it)."""
     x = audio[a:b].mean(axis=1) * np.hanning(b - a)
     spec = np.abs(np.fft.rfft(x, 1 << 16))
-    k = int(np.argmax(spec[20:])) + 20
+    top = int(1000 * (1 << 16) / SR)
+    k = int(np.argmax(spec[20:top])) + 20
     y0, y1, y2 = np.log(spec[k - 1:k + 2] + 1e-12)
     return (k + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)) * SR / (1 << 16)
 

@@ -164,7 +164,7 @@ def test_unknown_program_levels_are_measured_without_a_second_state(synth, monke
     it never borrows (or loads) a second copy of the bank for it."""
     acquired = []
     real = synth._acquire
-    monkeypatch.setattr(synth, "_acquire", lambda sr: acquired.append(sr) or real(sr))
+    monkeypatch.setattr(synth, "_acquire", lambda sr, *a: acquired.append(sr) or real(sr, *a))
     program = 117   # melodic tom: in no palette, so not measured at load
     # (an earlier test in this process may have played it: forget it, as a fresh process would)
     for k in [k for k in synth._levels if k[0] == program and not k[1]]:

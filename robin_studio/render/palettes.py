@@ -113,6 +113,30 @@ REVERB_KINDS: dict[str, tuple[float, float]] = {   # kind -> (room_size, damping
 
 
 @dataclass(frozen=True)
+class Band:
+    """One EQ band as an engineer writes it: a 12 dB/octave "highpass" or "lowpass" at
+    `hz`, or a "peak", "lowshelf" or "highshelf" of `gain_db` (pedalboard's filters)."""
+    kind: str
+    hz: float
+    gain_db: float = 0.0
+    q: float = 0.707
+
+
+# Per-role EQ of the studio chain, the usual moves of a mix: everything but the bass and the
+# kit is high-passed, so the low end belongs to them; the pads and chords give up some of
+# their low mids (the "mud" around 300 Hz where everything piles up); the lead gets presence
+# (around 3 kHz, where a melody cuts through); the kit loses a little boxiness. A style
+# changes it with `MixSettings(eq=...)`; the gm-legacy chain has none.
+ROLE_EQ: dict[Role, tuple[Band, ...]] = {
+    D: (Band("peak", 420.0, -1.0, 1.4),),
+    B: (Band("peak", 250.0, -1.0, 1.0),),
+    H: (Band("highpass", 90.0), Band("peak", 300.0, -2.0, 0.9)),
+    M: (Band("highpass", 60.0), Band("peak", 2800.0, 2.0, 0.8)),
+    T: (Band("highpass", 40.0), Band("peak", 300.0, -1.5, 1.4)),
+}
+
+
+@dataclass(frozen=True)
 class MixSettings:
     roles: dict[Role, RoleMix] = field(default_factory=dict)
     reverb_room: float = 0.5    # pedalboard Reverb room_size 0..1 (or from `reverb_kind`)
@@ -127,6 +151,9 @@ class MixSettings:
     # `sidechain_release_s` (the breathing of house and EDM); 0 = none.
     sidechain_db: float = 0.0
     sidechain_release_s: float = 0.22
+    # Per-role EQ bands (render.synth plays them on each role before the roles are summed);
+    # None = ROLE_EQ.
+    eq: dict[Role, tuple[Band, ...]] | None = None
 
     def __post_init__(self) -> None:
         if self.reverb_kind is not None:
@@ -136,6 +163,9 @@ class MixSettings:
 
     def role(self, role: Role) -> RoleMix:
         return self.roles.get(Role(role), RoleMix())
+
+    def role_eq(self) -> dict[Role, tuple[Band, ...]]:
+        return dict(ROLE_EQ if self.eq is None else self.eq)
 
 
 def _roles(d=(0, 0, 0.05), b=(0, 0, 0.05), h=(-3, -0.25, 0.3), m=(0, 0.15, 0.25), t=(-6, 0.3, 0.5)):
@@ -149,7 +179,7 @@ MIX: dict[str, MixSettings] = {
                               reverb_room=0.95, reverb_damping=0.3, reverb_return_db=-2.0),
     "lofi":       MixSettings(reverb_kind="room", roles=_roles(d=(-1, 0, 0.1), h=(-2, -0.2, 0.25), m=(-2, 0.25, 0.3)),
                               reverb_room=0.4, lowpass_hz=6500.0, comp_ratio=3.0),
-    "pop":        MixSettings(reverb_kind="plate", roles=_roles(), reverb_room=0.45),
+    "pop":        MixSettings(reverb_kind="plate", roles=_roles(t=(-5, 0.3, 0.5)), reverb_room=0.45),
     "rock":       MixSettings(reverb_kind="room", roles=_roles(d=(0, 0, 0.1), h=(-3, -0.4, 0.1), m=(-1, 0.3, 0.15), t=(-8, 0.2, 0.2)),
                               reverb_room=0.35, comp_ratio=3.0),
     "electronic": MixSettings(reverb_kind="plate", roles=_roles(h=(-3, -0.3, 0.25), m=(-2, 0.2, 0.3), t=(-6, 0.3, 0.5)),
@@ -172,7 +202,7 @@ MIX: dict[str, MixSettings] = {
                               sidechain_db=7.0, sidechain_release_s=0.2),
     "house":      MixSettings(reverb_kind="plate", roles=_roles(d=(1, 0, 0.0), b=(0, 0, 0.0), h=(-3, -0.3, 0.25), m=(-3, 0.25, 0.3), t=(-6, 0.35, 0.5)),
                               comp_ratio=3.0, sidechain_db=5.0, sidechain_release_s=0.24),
-    "trap":       MixSettings(reverb_kind="room", roles=_roles(d=(1, 0, 0.05), b=(0, 0, 0.0), h=(-5, -0.3, 0.35), m=(-3, 0.2, 0.35), t=(-7, 0.35, 0.5)),
+    "trap":       MixSettings(reverb_kind="room", roles=_roles(d=(1, 0, 0.05), b=(0, 0, 0.0), h=(-5, -0.3, 0.35), m=(-3, 0.2, 0.35), t=(-6, 0.35, 0.5)),
                               comp_ratio=3.0, lowpass_hz=15000.0),
     "boombap":    MixSettings(reverb_kind="room", roles=_roles(d=(0, 0, 0.08), b=(0, 0, 0.0), h=(-3, -0.25, 0.2), m=(-3, 0.2, 0.25), t=(-7, 0.3, 0.3)),
                               lowpass_hz=10000.0, comp_ratio=3.0),
@@ -222,6 +252,10 @@ LEGACY_MIX: dict[str, MixSettings] = {   # before issue 15 (the gm-legacy chain)
     "thriller":   MixSettings(_roles(d=(-4, 0, 0.35), b=(0, 0, 0.2), h=(-2, -0.3, 0.5), m=(-3, 0.3, 0.6), t=(-3, 0.3, 0.7)),
                               reverb_room=0.9, reverb_damping=0.35, reverb_return_db=-3.0),
 }
+
+
+# (the old chain had no per-role EQ)
+LEGACY_MIX = {k: replace(v, eq={}) for k, v in LEGACY_MIX.items()}
 
 
 def style_key(style: str | None) -> str:
