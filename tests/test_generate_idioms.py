@@ -56,7 +56,7 @@ def write_score(analysis, prompt: str, style: str | None, seed: int = 1, semanti
                 c.extra[SEMANTIC_KEY] = vec
     arrangement.plan_idioms(controls, seed, tm.beats_per_bar)
     score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
-                  key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar)
+                  key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar, meta={"style": arrangement.style})
     writer = _BarWriter(score, arrangement, analysis.duration_s)
     writer.seed = seed
     stream = (generator or NaiveLoopGenerator()).start(_generator_intent(intent, arrangement, tm.mean_bpm(), settings), seed)
@@ -324,3 +324,65 @@ def test_the_theme_is_answered_by_a_second_instrument(calm):
         assert [k for k, _ in theme] == [k for k, _ in answer], (theme, answer)
         contour = [np.sign(y - x) for (_, x), (_, y) in zip(theme, theme[1:])]
         assert contour == [np.sign(y - x) for (_, x), (_, y) in zip(answer, answer[1:])]
+
+
+def test_an_808_bass_slides_in_the_midi_file_and_in_the_render(calm, tmp_path):
+    """Trap's 808 slides between tied notes (issue 14): pitch-bend ramps on the bass channel
+    of the MIDI file (with the bend range set), and heard in our render: the slid note starts
+    below its pitch and settles on it, where the same notes in pop start on it."""
+    import mido
+
+    from robin_studio.render.synth import SAMPLE_RATE, load_synth, render_score
+    from robin_studio.score.midi_io import write_midi
+    from robin_studio.score.tempo_map import TempoMap
+    from robin_studio.score.types import Note, Track
+
+    score, arr = write_score(calm, "hard trap beat for a skate video, 140 bpm", None)
+    assert arr.style == "trap"
+    midi = mido.MidiFile(write_midi(score, tmp_path / "trap.mid"))
+    bass = next(t for t in midi.tracks if t.name == "bass")
+    wheel = [m.pitch for m in bass if m.type == "pitchwheel"]
+    assert len(wheel) >= 7 and min(wheel) <= -4096 and wheel[-1] == 0     # ramps home from below
+    rpn = [(m.control, m.value) for m in bass if m.type == "control_change" and m.control in (101, 100, 6)]
+    assert rpn[:3] == [(101, 0), (100, 0), (6, 12)]
+
+    tm = TempoMap.constant(140.0, 8)
+    notes = [Note(0.0, 1.0, 45, 100), Note(1.0, 1.0, 57, 100)]          # A2 tied to A3: an octave slide
+    heard = {}
+    synth = load_synth()
+    for style in ("trap", "pop"):
+        audio = render_score(Score(tm, [Track(Role.BASS, 38, notes)], meta={"style": style}), synth=synth,
+                             tail_s=0.2).mean(axis=1)
+        t1 = int(tm.seconds_at(1.0) * SAMPLE_RATE)
+        win = int(0.02 * SAMPLE_RATE)
+        # zero crossings in the first 20 ms of the slid note against 20 ms once it settled
+        early, late = audio[t1 + 48: t1 + 48 + win], audio[t1 + 4 * win: t1 + 5 * win]
+        heard[style] = (np.sum(np.diff(np.sign(early)) != 0), np.sum(np.diff(np.sign(late)) != 0))
+    assert heard["trap"][0] <= 0.75 * heard["pop"][0], heard            # starts lower than in pop...
+    assert abs(int(heard["trap"][1]) - int(heard["pop"][1])) <= 1, heard  # ...and settles on the same A3
+
+
+def test_a_drop_the_form_places_lands_after_a_beat_of_break():
+    """EDM's intro-build-drop: the build's last bar rolls in and stops a beat before the drop
+    (drums and bass), so the drop lands from a written break; the groove holds elsewhere."""
+    clip = busy_clip()
+    score, arr = write_score(clip, "big room edm for a fireworks video", None)
+    assert arr.style == "edm"
+    tm, bpb = score.tempo_map, score.beats_per_bar
+    parts = [b.part for b in arr.plan.bars]
+    assert parts[:arr.plan.intro_bars] == ["intro"] * arr.plan.intro_bars and "build" in parts and "drop" in parts
+    assert parts.index("build") < parts.index("drop")
+
+    def on_cut(beat: float) -> bool:
+        return any(abs(tm.seconds_at(beat) - t.time_s) < 0.1 for t in clip.transitions)
+
+    into = [b for b in arr.plan.bars if b.into_drop and arr.plan.bars[b.index + 1].part == "drop"]
+    assert into
+    kit = drum_bars(score)
+    for b in into:
+        last_beat = [(x, p) for x, p in kit.get(b.index, []) if x >= 2.95 and not on_cut(b.index * bpb + x)]
+        bass = [n for n in score.track(Role.BASS).notes
+                if b.index * bpb + 3 - 0.05 <= n.start_beat < (b.index + 1) * bpb and not on_cut(n.start_beat)]
+        assert not last_beat and not bass, (b.index, last_beat, bass)
+        assert len(kit.get(b.index, [])) >= 8                                   # the roll
+    assert groove_presence(score, "edm") >= 0.9

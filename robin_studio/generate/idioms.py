@@ -45,6 +45,7 @@ VELOCITY_KEY = "velocity_scale"
 HITS_KEY = "hits"                         # as generate.conditions: (beats into the bar, strong?)
 DROP_KEY = "drop"                         # as generate.conditions: an asked drop lands on this bar
 QUIET_KEY = "quiet"                       # as generate.conditions: an asked quiet span or breakdown
+BREATH_STEP = 12                          # a drop's roll stops here (step of 16): a beat's break
 QUIET_VELOCITY = 0.65                     # a bar this soft or softer is in an asked quiet span
 SCENE_RETURN_SIMILARITY = 0.92            # two sections whose pictures are this alike: a return
 THEME_BARS = 2
@@ -130,6 +131,10 @@ class IdiomPlan:
             out[Role.DRUMS] = self._drums(bar, level, energy, choice, vel_scale)
         if Role.BASS in roles:
             out[Role.BASS] = [] if bar.written_break else self._bass(bar, energy, choice, vel_scale, seed)
+            if self._breath_before_drop(bar):
+                stop = BREATH_STEP / 4
+                out[Role.BASS] = [Note(n.start_beat, min(n.duration_beats, stop - n.start_beat), n.pitch, n.velocity)
+                                  for n in out[Role.BASS] if n.start_beat < stop - 0.25]
         if Role.HARMONY in roles:
             out[Role.HARMONY] = self._comping(bar, energy, choice, vel_scale, bass=Role.BASS in roles)
             if bar.handoff and self.theme:
@@ -160,6 +165,9 @@ class IdiomPlan:
         last = bar.bar_in_section == bar.bars_in_section - 1 and bar.index < len(self.bars) - 1
         if bar.into_drop and idiom.build:
             groove = dict(idiom.build[-1])
+            if self._breath_before_drop(bar):
+                # The roll stops a beat before the drop: the written break it lands from.
+                groove = {d: p[:BREATH_STEP] + "." * (16 - BREATH_STEP) for d, p in groove.items()}
         elif last and idiom.fills and bar.groove:
             fill = idiom.fills[choice % len(idiom.fills)]
             groove = with_fill(groove, fill, 8 if energy >= 0.35 else 12)
@@ -170,6 +178,12 @@ class IdiomPlan:
             if not any(n.pitch == CRASH and n.start_beat == 0 for n in notes):
                 notes.append(Note(0.0, 1.0, CRASH, int(np.clip(105 * vel_scale, 1, 127))))
         return sorted(notes)
+
+    def _breath_before_drop(self, bar: PlannedBar) -> bool:
+        """The bar rolls into a drop the form (not the prompt) placed: its last beat is a
+        written break (an asked drop gets a whole bar, `PlannedBar.written_break`)."""
+        nxt = self.bars[bar.index + 1] if bar.index + 1 < len(self.bars) else None
+        return bar.into_drop and nxt is not None and not nxt.written_break and nxt.part in ("drop", "climax")
 
     def _bass(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, seed: int) -> list[Note]:
         idiom = self.idiom

@@ -26,6 +26,8 @@ exactly what a one-shot render of the whole piece plays.
   short CC5 time in the MIDI file, so a DAW synth glides; TinySoundFont has no portamento, so
   our synth glides with the pitch wheel instead (`glides`): a note that follows the previous
   one within a sixteenth starts at the previous pitch and slides to its own in `GLIDE_S`.
+  The 808 bass of trap (`score.idioms.SLIDING_BASS_STYLES`) slides the same way, and its
+  slides go into the MIDI file as pitch-bend ramps (`glide_bends`).
 """
 
 from __future__ import annotations
@@ -157,10 +159,22 @@ def _legato(notes: list[Note], bar: int, bpb: int) -> list[Note]:
     return out
 
 
+def _slides_808(track: Track, style: str | None) -> bool:
+    """The bass of a style whose bass idiom is the 808 (`score.idioms`, trap): its tied notes
+    slide into each other, as an 808 played with glide does."""
+    from robin_studio.score.idioms import SLIDING_BASS_STYLES
+
+    return track.role == Role.BASS and style in SLIDING_BASS_STYLES
+
+
 def glides(track: Track, beats_per_bar: int = 4, style: str | None = None) -> list[tuple[float, int]]:
-    """(beat, semitones) for each note of a gliding synth lead that slides in from the note
-    before it in the same bar: it starts `semitones` away (previous minus own pitch)."""
-    if (int(track.program) & 127) not in PORTAMENTO_PROGRAMS or style not in PORTAMENTO_STYLES or track.is_drums:
+    """(beat, semitones) for each note of a gliding synth lead (or an 808 bass) that slides in
+    from the note before it in the same bar: it starts `semitones` away (previous minus own
+    pitch)."""
+    if track.is_drums:
+        return []
+    lead = (int(track.program) & 127) in PORTAMENTO_PROGRAMS and style in PORTAMENTO_STYLES
+    if not lead and not _slides_808(track, style):
         return []
     out = []
     for bar, ns in sorted(_bars(track.notes, max(1, int(beats_per_bar))).items()):
@@ -206,3 +220,20 @@ def perform(track: Track, beats_per_bar: int = 4, style: str | None = None) -> P
         ccs += [ControlChange(max(0.0, first - 0.01), 5, PORTAMENTO_TIME),
                 ControlChange(max(0.0, first - 0.01), 65, 127)]
     return Performance(notes, sorted(sounding), sorted(ccs))
+
+
+def glide_bends(track: Track, beats_per_bar: int, style: str | None, seconds_at, beat_at,
+                steps: int = 6) -> list[tuple[float, int]]:
+    """(beat, pitch-wheel value -8192..8191 at a range of GLIDE_MAX_SEMITONES) of the 808
+    bass's slides, for the MIDI file: each slid note starts at the note before's pitch and
+    bends home in GLIDE_S, as our synth plays it. `seconds_at`/`beat_at`: the tempo map's."""
+    if not _slides_808(track, style):
+        return []
+    out: list[tuple[float, int]] = []
+    for beat, semis in glides(track, beats_per_bar, style):
+        t0 = seconds_at(beat)
+        for i in range(steps + 1):
+            left = 1.0 - i / steps
+            value = int(round(8191 * left * semis / GLIDE_MAX_SEMITONES))
+            out.append((beat_at(t0 + GLIDE_S * i / steps) if i else beat, max(-8192, min(8191, value))))
+    return out

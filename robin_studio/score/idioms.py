@@ -498,6 +498,9 @@ _add(Idiom(
 ))
 
 STYLE_IDS: tuple[str, ...] = tuple(IDIOMS)
+# Styles whose bass is an 808 that slides between tied notes (pitch bends in the MIDI file,
+# the pitch wheel in our synth: `score.expression.glides`).
+SLIDING_BASS_STYLES = frozenset(name for name, i in IDIOMS.items() if i.bass_idiom == "808")
 MODEL_STYLE_FAMILIES: tuple[str, ...] = tuple(i.name for i in IDIOMS.values() if i.parent == i.name)
 
 

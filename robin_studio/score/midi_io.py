@@ -36,7 +36,7 @@ from mido.midifiles.meta import KeySignatureError
 
 from robin_studio import schema as sc
 from robin_studio.errors import MediaError
-from robin_studio.score.expression import perform
+from robin_studio.score.expression import GLIDE_MAX_SEMITONES, glide_bends, perform
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.score.theory import SCALES, estimate_key
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
@@ -195,6 +195,13 @@ def score_to_midi(score: Score) -> mido.MidiFile:
             tick = max(0, lead_ticks + int(round(cc.beat * tpb)))
             evs.append((tick, 15, mido.Message("control_change", channel=chan, control=int(cc.controller),
                                                value=int(max(0, min(127, cc.value))))))
+        bends = glide_bends(track, score.beats_per_bar, (score.meta or {}).get("style"), tm.seconds_at, tm.beat_at)
+        if bends:                            # an 808's slides: bend range first (RPN 0), then the ramps
+            for k, (control, value) in enumerate(((101, 0), (100, 0), (6, GLIDE_MAX_SEMITONES), (38, 0))):
+                evs.append((0, 5 + k / 10, mido.Message("control_change", channel=chan, control=control, value=value)))
+            for beat, value in bends:
+                tick = max(0, lead_ticks + int(round(beat * tpb)))
+                evs.append((tick, 16, mido.Message("pitchwheel", channel=chan, pitch=int(value))))
         for n in track.notes:
             on = lead_ticks + int(round(n.start_beat * tpb))
             off = max(on + 1, lead_ticks + int(round(n.end_beat * tpb)))
