@@ -8,6 +8,15 @@ chunk was ready and the CPU time the process had used by then, the heavy modules
 code. The caller notes `time.time()` just before starting the process, so the difference is
 the time from process start (interpreter start-up and every import included) to the first
 sound. Only the engine's chunk iterator is wrapped; nothing else is touched.
+
+    python -m robin_studio.bench.firstchunk --compare N SCORE-ARGUMENTS...
+
+runs that N times, each beside the references in the same run (`python -c pass`: the
+interpreter alone; `python -c "import numpy"`: the least any scoring process pays), all as
+fresh processes with byte code cached, and prints a table: wall time from process start to
+the first chunk and the CPU time by then, beside the references' wall and CPU, with the
+load average before and after. Run `robin-studio analyze CLIP` first so the analysis is
+cached (and one untimed run fills the other caches).
 """
 
 from __future__ import annotations
@@ -27,7 +36,66 @@ def _heavy() -> list[str]:
     return [m for m in HEAVY if m in sys.modules]
 
 
+REFERENCES = (("python -c pass", "pass"), ("python -c \"import numpy\"", "import numpy"))
+
+
+def compare(runs: int, score_args: list[str], python: str = sys.executable) -> dict:
+    """First chunk of `score score_args`, `runs` times, alternated with the references."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from robin_studio.bench.benchmark import bench_env, load, run_process
+
+    env = bench_env(Path(os.environ.get("ROBIN_STUDIO_CACHE_DIR") or tempfile.mkdtemp()))
+    out: dict = {"load_before": load(), "ours": [], **{name: [] for name, _ in REFERENCES}}
+    for _ in range(runs):
+        for name, code in REFERENCES:
+            r = run_process([python, "-c", code], env)
+            out[name].append({"wall_s": r.wall_s, "cpu_s": r.cpu_s})
+        start = time.time()
+        r = run_process([python, "-m", "robin_studio.bench.firstchunk", *score_args], env)
+        if r.code != 0:
+            raise RuntimeError(f"score failed (exit {r.code}): {r.stderr[-800:]}")
+        state = json.loads(r.stdout.strip().splitlines()[-1])
+        out["ours"].append({"wall_s": state["first_chunk_time"] - start, "cpu_s": state["first_chunk_cpu_s"],
+                            "heavy": state["heavy_at_first_chunk"], "process_wall_s": r.wall_s,
+                            "process_cpu_s": r.cpu_s, "peak_mb": r.peak_mb})
+    out["load_after"] = load()
+    return out
+
+
+def compare_markdown(r: dict) -> str:
+    def med(rows, key):
+        vals = sorted(row[key] for row in rows)
+        return vals[len(vals) // 2]
+
+    def cell(rows):
+        walls = [row["wall_s"] for row in rows]
+        return (f"{med(rows, 'wall_s'):.2f} s ({min(walls):.2f}-{max(walls):.2f}) | "
+                f"{med(rows, 'cpu_s'):.2f} s")
+
+    numpy_rows = r[REFERENCES[1][0]]
+    ratio = sorted(o["wall_s"] / n["wall_s"] for o, n in zip(r["ours"], numpy_rows))
+    cpu_ratio = sorted(o["cpu_s"] / n["cpu_s"] for o, n in zip(r["ours"], numpy_rows))
+    heavy = sorted({m for row in r["ours"] for m in row["heavy"]}) or ["none"]
+    lines = [f"| what ({len(r['ours'])} runs each, alternated) | wall: median (range) | CPU: median |",
+             "|---|---:|---:|"]
+    for name, _ in REFERENCES:
+        lines.append(f"| {name} (reference) | {cell(r[name])} |")
+    lines += [f"| `score`: process start to the first chunk | {cell(r['ours'])} |",
+              f"| ratio to `import numpy`, run by run | wall {ratio[len(ratio) // 2]:.1f} "
+              f"({ratio[0]:.1f}-{ratio[-1]:.1f}) | CPU {cpu_ratio[len(cpu_ratio) // 2]:.1f} |",
+              "",
+              f"Heavy modules imported by the first chunk: {', '.join(heavy)}. Load average "
+              f"(1/5/15 min) before {r['load_before']}, after {r['load_after']}."]
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--compare"]:
+        print(compare_markdown(compare(int(argv[1]), argv[2:])))
+        return 0
     from robin_studio.generate import engine
 
     state: dict = {}

@@ -107,13 +107,17 @@ def run(args: argparse.Namespace) -> int:
                     check_output(path / f"{role.value}.wav", inputs=(video,), overwrite=args.overwrite)
         else:
             check_output(path, inputs=(video,), overwrite=args.overwrite)
-    note = prompt_note(args.prompt)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
     generator = None
     if args.baseline:
         from robin_studio.generate.baseline import NaiveLoopGenerator
         generator = NaiveLoopGenerator()
+    # The piece's audio waits for the export in a temporary file beside the output, not in
+    # memory (an hour of video is 1.4 GB of mix; media.spool).
+    scorer = Scorer(generator=generator, spool_dir=out.absolute().parent)
+    _load_generator_meanwhile(scorer)
+    note = prompt_note(args.prompt)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     from robin_studio.timing.hits import parse_hit, parse_time
 
     hits = tuple([parse_hit(h) for h in args.hit] + [parse_hit(h, strong=False) for h in args.hit_soft])
@@ -124,7 +128,6 @@ def run(args: argparse.Namespace) -> int:
     for line in report_lines(parse_prompt(args.prompt)):   # before the music starts
         if line != f"note: {note}":                                      # already said above
             print(line, flush=True)
-    scorer = Scorer(generator=generator)
     bar = _Bar(args.quiet)
     t0 = time.perf_counter()
     try:
@@ -159,6 +162,22 @@ def run(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     return 0
+
+
+def _load_generator_meanwhile(scorer) -> None:
+    """Build the generator's ONNX Runtime sessions on a thread while the prompt is read and
+    the analysis loaded: ONNX Runtime builds them without holding the GIL, so on two cores
+    they overlap instead of following (about a third of a second before the first chunk).
+    A failure is left for the generation itself to raise, with its message."""
+    from robin_studio import lifecycle
+
+    def load() -> None:
+        try:
+            scorer.generator  # noqa: B018 - the property loads it
+        except Exception:  # noqa: BLE001 - raised again, readably, when generation asks
+            pass
+
+    lifecycle.start_tracked(load, "load the generator")
 
 
 def _outputs(out: Path, args: argparse.Namespace) -> dict[str, Path]:

@@ -70,6 +70,7 @@ from robin_studio.intent.parse import parse_prompt
 from robin_studio.intent.styles import STYLE_TEMPO_RANGE_BPM
 from robin_studio.intent.types import Intent
 from robin_studio.limits import check_number
+from robin_studio.media.spool import release, spooled_zeros
 from robin_studio.model.interface import BarGenerator, GeneratedBar
 from robin_studio.score.controls import BarControls
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
@@ -236,9 +237,12 @@ class Scorer:
     """Analyse a clip, generate music for it in chunks, regenerate regions, export."""
 
     def __init__(self, models_dir: str | Path | None = None, soundfont: str | Path | None = None,
-                 generator: BarGenerator | None = None) -> None:
+                 generator: BarGenerator | None = None, spool_dir: str | Path | None = None) -> None:
         self.models_dir = Path(models_dir) if models_dir else paths.models_dir()
         self.soundfont = soundfont
+        # A folder for the pieces' audio (media.spool): held in a temporary file there rather
+        # than in memory, for runs that only write the piece out (`score`: an hour is 1.4 GB).
+        self.spool_dir = spool_dir
         self._generator = generator
         self._generator_name = getattr(generator, "name", type(generator).__name__) if generator else ""
         self._lock = threading.Lock()
@@ -633,7 +637,10 @@ class GenerationJob:
         step = max(1, int(settings.chunk_bars))
         bars: list[GeneratedBar] = []
         total_n = _n_samples(dur)
-        audio_full = np.zeros((total_n, 2), np.float32)   # filled chunk by chunk (no copies)
+        spool_dir = getattr(self.scorer, "spool_dir", None)
+        # filled chunk by chunk (no copies); on disk when the scorer spools
+        audio_full = (spooled_zeros(total_n, 2, spool_dir) if spool_dir is not None
+                      else np.zeros((total_n, 2), np.float32))
         bounds: list[int] = []
         gains_db: list[float | None] = []
         rendered_n = 0
@@ -678,6 +685,7 @@ class GenerationJob:
                 if b1 >= n_bars:
                     audio = _end_fade(audio)
                 audio_full[end_n - audio.shape[0]:end_n] = audio
+                release(audio_full, end_n - audio.shape[0], end_n)   # (spooled: out of memory)
                 chunk = Chunk(index, b0, b1, start_s, end_s, audio, _spectrogram(audio), chunk_notes)
                 index += 1
                 self.chunks_done = index

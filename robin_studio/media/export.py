@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import io
+import itertools
 import math
 import os
 import uuid
@@ -33,6 +34,7 @@ import numpy as np
 
 from robin_studio import outputs
 from robin_studio.errors import CancelledError, ExportError, MediaError, RobinError
+from robin_studio.media.spool import release
 
 EXPORT_SAMPLE_RATE = 48000
 AAC_BITRATE = 256_000
@@ -361,6 +363,7 @@ class Delivery:
 def _blocks(audio: np.ndarray) -> Iterator[np.ndarray]:
     for i in range(0, len(audio), _BLOCK):
         yield audio[i:i + _BLOCK]
+        release(audio, i, i + _BLOCK)    # a piece spooled to disk (media.spool) leaves memory as read
 
 
 def _delivered(audio: np.ndarray, d: Delivery, spool_dir: Path | None) -> Iterator[np.ndarray]:
@@ -397,7 +400,7 @@ def _delivered(audio: np.ndarray, d: Delivery, spool_dir: Path | None) -> Iterat
             meter = L.LoudnessMeter(sr)
             g = np.float32(10 ** (gain_db / 20))
             first = True
-            for block in [*_blocks(audio), None]:
+            for block in itertools.chain(_blocks(audio), [None]):   # one block at a time
                 if block is None:
                     y = clamp.finish()
                 else:

@@ -25,6 +25,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from robin_studio.media.spool import release
+
 OVERSAMPLE = 4
 _TAPS = 48
 _GATE_ABSOLUTE_LUFS = -70.0
@@ -161,6 +163,7 @@ def integrated_loudness(audio: np.ndarray, sample_rate: int, block_s: float = 1.
     step = max(1, int(block_s * sample_rate))
     for i in range(0, len(audio), step):
         meter.add(audio[i:i + step])
+        release(audio, i, i + step)     # a piece spooled to disk (media.spool) leaves memory as read
     return meter.integrated()
 
 
