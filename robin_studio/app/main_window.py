@@ -1,28 +1,26 @@
-"""The main window: a thin assembler of panels, each with its own model. The picture and
-transport, the prompt panel, the take list (`takes_panel` over `takes.TakesModel`), the
-timeline; menus and keys. Opening, saving, autosave and crash recovery are
-`project_flow.ProjectFlow`'s; generating, regenerating and stopping (the workers that talk to
-the engine, the streamed chunks) are `generation_flow.GenerationFlow`'s; the window wires its
-panels, menus and keys to them.
+"""The main window: a thin assembler of panels, each with its own model, and of the flows
+that work on them. Panels: the picture and transport, the prompt panel, the take list
+(`takes_panel` over `takes.TakesModel`), the timeline, the hit points (`markers_panel`). Flows:
+`project_flow.ProjectFlow` opens, saves, autosaves and recovers; `generation_flow.GenerationFlow`
+generates, regenerates and stops; `takes_flow.TakesFlow` puts a take in use (undo, redo, A/B,
+the selection over it). They share the `session.ClipSession` (what is open) and speak through
+`session.Feedback` (status bar, message boxes); the window wires panels, menus, keys and the
+flows' signals together, and keeps the transport (play, seek, shuttle) and export.
 
 Every edit of the music is an undoable command (`takes.UseTakeCommand` and friends): undo and
 redo switch the take in use, they never remove one. Everything the window knows about music and
 analysis comes from the engine's front door (`robin_studio.generate.engine.Scorer`) through
-`EngineHost`; which bars a region regenerates from `generate.regions`, the same function the
-engine uses, so the selection shows exactly what will change. The window keeps the project
-safe: replacing or closing it asks first (`keep_work`), engine errors become readable dialogs,
-an autosave copy is written as work happens, and a crash is offered back next time.
+`EngineHost`. The window keeps the project safe: replacing or closing it asks first
+(`keep_work`), engine errors become readable dialogs, an autosave copy is written as work
+happens, and a crash is offered back next time.
 """
 
 from __future__ import annotations
 
 import logging
-import math
-import traceback
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from robin_studio import paths
@@ -30,42 +28,28 @@ from robin_studio.app.app_settings import AppSettings
 from robin_studio.app.audio_player import AudioPlayer
 from robin_studio.app.checks import Check, run_checks
 from robin_studio.app.export_dialog import ExportDialog
-from robin_studio.app.generation_flow import GenerationFlow, piece_tempo_map as _piece_tempo_map
+from robin_studio.app.export_flow import open_export
+from robin_studio.app.generation_flow import GenerationFlow
 from robin_studio.app.keep_work import ask_keep_work
 from robin_studio.app.keys import KeysDialog, TransportKeys
-from robin_studio.app.picture import FrameFetcher, PicturePreview, frame_index_at
+from robin_studio.app.picture import PicturePreview
+from robin_studio.app.playback import Playback
 from robin_studio.app.project import PROJECT_SUFFIX, Project, RecoveryStore
 from robin_studio.app.project_flow import VIDEO_SUFFIXES, ProjectFlow
 from robin_studio.app.prompt_panel import PromptPanel
-from robin_studio.app.takes import (DeleteTakeCommand, MusicState, RenameTakeCommand, Take, TakesModel,
-                                    UseTakeCommand, take_id_of)
+from robin_studio.app.session import ClipSession, Feedback, forwarded
+from robin_studio.app.takes import MusicState, TakesModel
+from robin_studio.app.takes_flow import MusicLane, TakesFlow, cut_flags, tempo_grid  # noqa: F401 - re-exported
 from robin_studio.app.takes_panel import TakesPanel
-from robin_studio.app.timeline import Timeline, format_time
+from robin_studio.app.timeline import Timeline
 from robin_studio.app.transport import TransportBar
-from robin_studio.app.workers import EngineHost, ProgressRelay
-from robin_studio.errors import RobinError
-from robin_studio.generate.regions import region_span
-from robin_studio.timing.grid import cuts_on_beats, grid_lines
+from robin_studio.app.workers import EngineHost
 # Imported up front: a first import inside a worker thread holds the GIL and stalls the UI.
 import robin_studio.analysis.types  # noqa: E402,F401 - unpickled from the engine process
-from robin_studio.media.decode import FrameReader  # noqa: E402
 
 log = logging.getLogger("robin_studio.app")
 
 AUTOSAVE_MS = 20_000
-
-
-def tempo_grid(tempo_map, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Beat and downbeat times (s) up to `duration_s`, from the timing package's grid."""
-    lines = grid_lines(tempo_map, 0.0, duration_s)
-    beats = np.array([g.time_s for g in lines], dtype=float)
-    downbeats = np.array([g.time_s for g in lines if g.is_downbeat], dtype=float)
-    return beats, downbeats
-
-
-def cut_flags(tempo_map, cut_times_s) -> list[bool]:
-    """Which cuts sit on a beat of the tempo map (the timing package's tolerance)."""
-    return cuts_on_beats(tempo_map, list(cut_times_s))
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -91,48 +75,31 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.app_settings.last_export_dir:   # an export killed last time left its temp file
             from robin_studio.outputs import remove_stale_partials
             remove_stale_partials(self.app_settings.last_export_dir)
-        self.project = Project()
-        self.project_path: Path | None = None
-        self.dirty = False
+        self.session = ClipSession()
         self.confirm_close = True
         self.keep_recovery = False     # closing for SIGTERM: the recovery copy stays (application.py)
-        self.analysis = None
-        self.piece = None
-        self.media_info = None
-        self.duration_s = 0.0
-        self.fps = 25.0
-        self.position_s = 0.0
-        self.ab_side = "A"
-        self._fetcher: FrameFetcher | None = None
-        self._grid_of = None           # the tempo map the drawn grid belongs to
         self.dialogs: list[QtWidgets.QDialog] = []   # open message boxes (tests read them)
-        self.file_dialog: QtWidgets.QFileDialog | None = None   # the open/save dialog, if open
-        self._closing = False
         self._close_ok = False
         self.checks: list[Check] = []
+        self.feedback = Feedback(self, self.dialogs)
+        self.status_label, self.notice_label = self.feedback.label, self.feedback.notice_label
+        self.progress_bar = self.feedback.progress_bar
 
         self.player = AudioPlayer(available=audio_available, stream_factory=stream_factory)
         self.undo_stack = QtGui.QUndoStack(self)
-        self.undo_stack.indexChanged.connect(self._undo_index_changed)
         self.takes = TakesModel(self)
         self.takes.window_clip = lambda: self.project.clip_path   # marks takes of an earlier cut
         self.recovery = RecoveryStore(recovery_dir or (paths.data_dir() / "recovery"))
-        # Open, analyse, save, autosave, recover: the project's own controller.
-        self.project_flow = ProjectFlow(self)
-        # Generate, regenerate, stop; the streamed chunks and the takes they make.
-        self.generation_flow = GenerationFlow(self)
-
         self._build_ui()
         self._build_actions()
         from robin_studio.app.markers_panel import install_markers   # hit points, Replace Video
         self.markers = install_markers(self)
+        self.generation_flow.with_markers = self.markers.with_markers   # hit points, ignored cuts
+        self.project_flow.markers = self.markers     # replays re-timed and conformed takes
         self._fit_docks_to_screen()
         self._key_filter = TransportKeys(self)
         QtWidgets.QApplication.instance().installEventFilter(self._key_filter)
 
-        self._play_timer = QtCore.QTimer(self)
-        self._play_timer.setInterval(15)
-        self._play_timer.timeout.connect(self._tick)
         self._autosave_timer = QtCore.QTimer(self)
         self._autosave_timer.setInterval(AUTOSAVE_MS)
         self._autosave_timer.timeout.connect(self.project_flow.autosave)
@@ -156,6 +123,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.prompt_panel = PromptPanel()
         self.takes_panel = TakesPanel(self.takes)
         self.timeline = Timeline()
+        self._build_flows()
 
         left = QtWidgets.QWidget()
         ll = QtWidgets.QVBoxLayout(left)
@@ -197,49 +165,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.main_split.setSizes([440, 300])
         self.setCentralWidget(self.main_split)
 
-        sb = self.statusBar()
-        self.status_label = QtWidgets.QLabel("Open a video to begin.")
-        self.status_label.setToolTip("What Robin Studio is doing")
-        # Long messages are elided with "..." (the whole text is in the tooltip), never cut.
-        self.status_label.setMinimumWidth(80)
-        self.status_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
-                                        QtWidgets.QSizePolicy.Policy.Preferred)
-        self._status_text = "Open a video to begin."
-        self.progress_bar = QtWidgets.QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(220)
-        self.progress_bar.setMaximumHeight(14)
-        self.progress_bar.setTextVisible(False)
-        self.progress_bar.setToolTip("Progress of the current analysis or generation")
-        self.progress_bar.hide()
-        self.notice_label = QtWidgets.QLabel("")
-        self.notice_label.setObjectName("notice")
-        self.notice_label.setToolTip("Something that limits what Robin Studio can do on this machine")
-        self.notice_label.hide()
-        sb.addWidget(self.status_label, 1)
-        sb.addPermanentWidget(self.notice_label)
-        sb.addPermanentWidget(self.progress_bar)
-
         # signals
         self.prompt_panel.prompt.textChanged.connect(self._prompt_edited)
         self.prompt_panel.generateRequested.connect(self.generate)
         self.prompt_panel.stopRequested.connect(self.stop_generation)
         self.prompt_panel.regenerateRequested.connect(self.regenerate_selection)
-        self.takes_panel.useRequested.connect(self.use_take)
-        self.takes_panel.deleteRequested.connect(self.delete_take)
-        self.takes.renameRequested.connect(self.rename_take)
-        self.timeline.seekRequested.connect(self.seek)
-        self.timeline.selectionChanged.connect(self._selection_changed)
+        self.takes_panel.useRequested.connect(self.takes_flow.use)
+        self.takes_panel.deleteRequested.connect(self.takes_flow.delete)
         t = self.transport
-        t.home.clicked.connect(lambda: self.seek(0.0))
-        t.end.clicked.connect(lambda: self.seek(self.duration_s))
-        t.back_frame.clicked.connect(lambda: self.step_frames(-1))
-        t.fwd_frame.clicked.connect(lambda: self.step_frames(1))
-        t.play.clicked.connect(self.toggle_play)
-        t.mark_in.clicked.connect(self.mark_in)
-        t.mark_out.clicked.connect(self.mark_out)
-        t.ab.toggled.connect(self.set_ab)
-        t.clip_sound.toggled.connect(self._clip_sound)
+        t.ab.toggled.connect(self.takes_flow.set_ab)
         t.zoom_in.clicked.connect(lambda: self.timeline.zoom(1.6))
         t.zoom_out.clicked.connect(lambda: self.timeline.zoom(1 / 1.6))
         t.zoom_fit.clicked.connect(self.timeline.zoom_fit)
@@ -247,8 +181,31 @@ class MainWindow(QtWidgets.QMainWindow):
                   t.zoom_in, t.zoom_out, t.zoom_fit):
             w.setFocusPolicy(QtCore.Qt.FocusPolicy.NoFocus)  # Space must not "click" a button
 
-        self.analysis_relay = ProgressRelay(self)
-        self.analysis_relay.progress.connect(lambda f, m: self.show_progress(f, m or "Analysing the clip\u2026"))
+    def _build_flows(self) -> None:
+        """The flows over the panels, and their signals wired to the window."""
+        session, feedback = self.session, self.feedback
+        self.playback = Playback(self, session, self.picture, self.transport, self.player, self.timeline, feedback)
+        self.lane = MusicLane(self.timeline, self.player, session)
+        self.takes_flow = TakesFlow(self, session, self.takes, self.undo_stack, self.lane, self.prompt_panel,
+                                    self.transport.ab, feedback, lambda: self.busy, self.seek)
+        # Generate, regenerate, stop; the streamed chunks and the takes they make.
+        gen = self.generation_flow = GenerationFlow(self, session, self.host, self.prompt_panel, self.lane,
+                                                    self.takes_flow, feedback)
+        # Open, analyse, save, autosave, recover: the project's own controller.
+        proj = self.project_flow = ProjectFlow(self, session, feedback, self.prompt_panel, self.takes_flow,
+                                               gen, self.host, self.app_settings, self.recovery)
+        gen.busyChanged.connect(self.busyChanged)
+        gen.chunkShown.connect(self.chunkShown)
+        gen.starting.connect(self.pause)
+        gen.replayAbandoned.connect(lambda: setattr(proj, "replay", []))
+        gen.jobDone.connect(proj.autosave)
+        gen.jobDone.connect(proj.continue_replay)
+        proj.clipOpening.connect(self.stop_everything)
+        proj.clipOpened.connect(self._show_clip)
+        proj.analysisReady.connect(self.analysisReady)
+        proj.replayDone.connect(self.replayDone)
+        for flow in (self.takes_flow, gen, proj):
+            flow.stateChanged.connect(self.update_state)
 
     COMPACT_WIDTH = 1280   # below this, side docks start hidden (View menu shows them)
 
@@ -302,11 +259,12 @@ class MainWindow(QtWidgets.QMainWindow):
                                      QtGui.QKeySequence.StandardKey.Open, "Open a video clip or a .robin project")
         self.recent_menu = f.addMenu("Open &Recent")
         self.recent_menu.setToolTipsVisible(True)
+        self.project_flow.recent_menu = self.recent_menu
         self.project_flow.fill_recent()
         f.addSeparator()
-        self.act_save = self._action(f, "&Save Project", lambda: self.save(), QtGui.QKeySequence.StandardKey.Save,
+        self.act_save = self._action(f, "&Save Project", lambda: self.project_flow.save(), QtGui.QKeySequence.StandardKey.Save,
                                      "Save the project (.robin)")
-        self.act_save_as = self._action(f, "Save Project &As\u2026", lambda: self.save_as(), "Ctrl+Shift+S",
+        self.act_save_as = self._action(f, "Save Project &As\u2026", lambda: self.project_flow.save_as(), "Ctrl+Shift+S",
                                         "Save the project under a new name")
         f.addSeparator()
         self.act_export = self._action(f, "&Export\u2026", self.open_export, "Ctrl+E",
@@ -315,8 +273,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(f, "&Quit", self.close, QtGui.QKeySequence.StandardKey.Quit, "Quit Robin Studio")
 
         e = mb.addMenu("&Edit")
-        self.act_undo = self._action(e, "&Undo", self.undo, ["Ctrl+Z"], "Back to the previous take")
-        self.act_redo = self._action(e, "&Redo", self.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Forward to the next take")
+        self.act_undo = self._action(e, "&Undo", self.takes_flow.undo, ["Ctrl+Z"], "Back to the previous take")
+        self.act_redo = self._action(e, "&Redo", self.takes_flow.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Forward to the next take")
         e.addSeparator()
         self._action(e, "Clear Selection", lambda: self.timeline.set_selection(None), "Ctrl+Shift+A",
                      "Remove the selected region")
@@ -343,9 +301,24 @@ class MainWindow(QtWidgets.QMainWindow):
         self._action(h, "&About Robin Studio", self._about, None, "About Robin Studio")
 
     # ------------------------------------------------------------------ state and messages
+    # What is open lives in the session the flows share; these names read and write it.
+    project = forwarded("project")
+    project_path = forwarded("project_path")
+    dirty = forwarded("dirty")
+    media_info = forwarded("media_info")
+    analysis = forwarded("analysis")
+    piece = forwarded("piece")
+    duration_s = forwarded("duration_s")
+    fps = forwarded("fps")
+
     @property
     def busy(self) -> bool:
         return self.generation_flow.busy
+
+    @property
+    def file_dialog(self) -> QtWidgets.QFileDialog | None:
+        """The open/save dialog, while it is open."""
+        return self.project_flow.file_dialog
 
     def update_state(self) -> None:
         """Enable what can be done now (actions, buttons, A/B) and title the window."""
@@ -372,7 +345,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.act_redo.setEnabled(self.undo_stack.canRedo() and not busy)
         self.act_save.setEnabled(has_clip)
         self.act_save_as.setEnabled(has_clip)
-        self.transport.ab.setEnabled(self._ab_parent() is not None and not busy)
+        self.transport.ab.setEnabled(self.takes_flow.ab_parent() is not None and not busy)
         self.act_ab.setEnabled(self.transport.ab.isEnabled())
         if self.analysis is None and has_clip:
             tip = "Waiting for the analysis of the clip"
@@ -388,81 +361,29 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(title + (" *" if self.dirty else ""))
 
     def set_status(self, text: str) -> None:
-        self._status_text = text
-        self.status_label.setToolTip(text or "What Robin Studio is doing")
-        self._elide_status()
+        self.feedback.set_status(text)
 
     def status_text(self) -> str:
         """The whole status message (the label may show it shortened)."""
-        return self._status_text
-
-    def _elide_status(self) -> None:
-        fm = self.status_label.fontMetrics()
-        width = max(40, self.status_label.width() - 4)
-        self.status_label.setText(fm.elidedText(self._status_text, QtCore.Qt.TextElideMode.ElideRight, width))
+        return self.feedback.status_text()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._compact_docks()
-        QtCore.QTimer.singleShot(0, self._elide_status)
+        QtCore.QTimer.singleShot(0, self.feedback.elide)
 
     def show_notice(self, text: str) -> None:
-        """A lasting limitation, in short in the status bar; the whole advice in its tooltip."""
-        short = text.split(". ")[0].split(": ")[-1] if len(text) > 60 else text
-        if "sound is off" in text.lower():
-            short = "Sound off (no audio device)"
-        self.notice_label.setText(short.rstrip("."))
-        self.notice_label.setToolTip(text)
-        self.notice_label.setVisible(bool(text))
+        self.feedback.show_notice(text)
 
     def show_progress(self, fraction: float, message: str) -> None:
-        """The progress bar at `fraction` (0..1) and `message` in the status bar."""
-        self.progress_bar.show()
-        self.progress_bar.setValue(int(1000 * max(0.0, min(1.0, fraction))))
-        self.set_status(message)
+        self.feedback.show_progress(fraction, message)
 
     def hide_progress(self) -> None:
-        self.progress_bar.hide()
-
-    def _message(self, icon, title: str, text: str, detail: str = "") -> QtWidgets.QMessageBox:
-        """A non-blocking message box (the event loop and any worker keep running)."""
-        box = QtWidgets.QMessageBox(icon, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self)
-        if detail:
-            box.setInformativeText(detail)
-        box.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
-        box.finished.connect(lambda *_: self.dialogs.remove(box) if box in self.dialogs else None)
-        self.dialogs.append(box)
-        box.open()
-        return box
+        self.feedback.hide_progress()
 
     def show_error(self, err: BaseException, doing: str = "") -> QtWidgets.QMessageBox | None:
-        """Engine errors as readable dialogs. The project is left as it was."""
-        if self._closing:
-            return None
-        details = getattr(err, "details", "") or getattr(err, "engine_traceback", "")
-        if details:
-            self._log_details(details)
-        if isinstance(err, RobinError):
-            text, detail = err.message, err.hint
-        else:
-            # A bug, not the user's doing: log the traceback, show one readable line.
-            log_path = paths.cache_dir() / "robin-studio.log"
-            try:
-                with open(log_path, "a", encoding="utf-8") as fh:
-                    fh.write("".join(traceback.format_exception(type(err), err, err.__traceback__)))
-            except OSError:
-                pass
-            text = f"Something went wrong{(' while ' + doing) if doing else ''}: {err}"
-            detail = f"Your project is safe. Details were written to {log_path}."
-        self.set_status(text.splitlines()[0])
-        return self._message(QtWidgets.QMessageBox.Icon.Warning, "Robin Studio", text, detail)
-
-    def _log_details(self, text: str) -> None:
-        try:
-            with open(paths.cache_dir() / "robin-studio.log", "a", encoding="utf-8") as fh:
-                fh.write(text if text.endswith("\n") else text + "\n")
-        except OSError:
-            pass
+        """Engine errors as readable dialogs (`Feedback`). The project is left as it was."""
+        return self.feedback.show_error(err, doing)
 
     def note_engine_problem(self, err: BaseException) -> None:
         """The engine could not start (missing SoundFont/model...): say so once, keep going."""
@@ -482,13 +403,13 @@ class MainWindow(QtWidgets.QMainWindow):
             marks = {True: "\u2714", False: "\u2716"}
             lines = "\n\n".join(f"{marks[c.ok]} {c.name}: {c.message}" for c in self.checks)
             title = "Setup check" if not failed else "Some things are missing"
-            self._message(QtWidgets.QMessageBox.Icon.Information if not failed
+            self.feedback.message(QtWidgets.QMessageBox.Icon.Information if not failed
                           else QtWidgets.QMessageBox.Icon.Warning, title, lines)
         self.app_settings.seen_first_run = True
         self.app_settings.save()
         return self.checks
 
-    # ------------------------------------------------------------------ projects (ProjectFlow)
+    # ------------------------------------------------------------------ the flows' calls
     def open_path(self, path: str | Path) -> bool:
         """Open a clip or a project, asking first when that would lose work (`ProjectFlow`)."""
         return self.project_flow.open_path(path)
@@ -499,19 +420,9 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_project(self, path: str | Path) -> bool:
         return self.project_flow.open_project(path)
 
-    def save(self, then: Callable[[bool], None] | None = None) -> bool:
-        return self.project_flow.save(then)
-
-    def save_as(self, then: Callable[[bool], None] | None = None) -> None:
-        self.project_flow.save_as(then)
-
-    def autosave(self, wait: bool = False) -> None:
-        self.project_flow.autosave(wait)
-
     def offer_recovery(self) -> Project | None:
         return self.project_flow.offer_recovery()
 
-    # ------------------------------------------------------------------ generation (GenerationFlow)
     def generate(self) -> None:
         self.generation_flow.generate()
 
@@ -528,325 +439,67 @@ class MainWindow(QtWidgets.QMainWindow):
         self.project_flow.stop_analysis()
 
     def clear_timeline(self) -> None:
-        """An empty timeline for another clip; the beat grid is drawn again for it."""
-        self.timeline.clear()
-        self._grid_of = None
+        self.lane.clear_timeline()
+
+    def _show_clip(self, path: Path) -> None:
+        """A clip was opened: its picture, from the start."""
+        self.show_picture_of(path)
+        self.seek(0.0)
 
     def show_picture_of(self, path: Path) -> None:
-        """The picture preview reads frames of the clip at `path` from now on."""
-        if self._fetcher is not None:
-            self._fetcher.stop()
-            self._fetcher = None
-        self.picture.clear()
-        try:
-            reader = FrameReader(path, self.media_info)
-        except Exception as err:  # noqa: BLE001
-            self.show_error(err, "reading the picture")
-            return
-        self._fetcher = FrameFetcher(reader.frame_at, max_side=1280, close_fn=reader.close)
-        self._fetcher.frameReady.connect(self.picture.set_image)
-        self._fetcher.failed.connect(lambda msg: self.set_status(f"Picture: {msg}"))
+        self.playback.show_picture_of(path)
 
-    # ------------------------------------------------------------------ takes, undo, A/B
-    def lane_chunks(self) -> list[tuple[int, float, float, np.ndarray]]:
-        """The music lane's chunks as (index, start s, end s, spectrogram)."""
-        return [(c.index, c.start_s, c.end_s, c.image.image) for c in self.timeline.chunk_items]
-
+    # ------------------------------------------------------------------ the take in use (TakesFlow)
     def show_music(self, state: MusicState | None) -> None:
         """Draw and play `state` (a take's music); the take in use is not changed."""
-        if state is None:
-            self.piece = None
-            self.timeline.clear_music()
-            self.player.set_audio(np.zeros((0, 2), np.float32))
-            self.timeline.set_grid([], [])
-            self._grid_of = None
-            return
-        self.piece = state.piece
-        if state.piece is not None and state.take_id is not None \
-                and take_id_of(state.piece) != state.take_id:
-            state.piece.select_take(state.take_id)   # the engine swaps notes and audio
-        shown = self.lane_chunks()
-        same = len(shown) == len(state.chunks) and all(
-            a[1:3] == b[1:3] and a[3] is b[3] for a, b in zip(shown, state.chunks))
-        if not same:   # right after generating, the lane already shows exactly this
-            self.timeline.clear_music()
-            for index, a, b, spec in state.chunks:
-                self.timeline.add_chunk(index, a, b, spec)
-        if state.piece is None:
-            audio = state.audio if state.audio is not None else np.zeros((0, 2), np.float32)
-            self.player.set_audio(np.asarray(audio, dtype=np.float32))
-            if state.audio is None:
-                self.timeline.set_grid([], [])
-                self._grid_of = None
-        else:
-            self.player.set_audio(np.asarray(state.piece.audio, dtype=np.float32))
-            tm = _piece_tempo_map(state.piece)
-            key = tm.to_dict() if tm is not None else None
-            if tm is not None and key != self._grid_of:
-                self.timeline.set_grid(*tempo_grid(tm, self.duration_s),
-                                       on_beat=cut_flags(tm, self.timeline.cut_times_s))
-                self._grid_of = key
+        self.lane.show(state)
 
     def show_current_take(self) -> None:
-        """Draw and play the take in use (or no music), and label the lane."""
-        cur = self.takes.current_take()
-        self.show_music(cur.state if cur is not None else None)
-        self._label_lane()
-
-    def apply_take(self, take: Take | None, panel: bool = True) -> None:
-        """Put `take` in use: the lane, the player, the lane's label and (after undo, redo or a
-        click in the take list) the prompt panel show what made it."""
-        self._set_ab_side(False)
-        self.show_music(take.state if take is not None else None)
-        self._label_lane()
-        if take is not None and panel and not self.generation_flow.pushing_new_take:
-            self.prompt_panel.apply(take.text, take.settings)
-        if self.timeline.selection_s() is not None:
-            self._selection_changed(self.timeline.selection_s())
-        self.update_state()
-
-    def _label_lane(self, side: str = "A") -> None:
-        cur = self.takes.current_take()
-        if cur is None:
-            self.timeline.set_take_label("")
-            return
-        if side == "B":
-            parent = self._ab_parent()
-            self.timeline.set_take_label(f"B: {parent.describe()}  (A: {cur.name})")
-        else:
-            self.timeline.set_take_label(("A: " if self.transport.ab.isEnabled() else "") + cur.describe())
-
-    def use_take(self, number: int) -> None:
-        """A click in the take list: hear and see that take (undoable)."""
-        if self.busy or number == self.takes.current:
-            return
-        take = self.takes.take(number)
-        if take is None:
-            return
-        self.undo_stack.push(UseTakeCommand(self.takes, self.takes.current, number, self.apply_take,
-                                            f"Use {take.name}"))
-        self.set_status(f"Using {take.describe()}.")
-
-    def delete_take(self, number: int) -> None:
-        if self.busy or self.takes.take(number) is None:
-            return
-        cmd = DeleteTakeCommand(self.takes, number, self.apply_take)
-        self.undo_stack.push(cmd)
-        self.set_status(f"{cmd.text()}. Ctrl+Z brings it back.")
-
-    def rename_take(self, number: int, name: str) -> None:
-        if self.takes.take(number) is not None:
-            self.undo_stack.push(RenameTakeCommand(self.takes, number, name))
-            self._label_lane()
+        self.takes_flow.show_current()
 
     def undo(self) -> None:
-        if self.busy:
-            self.set_status("Stop generating before undoing.")
-            return
-        text = self.undo_stack.undoText()
-        if not text:
-            return
-        self.undo_stack.undo()
-        self._say_take(f"Undid \u201c{text}\u201d")
+        self.takes_flow.undo()
 
     def redo(self) -> None:
-        if self.busy:
-            return
-        text = self.undo_stack.redoText()
-        if not text:
-            return
-        self.undo_stack.redo()
-        self._say_take(f"Redid \u201c{text}\u201d")
+        self.takes_flow.redo()
 
-    def _say_take(self, what: str) -> None:
-        cur = self.takes.current_take()
-        self.set_status(f"{what}: now using {cur.describe()}." if cur is not None
-                        else f"{what}: no music.")
+    # ------------------------------------------------------------------ transport (Playback)
+    @property
+    def position_s(self) -> float:
+        """The playhead (s)."""
+        return self.playback.position_s
 
-    def _undo_index_changed(self, _index: int) -> None:
-        self.dirty = True
-        self.update_state()
-
-    def _ab_parent(self) -> Take | None:
-        """The take the one in use was made from (A/B compares the two)."""
-        cur = self.takes.current_take()
-        if cur is None or cur.parent is None:
-            return None
-        parent = self.takes.any_take(cur.parent)
-        return parent if parent is not None and parent.state.piece is not None else None
-
-    def _set_ab_side(self, b_side: bool) -> None:
-        self.ab_side = "B" if b_side else "A"
-        if self.transport.ab.isChecked() != bool(b_side):
-            self.transport.ab.blockSignals(True)
-            self.transport.ab.setChecked(bool(b_side))
-            self.transport.ab.blockSignals(False)
-
-    def set_ab(self, b_side: bool) -> None:
-        """A/B compare: B draws and plays the take the current one was made from, A the
-        current take. The take in use does not change."""
-        parent, cur = self._ab_parent(), self.takes.current_take()
-        if parent is None or cur is None or self.busy:
-            self._set_ab_side(False)
-            return
-        if b_side == (self.ab_side == "B"):
-            self._set_ab_side(b_side)
-            return
-        self._set_ab_side(b_side)
-        self.show_music(parent.state if b_side else cur.state)
-        self.piece = cur.state.piece if not b_side else parent.state.piece
-        self._label_lane("B" if b_side else "A")
-        region = cur.changed_s or cur.region_s or (0.0, self.duration_s)
-        self.set_status(f"{'B: ' + parent.name + ' (before)' if b_side else 'A: ' + cur.name + ' (in use)'}"
-                        f", compare {format_time(region[0])}\u2013{format_time(region[1])}")
-        if b_side and not self.player.playing:
-            self.seek(region[0])
-        self.update_state()
-
-    def _clip_sound(self, on: bool) -> None:
-        self.player.original_on = bool(on)
-
-    # ------------------------------------------------------------------ selection and marks
-    def _selection_changed(self, sel) -> None:
-        """With music on the lane, a selection snaps to the bars it touches, and the span
-        whose audio will change (attack lead and release tail included) is drawn around it:
-        what Ctrl+R changes is exactly what is shown."""
-        tm = _piece_tempo_map(self.piece)
-        if sel is not None and tm is not None and self.duration_s > 0:
-            rs = region_span(tm, sel[0], sel[1], self.duration_s)
-            snapped = (rs.bars_start_s, rs.bars_end_s)
-            if abs(snapped[0] - sel[0]) > 1e-6 or abs(snapped[1] - sel[1]) > 1e-6:
-                self.timeline.set_selection(*snapped, emit=False)
-            self.timeline.set_change_span((rs.audio_start_s, rs.audio_end_s))
-            sel = snapped
-            self.set_status(f"Selected bars {rs.bar_start + 1}\u2013{rs.bar_end} "
-                            f"({format_time(sel[0])}\u2013{format_time(sel[1])}); the music changes from "
-                            f"{format_time(rs.audio_start_s)} to {format_time(rs.audio_end_s)} "
-                            "(release tail included). Regenerate: Ctrl+R.")
-        else:
-            self.timeline.set_change_span(None)
-            if sel is not None:
-                self.set_status(f"Selected {format_time(sel[0])}\u2013{format_time(sel[1])} "
-                                f"({sel[1] - sel[0]:.1f} s). Generate first to regenerate a part.")
-        self.project.selection_s = sel
-        self.update_state()
-
-    def mark_in(self) -> None:
-        sel = self.timeline.selection_s()
-        end = sel[1] if sel and sel[1] > self.position_s else self.duration_s
-        self.timeline.set_selection(self.position_s, end)
-
-    def mark_out(self) -> None:
-        sel = self.timeline.selection_s()
-        start = sel[0] if sel and sel[0] < self.position_s else 0.0
-        self.timeline.set_selection(start, self.position_s)
-
-    # ------------------------------------------------------------------ transport
     def seek(self, t_s: float, from_player: bool = False) -> None:
-        t_s = float(np.clip(t_s, 0.0, max(0.0, self.duration_s)))
-        self.position_s = t_s
-        if not from_player:
-            self.player.seek(t_s)
-        self.timeline.set_playhead(t_s, follow=from_player)
-        frame = frame_index_at(t_s, self.fps)
-        self.transport.show_time(t_s, self.duration_s, frame)
-        if self._fetcher is not None:
-            # Ask for the frame's own start time: frame-accurate whatever t_s was within it.
-            self._fetcher.request(min(frame / self.fps, max(0.0, self.duration_s - 0.5 / self.fps)))
+        self.playback.seek(t_s, from_player)
 
     def step_frames(self, n: int) -> None:
-        self.pause()
-        frame = frame_index_at(self.position_s, self.fps) + n
-        last = max(0, int(math.ceil(self.duration_s * self.fps)) - 1)
-        self.seek(min(max(0, frame), last) / self.fps)
+        self.playback.step_frames(n)
 
     def step_seconds(self, s: float) -> None:
-        self.pause()
-        self.seek(self.position_s + s)
-
-    def play(self, speed: float = 1.0) -> bool:
-        """Play at `speed` (J/K/L). Without an audio device the picture plays silently by the
-        system clock, and the notice says that sound is off."""
-        if self.duration_s <= 0:
-            return False
-        if not self.player.play(speed):
-            return False
-        if self.player.silent:
-            self.show_notice(self.player.notice)
-            self.set_status(f"Playing the picture{'' if speed == 1 else f' at {speed:+g}x'} without "
-                            "sound (no audio device); export still has the music.")
-        self._play_timer.start()
-        self.transport.show_playing(True)
-        return True
+        self.playback.step_seconds(s)
 
     def pause(self) -> None:
-        if self.player.playing or self._play_timer.isActive():
-            self.player.pause()
-            self._play_timer.stop()
-            self.transport.show_playing(False)
+        self.playback.pause()
 
     def toggle_play(self) -> None:
-        if self.player.playing:
-            self.pause()
-        else:
-            self.play(1.0)
+        self.playback.toggle_play()
 
     def shuttle(self, direction: int) -> None:
-        """J/K/L: K stops; L plays forward, again for 2x and 4x; J the same backwards."""
-        if direction == 0:
-            self.pause()
-            return
-        speed = self.player.speed if self.player.playing else 0.0
-        if speed * direction > 0:
-            new = max(-4.0, min(4.0, speed * 2))
-        else:
-            new = float(direction)
-        self.play(new)
+        self.playback.shuttle(direction)
 
-    def _tick(self) -> None:
-        """Player clock (the audio device's, or the system clock) -> picture and playhead."""
-        t = self.player.position_s()
-        if abs(t - self.position_s) > 1e-4:
-            self.seek(t, from_player=True)
-        if not self.player.playing:
-            self.pause()
+    def mark_in(self) -> None:
+        self.playback.mark_in()
+
+    def mark_out(self) -> None:
+        self.playback.mark_out()
 
     # ------------------------------------------------------------------ export
-    def export_function(self):
-        piece, clip = self.piece, self.project.clip_path
-        host = self.host
-
-        def run(out_path, kind, music_gain_db, original_gain_db, duck, progress, cancel):
-            return host.scorer().export(piece, out_path, video_path=clip, kind=kind,
-                                        music_gain_db=music_gain_db, original_gain_db=original_gain_db,
-                                        duck=duck, progress=progress, cancel=cancel.is_set)
-        return run
-
     def open_export(self) -> ExportDialog | None:
-        cur = self.takes.current_take()
-        if self.piece is None or cur is None or not cur.complete:
-            self.set_status("Generate music (a whole take) before exporting.")
-            return None
-        if self.ab_side == "B":
-            self.set_ab(False)   # export what the take in use sounds like
-        self.pause()
-        has_audio = bool(self.media_info and self.media_info.has_audio)
-        dlg = ExportDialog(self, self.project.clip_path, self.export_function(), has_audio,
-                           self.project.export, self.app_settings.last_export_dir)
-        dlg.exported.connect(self._exported)
-        dlg.finished.connect(lambda *_: self._remember_export(dlg))
-        dlg.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
-        self.export_dialog = dlg
-        dlg.open()
+        dlg = open_export(self, self.session, self.takes_flow, self.pause, self.host, self.app_settings,
+                          self.feedback)
+        if dlg is not None:
+            self.export_dialog = dlg
         return dlg
-
-    def _exported(self, path: str) -> None:
-        self.set_status(f"Exported {path}")
-        self.app_settings.last_export_dir = str(Path(path).parent)
-        self.app_settings.save()
-
-    def _remember_export(self, dlg: ExportDialog) -> None:
-        self.project.export = dlg.settings()
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event: QtGui.QDragEnterEvent) -> None:  # noqa: N802
@@ -885,21 +538,19 @@ class MainWindow(QtWidgets.QMainWindow):
                     return
                 if answer == "save":
                     self.stop_generation()
-                    self.save(then=lambda ok: self._close_now() if ok else None)
+                    self.project_flow.save(then=lambda ok: self._close_now() if ok else None)
                 else:
                     self._close_now()
             ask_keep_work(self, "closing", self.dirty, self.busy, then)
             return
-        self._closing = True
+        self.feedback.closing = True
         self.stop_everything()
         # Stop an engine process this window started (its pending calls end with an error
         # that is no longer shown), then let the workers finish before the window goes.
         self.host.close()
         QtCore.QThreadPool.globalInstance().waitForDone(20_000)
         self.player.close()
-        if self._fetcher is not None:
-            self._fetcher.stop()
-            self._fetcher = None
+        self.playback.stop_picture()
         self._autosave_timer.stop()
         app = QtWidgets.QApplication.instance()
         if app is not None:

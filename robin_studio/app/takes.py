@@ -58,6 +58,10 @@ class GenRequest:
     markers: tuple[list, list] | None = None   # (hit points as dicts, demoted cuts) it is made with
     analysis: object = None                    # the clip's analysis, when not the window's clip's
 
+    def take_number(self, model: "TakesModel") -> int:
+        """The number of the take this makes: a replayed take keeps its recorded one."""
+        return self.record.number if self.record is not None and self.record.number else model.next_number()
+
 
 @dataclass
 class MusicState:
