@@ -45,6 +45,8 @@ class Editor:
         self.transport = TransportBar()
         self.model = TakesModel(self.window)
         self.panel = TakesPanel(self.model)
+        for widget in (self.timeline, self.prompt, self.transport, self.panel):
+            qtbot.addWidget(widget)    # closed and deleted by Qt after the test, not by the GC
         self.undo = QtGui.QUndoStack(self.window)
         self.lane = MusicLane(self.timeline, self.player, self.session)
         self.flow = TakesFlow(self.window, self.session, self.model, self.undo, self.lane, self.prompt,
