@@ -88,6 +88,7 @@ def _decode(smpl: bytes, rec) -> tuple[np.ndarray, int, int]:
 
 
 GEN_KEY_RANGE = 43
+GEN_VEL_RANGE = 44
 FULL_RANGE = (0, 127)
 
 
@@ -288,6 +289,31 @@ class BankIndex:
         phdr = self.tables["phdr"][:-1]
         self.presets = {(int(r["bank"]), int(r["preset"])) for r in phdr}
         self.splittable = not bool(np.any(self.tables["shdr"]["type"] & COMPRESSED))
+
+    def velocity_splits(self, bank: int, program: int) -> tuple[int, ...]:
+        """The velocities where a preset's zones change (each the lowest velocity of a zone
+        above 0): its velocity layers. FluidR3_GM's pianos, flutes, basses and kits have
+        nine (or seven) bands 8 apart, each the same sample with its own brightness
+        (filter cut-off) and level; MuseScore_General's strings change sample at 87. No bank
+        here holds alternate samples for one key and velocity (SoundFont 2 has no round
+        robin: every zone that matches plays)."""
+        t = self.tables
+        phdr, pbag, pgen, inst, ibag, igen = t["phdr"], t["pbag"], t["pgen"], t["inst"], t["ibag"], t["igen"]
+        splits: set[int] = set()
+        for i in range(len(phdr) - 1):
+            if (int(phdr[i]["bank"]), int(phdr[i]["preset"])) != (bank, program):
+                continue
+            for b in range(int(phdr[i]["bag"]), int(phdr[i + 1]["bag"])):
+                g = {int(x["oper"]): int(x["amount"]) for x in pgen[pbag[b]["gen"]:pbag[b + 1]["gen"]]}
+                if GEN_VEL_RANGE in g:
+                    splits.add(g[GEN_VEL_RANGE] & 0xFF)
+                if GEN_INSTRUMENT not in g:
+                    continue
+                ii = g[GEN_INSTRUMENT]
+                for z in range(int(inst[ii]["bag"]), int(inst[ii + 1]["bag"])):
+                    zg = igen[ibag[z]["gen"]:ibag[z + 1]["gen"]]
+                    splits.update(int(x["amount"]) & 0xFF for x in zg if int(x["oper"]) == GEN_VEL_RANGE)
+        return tuple(sorted(v for v in splits if v > 0))
 
     def part(self, wanted: dict[tuple[int, int], tuple[int, int]]) -> bytes:
         """A SoundFont 2 file (bytes, for TinySoundFont to load from memory) with the presets

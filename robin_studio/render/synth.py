@@ -200,6 +200,7 @@ class Synth:
         self._free: dict[frozenset | None, list] = {}
         self._fonts: dict[frozenset | None, object] = {}     # loaded parts, most recent last
         self._part_of: dict[int, frozenset | None] = {}      # id(state) -> its part
+        self._splits: dict[tuple[int, int], tuple[int, ...]] = {}
         self._levels: dict[tuple, float] = {}
         self._attacks: dict[tuple, float] = {}
         self._lead_tables: dict[tuple, dict[int, float]] = {}
@@ -238,6 +239,16 @@ class Synth:
                         if 0 <= p < 128 and self.has_preset(p, False)), 0)
         log.info("program %d not in %s, using %d", program, self.path.name, alt)
         return alt
+
+    def velocity_splits(self, program: int, drums: bool) -> tuple[int, ...]:
+        """Where `program`'s velocity layers change (`BankIndex.velocity_splits`; none known
+        for a bank loaded whole)."""
+        if self._index is None:
+            return ()
+        key = (128 if drums else 0, int(program))
+        if key not in self._splits:
+            self._splits[key] = self._index.velocity_splits(*key)
+        return self._splits[key]
 
     def part_key(self, wanted: dict[tuple[int, int], tuple[int, int]]) -> frozenset | None:
         """The key of the part holding `wanted` ({(bank, program): (low key, high key)});
@@ -639,6 +650,34 @@ def _control_events(score: Score, channels: list[int], sample_rate: int,
 
 PITCH_WHEEL = 2000          # the "controller" of a pitch wheel event (not a MIDI number)
 
+# Repeated strikes. A player never hits the same key twice alike, and a bank's velocity
+# layers (`Synth.velocity_splits`) are where that shows: a note struck again within
+# REPEAT_WINDOW_S of the last strike of its key moves into the next layer up or down when
+# one is within LAYER_REACH velocity steps (else by REPEAT_NUDGE), in the cycle
+# REPEAT_MOVES, and a repeated drum hit is detuned by a few cents (the kit's channel, through
+# the pitch wheel) in the cycle DRUM_REPEAT_CENTS. Neighbours in each cycle differ, so no
+# strike is a copy of the one before; the place in the cycle is the strike's count on its
+# key, not a random state, so every way of chunking the render gives the same performance.
+REPEAT_WINDOW_S = 3.0
+LAYER_REACH = 8
+REPEAT_NUDGE = 3
+REPEAT_MOVES = (0, 1, -1, 1, 0, -1)                 # stay, up a layer, down a layer
+DRUM_REPEAT_CENTS = (0.0, 5.0, -4.0, 2.5, -6.0, 3.5)
+
+
+def _layer_move(velocity: int, move: int, splits: tuple[int, ...]) -> int:
+    """`velocity` moved one velocity layer up (`move` 1) or down (-1), if a layer edge is
+    within LAYER_REACH, else nudged by REPEAT_NUDGE."""
+    if move == 0:
+        return velocity
+    lo = max([0, *[b for b in splits if b <= velocity]])
+    hi = min([128, *[b for b in splits if b > velocity]]) - 1
+    if move > 0:
+        target = hi + 1 if hi < 127 and hi + 1 - velocity <= LAYER_REACH else velocity + REPEAT_NUDGE
+    else:
+        target = lo - 1 if lo > 0 and velocity - (lo - 1) <= LAYER_REACH else velocity - REPEAT_NUDGE
+    return int(min(127, max(1, target)))
+
 
 def _events(voices, controls=()) -> list[tuple[int, int, int, int, int, int]]:
     """(sample, kind, channel, key, velocity, layer); at one sample offs (0) come before
@@ -737,6 +776,7 @@ class StreamingRenderer:
         self._setups: dict[int, _ChannelSetup] = {}
         self._leads: dict[tuple, dict[int, float]] = {}
         self._track_layer: dict[int, _Layer] = {}
+        self._strikes: dict[tuple[int, int, int], list[int]] = {}   # (layer, channel, key) -> note-ons
         self.score = score
         self._schedule(score, first=True)
 
@@ -835,6 +875,12 @@ class StreamingRenderer:
         leads = [self._leads.get((int(t.program), t.is_drums, t.role, id(syn))) for t, syn in zip(tracks, synths)]
         new = _voices(placed, channels, self.sample_rate, leads, expressive=self._expressive, layers=index)
         ccs = _control_events(placed, channels, self.sample_rate, leads, layers=index) if self._expressive else []
+        if self._expressive:
+            splits = {(self._layers.index(L), ch): L.synth.velocity_splits(int(t.program), t.is_drums)
+                      for t, L, ch in zip(tracks, layers, channels)}
+            drums = {(self._layers.index(L), ch) for t, L, ch in zip(tracks, layers, channels) if t.is_drums}
+            new, wheels = self._vary_repeats(new, splits, drums)
+            ccs = ccs + wheels
         if first:
             keep = []
         else:
@@ -850,6 +896,33 @@ class StreamingRenderer:
         self._controls = sorted({c for c in (*self._controls, *ccs) if c[0] >= self._pos})
         self._events = [e for e in _events(self._voices, self._controls) if e[0] >= self._pos]
         self._ei = 0
+
+    def _vary_repeats(self, voices: list[_Voice], splits: dict, drums: set) -> tuple[list[_Voice], list[tuple]]:
+        """The voices with repeated strikes varied (see REPEAT_MOVES), and the kits' pitch
+        wheel events (each hit sets it: a repeat's detune, otherwise none). Every strike is
+        remembered across `update_score`, so a repeat is judged the same whether its
+        previous strike came in this chunk or an earlier one."""
+        window = int(REPEAT_WINDOW_S * self.sample_rate)
+        for v in voices:
+            seen = self._strikes.setdefault((v.layer, v.channel, v.key), [])
+            i = bisect.bisect_left(seen, v.on)
+            if i == len(seen) or seen[i] != v.on:
+                seen.insert(i, v.on)
+        out, wheels = [], []
+        for v in voices:
+            seen = self._strikes[(v.layer, v.channel, v.key)]
+            i = bisect.bisect_left(seen, v.on)
+            repeat = i > 0 and v.on - seen[i - 1] <= window
+            pick = i                                      # this key's strike count
+            if repeat:
+                move = REPEAT_MOVES[pick % len(REPEAT_MOVES)]
+                v = replace(v, velocity=_layer_move(v.velocity, move, splits.get((v.layer, v.channel), ())))
+            if (v.layer, v.channel) in drums:
+                cents = DRUM_REPEAT_CENTS[pick % len(DRUM_REPEAT_CENTS)] if repeat else 0.0
+                wheel = int(round(8192 + 8191 * cents / 100.0 / GLIDE_MAX_SEMITONES))
+                wheels.append((v.on, 1, v.channel, PITCH_WHEEL, wheel, v.layer))
+            out.append(v)
+        return out, wheels
 
     def _apply_setup(self, layer: _Layer, s: _ChannelSetup) -> None:
         sf = layer.sf
