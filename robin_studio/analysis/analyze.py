@@ -26,7 +26,7 @@ from robin_studio.analysis.shots import TransitionTracker, shots_from_transition
 from robin_studio.analysis.storyboard import build_sections
 from robin_studio.analysis.types import VideoAnalysis
 from robin_studio.media.decode import DamagedMediaError, iter_analysis_batches, prefetch
-from robin_studio.media.probe import probe
+from robin_studio.media.probe import MediaInfo, probe
 
 # Bump when anything that changes the result changes: old cache entries are then ignored.
 ANALYSIS_VERSION = 3
@@ -40,17 +40,20 @@ BATCH = 32          # frames the trackers take at a time (about a second of vide
 
 
 def analyze_video(path: str | os.PathLike, progress: Progress | None = None,
-                  use_cache: bool = True, allow_damaged: bool = False) -> VideoAnalysis:
+                  use_cache: bool = True, allow_damaged: bool = False,
+                  info: MediaInfo | None = None) -> VideoAnalysis:
     """Analyse the video at `path` (or return the cached analysis of the same content).
 
     `progress(fraction, message)` is called now and then with fraction in 0..1.
     Raises `robin_studio.errors.MediaError` when the file cannot be used. A file whose
     picture breaks off part-way raises `DamagedMediaError` (saying where) unless
     `allow_damaged`, in which case the part before the break is analysed and
-    `damaged_at_s` says where it ends (such analyses are not cached).
+    `damaged_at_s` says where it ends (such analyses are not cached). `info` is the file's
+    `probe` when the caller has it already (probing decodes the first picture: at 1080p it
+    costs as much as a tenth of a second of reading the video).
     """
     report = progress or (lambda fraction, message: None)
-    info = probe(path)
+    info = info or probe(path)
     key = cache.content_key(path, ANALYSIS_VERSION)
     if use_cache:
         cached = cache.load(key)

@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     bar = _ProgressBar(not args.quiet and sys.stderr.isatty() and info.duration_s >= _PROGRESS_FROM_S)
     try:
         analysis = analyze_video(args.video, progress=bar, use_cache=not args.no_cache,
-                                 allow_damaged=args.allow_damaged)
+                                 allow_damaged=args.allow_damaged, info=info)
     finally:
         bar.close()
     solution = solve_for(analysis, args.tempo, args.bpm_range)
