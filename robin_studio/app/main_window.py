@@ -34,11 +34,11 @@ from robin_studio.app.keep_work import ask_keep_work
 from robin_studio.app.keys import KeysDialog, TransportKeys
 from robin_studio.app.picture import PicturePreview
 from robin_studio.app.playback import Playback
-from robin_studio.app.project import PROJECT_SUFFIX, Project, RecoveryStore
+from robin_studio.app.project import PROJECT_SUFFIX, RecoveryStore
 from robin_studio.app.project_flow import VIDEO_SUFFIXES, ProjectFlow
 from robin_studio.app.prompt_panel import PromptPanel
 from robin_studio.app.session import ClipSession, Feedback, forwarded
-from robin_studio.app.takes import MusicState, TakesModel
+from robin_studio.app.takes import TakesModel
 from robin_studio.app.takes_flow import MusicLane, TakesFlow, cut_flags, tempo_grid  # noqa: F401 - re-exported
 from robin_studio.app.takes_panel import TakesPanel
 from robin_studio.app.timeline import Timeline
@@ -50,6 +50,15 @@ import robin_studio.analysis.types  # noqa: E402,F401 - unpickled from the engin
 log = logging.getLogger("robin_studio.app")
 
 AUTOSAVE_MS = 20_000
+
+
+def routed(owner: str, name: str, doc: str = ""):
+    """A window call that is `self.<owner>.<name>(...)`: the window routes it to the panel or
+    flow that does it (menus, keys, the markers panel and tests call the window)."""
+    def call(self, *args, **kwargs):
+        return getattr(getattr(self, owner), name)(*args, **kwargs)
+    call.__name__, call.__doc__ = name, doc or f"`{owner}.{name}`"
+    return call
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -167,9 +176,10 @@ class MainWindow(QtWidgets.QMainWindow):
 
         # signals
         self.prompt_panel.prompt.textChanged.connect(self._prompt_edited)
-        self.prompt_panel.generateRequested.connect(self.generate)
-        self.prompt_panel.stopRequested.connect(self.stop_generation)
-        self.prompt_panel.regenerateRequested.connect(self.regenerate_selection)
+        gen = self.generation_flow
+        self.prompt_panel.generateRequested.connect(gen.generate)
+        self.prompt_panel.stopRequested.connect(gen.stop)
+        self.prompt_panel.regenerateRequested.connect(gen.regenerate_selection)
         self.takes_panel.useRequested.connect(self.takes_flow.use)
         self.takes_panel.deleteRequested.connect(self.takes_flow.delete)
         t = self.transport
@@ -196,7 +206,7 @@ class MainWindow(QtWidgets.QMainWindow):
                                                gen, self.host, self.app_settings, self.recovery)
         gen.busyChanged.connect(self.busyChanged)
         gen.chunkShown.connect(self.chunkShown)
-        gen.starting.connect(self.pause)
+        gen.starting.connect(self.playback.pause)
         gen.replayAbandoned.connect(lambda: setattr(proj, "replay", []))
         gen.jobDone.connect(proj.autosave)
         gen.jobDone.connect(proj.continue_replay)
@@ -280,10 +290,10 @@ class MainWindow(QtWidgets.QMainWindow):
                      "Remove the selected region")
 
         g = mb.addMenu("&Music")
-        self.act_generate = self._action(g, "&Generate", self.generate, "Ctrl+Return",
+        self.act_generate = self._action(g, "&Generate", self.generation_flow.generate, "Ctrl+Return",
                                          "Generate music for the whole clip")
-        self.act_stop = self._action(g, "&Stop", self.stop_generation, "Esc", "Stop generating")
-        self.act_regen = self._action(g, "&Regenerate Selection", self.regenerate_selection, "Ctrl+R",
+        self.act_stop = self._action(g, "&Stop", self.generation_flow.stop, "Esc", "Stop generating")
+        self.act_regen = self._action(g, "&Regenerate Selection", self.generation_flow.regenerate_selection, "Ctrl+R",
                                       "Generate the selected region again")
         g.addSeparator()
         self.act_ab = self._action(g, "Compare &A/B", lambda: self.transport.ab.toggle(), "Ctrl+B",
@@ -360,30 +370,18 @@ class MainWindow(QtWidgets.QMainWindow):
             title += f" [{self.project_path.name}]"
         self.setWindowTitle(title + (" *" if self.dirty else ""))
 
-    def set_status(self, text: str) -> None:
-        self.feedback.set_status(text)
-
-    def status_text(self) -> str:
-        """The whole status message (the label may show it shortened)."""
-        return self.feedback.status_text()
-
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
         self._compact_docks()
         QtCore.QTimer.singleShot(0, self.feedback.elide)
 
-    def show_notice(self, text: str) -> None:
-        self.feedback.show_notice(text)
-
-    def show_progress(self, fraction: float, message: str) -> None:
-        self.feedback.show_progress(fraction, message)
-
-    def hide_progress(self) -> None:
-        self.feedback.hide_progress()
-
-    def show_error(self, err: BaseException, doing: str = "") -> QtWidgets.QMessageBox | None:
-        """Engine errors as readable dialogs (`Feedback`). The project is left as it was."""
-        return self.feedback.show_error(err, doing)
+    # Messages: the status bar and message boxes are `Feedback`'s.
+    set_status = routed("feedback", "set_status")
+    status_text = routed("feedback", "status_text", "The whole status message (the label may show it shortened).")
+    show_notice = routed("feedback", "show_notice")
+    show_progress = routed("feedback", "show_progress")
+    hide_progress = routed("feedback", "hide_progress")
+    show_error = routed("feedback", "show_error", "Engine errors as readable dialogs; the project is left as it was.")
 
     def note_engine_problem(self, err: BaseException) -> None:
         """The engine could not start (missing SoundFont/model...): say so once, keep going."""
@@ -410,27 +408,32 @@ class MainWindow(QtWidgets.QMainWindow):
         return self.checks
 
     # ------------------------------------------------------------------ the flows' calls
-    def open_path(self, path: str | Path) -> bool:
-        """Open a clip or a project, asking first when that would lose work (`ProjectFlow`)."""
-        return self.project_flow.open_path(path)
+    open_path = routed("project_flow", "open_path", "Open a clip or a project, asking first when that would lose work.")
+    open_clip = routed("project_flow", "open_clip")
+    open_project = routed("project_flow", "open_project")
+    offer_recovery = routed("project_flow", "offer_recovery")
+    generate = routed("generation_flow", "generate")
+    regenerate_selection = routed("generation_flow", "regenerate_selection")
+    stop_generation = routed("generation_flow", "stop")
+    clear_timeline = routed("lane", "clear_timeline")
+    show_music = routed("lane", "show", "Draw and play a take's music; the take in use is not changed.")
+    show_current_take = routed("takes_flow", "show_current")
+    undo = routed("takes_flow", "undo")
+    redo = routed("takes_flow", "redo")
+    show_picture_of = routed("playback", "show_picture_of")
+    seek = routed("playback", "seek")
+    step_frames = routed("playback", "step_frames")
+    step_seconds = routed("playback", "step_seconds")
+    pause = routed("playback", "pause")
+    toggle_play = routed("playback", "toggle_play")
+    shuttle = routed("playback", "shuttle")
+    mark_in = routed("playback", "mark_in")
+    mark_out = routed("playback", "mark_out")
 
-    def open_clip(self, path: str | Path, keep_project: bool = False) -> bool:
-        return self.project_flow.open_clip(path, keep_project)
-
-    def open_project(self, path: str | Path) -> bool:
-        return self.project_flow.open_project(path)
-
-    def offer_recovery(self) -> Project | None:
-        return self.project_flow.offer_recovery()
-
-    def generate(self) -> None:
-        self.generation_flow.generate()
-
-    def regenerate_selection(self) -> None:
-        self.generation_flow.regenerate_selection()
-
-    def stop_generation(self) -> None:
-        self.generation_flow.stop()
+    @property
+    def position_s(self) -> float:
+        """The playhead (s)."""
+        return self.playback.position_s
 
     def stop_everything(self) -> None:
         """Pause, stop generating and stop analysing (before another clip or closing)."""
@@ -438,60 +441,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.stop_generation()
         self.project_flow.stop_analysis()
 
-    def clear_timeline(self) -> None:
-        self.lane.clear_timeline()
-
     def _show_clip(self, path: Path) -> None:
         """A clip was opened: its picture, from the start."""
         self.show_picture_of(path)
         self.seek(0.0)
-
-    def show_picture_of(self, path: Path) -> None:
-        self.playback.show_picture_of(path)
-
-    # ------------------------------------------------------------------ the take in use (TakesFlow)
-    def show_music(self, state: MusicState | None) -> None:
-        """Draw and play `state` (a take's music); the take in use is not changed."""
-        self.lane.show(state)
-
-    def show_current_take(self) -> None:
-        self.takes_flow.show_current()
-
-    def undo(self) -> None:
-        self.takes_flow.undo()
-
-    def redo(self) -> None:
-        self.takes_flow.redo()
-
-    # ------------------------------------------------------------------ transport (Playback)
-    @property
-    def position_s(self) -> float:
-        """The playhead (s)."""
-        return self.playback.position_s
-
-    def seek(self, t_s: float, from_player: bool = False) -> None:
-        self.playback.seek(t_s, from_player)
-
-    def step_frames(self, n: int) -> None:
-        self.playback.step_frames(n)
-
-    def step_seconds(self, s: float) -> None:
-        self.playback.step_seconds(s)
-
-    def pause(self) -> None:
-        self.playback.pause()
-
-    def toggle_play(self) -> None:
-        self.playback.toggle_play()
-
-    def shuttle(self, direction: int) -> None:
-        self.playback.shuttle(direction)
-
-    def mark_in(self) -> None:
-        self.playback.mark_in()
-
-    def mark_out(self) -> None:
-        self.playback.mark_out()
 
     # ------------------------------------------------------------------ export
     def open_export(self) -> ExportDialog | None:
