@@ -20,6 +20,12 @@ the mastered audio, the tempo map and the take in use.
 Errors raised in the child come back as the same `RobinError` subclass with its message and
 hint; anything else comes back as `EngineError` with the child's traceback text attached.
 No Qt here (the child must not import it).
+
+Closing (`RemoteScorer.close`, or SIGTERM to the child) stops the child cleanly: every running
+generation is cancelled, every export told to stop, queued piece work is dropped, and every
+request thread (each may be inside ONNX Runtime or writing a file) is joined before the process
+ends. An export stopped this way removes its temporary file; none is cut off mid-write, as a
+daemon thread would be at exit.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ import multiprocessing as mp
 import os
 import queue
 from collections import OrderedDict
+import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -43,6 +51,11 @@ PIECE_OPS = {"regenerate", "select_take", "export", "release", "piece_call"}
 PIECE_CALLS = {"robin_studio.generate.hitpoints.retime_for_app",
                "robin_studio.generate.hitpoints.report_for_app",
                "robin_studio.generate.conform.conform_for_app"}
+# Closing: how long the child waits in all for its cancelled work to end (a generation stops
+# between chunks, an export between blocks; well under a second each), and how long the window
+# waits for the child before terminating it.
+DRAIN_S = 10.0
+CLOSE_WAIT_S = DRAIN_S + 5.0
 TAKE_AUDIO_CACHE = 6   # takes whose audio the window keeps, for instant undo/redo/A-B
 ENGINE_NICENESS = 4   # a little below the window; more starves it on a machine that is busy anyway
 
@@ -135,14 +148,29 @@ def _serve(conn, scorer_kwargs: dict) -> None:
             pass
     from robin_studio.generate.engine import Scorer
 
+    from robin_studio import lifecycle
+
+    lifecycle.install_signal_handlers()      # SIGTERM unwinds to the clean stop below
     send_lock = threading.Lock()
     state: dict = {"scorer": None, "pieces": {}, "jobs": {}, "cancels": {}}
     make_lock = threading.Lock()
     ids = itertools.count(1)
+    closing = threading.Event()
+    threads: list[threading.Thread] = []     # every request thread, joined when closing
 
     def send(rid, kind, payload=None):
         with send_lock:
-            conn.send((rid, kind, payload))
+            try:
+                conn.send((rid, kind, payload))
+            except (OSError, ValueError):    # the window is gone: nobody to tell
+                pass
+
+    def start_thread(target, args, name) -> None:
+        # Not a daemon: a thread inside ONNX Runtime or an export must end, not be cut off.
+        thread = threading.Thread(target=target, args=args, name=name)
+        threads[:] = [t for t in threads if t.is_alive()]
+        threads.append(thread)
+        thread.start()
 
     def scorer():
         with make_lock:
@@ -155,6 +183,8 @@ def _serve(conn, scorer_kwargs: dict) -> None:
 
     def run_job(rid, job, piece_id=None):
         state["jobs"][rid] = job
+        if closing.is_set():     # the close came while the job was being set up
+            job.cancel()
         try:
             for c in job:
                 send(rid, "chunk", ChunkData(c.index, c.bar_start, c.bar_end, c.start_s, c.end_s,
@@ -168,6 +198,8 @@ def _serve(conn, scorer_kwargs: dict) -> None:
 
     def handle(rid, op, args, kw):
         try:
+            if closing.is_set():
+                raise CancelledError("The music engine is closing.")
             if op == "warm_up":
                 s = scorer()
                 fn = getattr(s, "warm_up", None)
@@ -194,6 +226,8 @@ def _serve(conn, scorer_kwargs: dict) -> None:
             elif op == "export":
                 pid, out_path = args
                 ev = state["cancels"].setdefault(rid, threading.Event())
+                if closing.is_set():
+                    ev.set()
                 out = scorer().export(state["pieces"][pid], out_path, progress=progress_for(rid),
                                       cancel=ev.is_set, **kw)
             elif op == "piece_call":        # hit points moved, video replaced (markers_panel)
@@ -219,37 +253,57 @@ def _serve(conn, scorer_kwargs: dict) -> None:
     piece_queues: dict[int, queue.Queue] = {}
 
     def piece_worker(q: queue.Queue) -> None:
-        while True:
-            handle(*q.get())
+        while (item := q.get()) is not None:
+            handle(*item)
 
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            break
-        if msg is None:
-            break
-        rid, op, args, kw = msg
-        if op == "cancel":
-            target = args[0]
-            job = state["jobs"].get(target)
-            if job is not None:
-                job.cancel()
-            state["cancels"].setdefault(target, threading.Event()).set()
-            continue
-        if op in PIECE_OPS:
-            # Everything done to one piece runs in order on that piece's own thread, so a
-            # take switch sent after a (cancelled) regeneration acts on its outcome.
-            pid = args[0]
-            q = piece_queues.get(pid)
-            if q is None:
-                q = piece_queues[pid] = queue.Queue()
-                threading.Thread(target=piece_worker, args=(q,), daemon=True,
-                                 name=f"engine-piece-{pid}").start()
-            q.put((rid, op, args, kw))
-            continue
-        threading.Thread(target=handle, args=(rid, op, args, kw), daemon=True,
-                         name=f"engine-{op}-{rid}").start()
+    def cancel(target) -> None:
+        job = state["jobs"].get(target)
+        if job is not None:
+            job.cancel()
+        state["cancels"].setdefault(target, threading.Event()).set()
+
+    try:
+        while True:
+            try:
+                msg = conn.recv()
+            except (EOFError, OSError):
+                break
+            if msg is None:
+                break
+            rid, op, args, kw = msg
+            if op == "cancel":
+                cancel(args[0])
+                continue
+            if op in PIECE_OPS:
+                # Everything done to one piece runs in order on that piece's own thread, so a
+                # take switch sent after a (cancelled) regeneration acts on its outcome.
+                pid = args[0]
+                q = piece_queues.get(pid)
+                if q is None:
+                    q = piece_queues[pid] = queue.Queue()
+                    start_thread(piece_worker, (q,), f"engine-piece-{pid}")
+                q.put((rid, op, args, kw))
+                continue
+            start_thread(handle, (rid, op, args, kw), f"engine-{op}-{rid}")
+    except KeyboardInterrupt:       # SIGTERM (lifecycle.Terminated) or Ctrl+C: stop as for a close
+        pass
+    finally:
+        # Stop cleanly: nothing new starts, running work is cancelled, queued piece work is
+        # answered "closing", and every request thread is joined before the process ends.
+        closing.set()
+        for rid in list(state["jobs"]) + list(state["cancels"]):
+            cancel(rid)
+        for q in piece_queues.values():
+            q.put(None)
+        deadline = time.monotonic() + DRAIN_S
+        for thread in list(threads):
+            thread.join(max(0.0, deadline - time.monotonic()))
+        stuck = [t.name for t in threads if t.is_alive()]
+        lifecycle.shutdown(max(0.0, deadline - time.monotonic()))
+        if stuck:       # stuck in native code past DRAIN_S: leave without waiting for it
+            print(f"robin-studio engine: {', '.join(stuck)} did not stop in {DRAIN_S:.0f} s",
+                  file=sys.stderr, flush=True)
+            os._exit(1)
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -496,9 +550,13 @@ class RemoteScorer:
             self._send(None)
         except (EngineError, OSError):
             pass
-        self._proc.join(timeout=3.0)
+        # The engine cancels its work and joins its threads first (see `_serve`).
+        self._proc.join(timeout=CLOSE_WAIT_S)
         if self._proc.is_alive():
-            self._proc.terminate()
+            self._proc.terminate()          # SIGTERM: it unwinds the same way
+            self._proc.join(timeout=5.0)
+        if self._proc.is_alive():
+            self._proc.kill()
             self._proc.join(timeout=2.0)
         with self._lock:
             self._alive = False
