@@ -38,6 +38,7 @@ SEMANTIC_KEY = "semantic_embedding"   # same key as robin_studio.model.condition
 MUTE_KEY = "mute_roles"
 HITS_KEY = "hits"                     # hard cuts in the bar: (beats into the bar, strong?)
 HITS_BEFORE_KEY = "hits_before"       # off-beat hits just before the bar line (beats, < 0)
+STRONG_HIT_POINTS_KEY = "strong_hit_points"   # the creator's strong hit points (beats into the bar)
 HIT_PULL_BEATS = 0.25                 # notes this close to an off-beat hit are played with it
 ON_BEAT_S = 0.06                      # a visual beat this close to a beat accents it
 HIT_WEIGHT = 0.9                      # accents this strong (strong cuts, drops) get a cymbal
@@ -353,8 +354,15 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             mark(tr.time_s, w, hit=tr.kind == "cut")
     for t in analysis.visual_beats_s:
         mark(float(t), 0.35)
+    strong_points: list[list[float]] = [[] for _ in range(n_bars)]
     for h in hit_points:
         mark(float(h.time_s), 1.0 if h.strong else SOFT_HIT_WEIGHT, hit=True)
+        if h.strong:        # a strong hit point off the bar line brings the chord change
+            beat = tempo_map.beat_at(float(h.time_s))
+            on = abs(tempo_map.seconds_at(round(beat)) - h.time_s) <= ON_BEAT_TOLERANCE_S
+            hbar, into = divmod(float(round(beat)) if on else beat, bpb)
+            if 0 <= int(hbar) < n_bars:
+                strong_points[int(hbar)].append(round(float(into), 4))
 
     mute = [set() for _ in range(n_bars)]
     # Velocity scaling makes asked dynamics audible whatever the generator plays.
@@ -421,6 +429,8 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             extra[HITS_KEY] = sorted(hits[i])
         if hits_before[i]:
             extra[HITS_BEFORE_KEY] = sorted(hits_before[i])
+        if strong_points[i]:
+            extra[STRONG_HIT_POINTS_KEY] = sorted(strong_points[i])
         if vel_scale[i] != 1.0:
             extra[VELOCITY_KEY] = float(vel_scale[i])
         if drop_bar[i]:

@@ -453,7 +453,9 @@ class _BarWriter:
     def bar_notes(self, bar: GeneratedBar, controls: BarControls,
                   clip_end_beat: float | None = None) -> dict[Role, list[Note]]:
         spb = self._seconds_per_beat(bar.bar_index)
-        written = self.arrangement.realise(bar.bar_index, bar.notes, controls, self.seed, spb)
+        from robin_studio.generate.hitpoints import realise_bar   # (the harmony moves to strong hit points)
+
+        written = realise_bar(self.arrangement, bar.bar_index, bar.notes, controls, self.seed, spb)
         notes = self.arrangement.apply_bar(written, controls)
         if any(notes.values()):
             self.last_sounding = written

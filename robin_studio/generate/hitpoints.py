@@ -2,9 +2,10 @@
 put it, distance, the onset heard in the render).
 
 `hit_report(piece)` is what `robin-studio score` prints and the app's markers panel shows.
-The heard onset comes from librosa's spectral-flux onset detector run on the rendered
-(mastered) audio around each hit: the nearest onset within `HEARD_WINDOW_S` of where the
-music marks it, or None when nothing was heard there.
+The heard onset comes from a spectral-flux onset detector (librosa's, written in numpy so
+that no librosa is imported on the scoring path) run on the rendered (mastered) audio
+around each hit: the nearest onset within `HEARD_WINDOW_S` of where the music marks it,
+or None when nothing was heard there.
 
 `retime_hits(scorer, piece, hit_points, ignored_cuts_s)` is the engine's answer to a hit
 point moved, added or removed, or a cut demoted, after the music was made: only the bars
@@ -18,15 +19,57 @@ import numpy as np
 from robin_studio.timing.hits import HitLanding, hit_landings
 
 HEARD_WINDOW_S = 0.10      # an onset this close to the marked moment is the hit heard
-ONSET_SR = 22050
-ONSET_HOP = 256            # ~11.6 ms frames; onsets are refined by backtracking off
+ONSET_N_FFT = 4096         # 85 ms at 48 kHz (librosa's default is 93 ms at 22.05 kHz)
+ONSET_HOP = 512            # ~10.7 ms frames at 48 kHz
+ONSET_MELS = 128
+
+
+def onset_times_s(mono: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Onsets (s from the start of `mono`) by spectral flux, as librosa's `onset_detect`
+    finds them, in numpy: the mean over mel bands of the rise in dB from frame to frame,
+    normalised to 0..1, then librosa's peak picking (a local maximum over 30 ms before, at
+    least 0.07 above the mean of 100 ms around it, 30 ms after the last onset).
+    (Importing librosa takes seconds: numba, scipy.signal; this runs after every `score`
+    with hit points and in the app. tests/test_hit_points.py compares it with librosa.)"""
+    from robin_studio.render.spectrogram import mel_spectrogram_image
+
+    db = mel_spectrogram_image(mono, sample_rate, n_mels=ONSET_MELS, n_fft=ONSET_N_FFT,
+                               hop=ONSET_HOP).astype(np.float64)
+    db = np.maximum(db, db.max() - 80.0)                       # librosa's top_db
+    if db.shape[1] < 3:
+        return np.zeros(0)
+    env = np.zeros(db.shape[1])
+    env[1:] = np.maximum(0.0, np.diff(db, axis=1)).mean(axis=0)
+    env -= env.min()
+    if env.max() <= 0:
+        return np.zeros(0)
+    env /= env.max()
+    fps = sample_rate / ONSET_HOP
+    pre_max, post_max = int(0.03 * fps), 1
+    pre_avg, post_avg = int(0.10 * fps), int(0.10 * fps) + 1
+    wait = int(0.03 * fps)
+    n = env.size
+    c = np.concatenate([[0.0], np.cumsum(env)])
+    peaks, last = [], -np.inf
+    for i in range(1, n):
+        a, b = max(0, i - pre_max), min(n, i + post_max)
+        if env[i] < env[a:b].max():
+            continue
+        a2, b2 = max(0, i - pre_avg), min(n, i + post_avg)
+        if env[i] < (c[b2] - c[a2]) / (b2 - a2) + 0.07:
+            continue
+        if i - last > wait:
+            peaks.append(i)
+            last = i
+    # Frame k compares the windows starting at (k-1) and k hops. In dB an attack rises most
+    # as it enters the window (whose end is then at the attack): librosa shifts its
+    # centred frames by half a window for this, and so do we.
+    return (np.asarray(peaks, float) * ONSET_HOP + ONSET_N_FFT) / sample_rate
 
 
 def heard_onsets_s(audio: np.ndarray, sample_rate: int, times_s, window_s: float = HEARD_WINDOW_S
                    ) -> list[float | None]:
-    """For each time, the nearest onset librosa detects in `audio` within `window_s`."""
-    import librosa
-
+    """For each time, the nearest onset heard in `audio` (`onset_times_s`) within `window_s`."""
     a = np.asarray(audio, np.float32)
     mono = a.mean(axis=1) if a.ndim == 2 else a
     out: list[float | None] = []
@@ -37,12 +80,7 @@ def heard_onsets_s(audio: np.ndarray, sample_rate: int, times_s, window_s: float
         if s1 - s0 < sample_rate // 10:
             out.append(None)
             continue
-        y = librosa.resample(mono[s0:s1], orig_sr=sample_rate, target_sr=ONSET_SR) \
-            if sample_rate != ONSET_SR else mono[s0:s1]
-        env = librosa.onset.onset_strength(y=y, sr=ONSET_SR, hop_length=ONSET_HOP)
-        on = librosa.onset.onset_detect(onset_envelope=env, sr=ONSET_SR, hop_length=ONSET_HOP,
-                                        units="time")
-        on = np.asarray(on, float) + s0 / sample_rate
+        on = onset_times_s(mono[s0:s1], sample_rate) + s0 / sample_rate
         near = on[np.abs(on - t) <= window_s] if on.size else on
         out.append(float(near[np.argmin(np.abs(near - t))]) if near.size else None)
     return out
@@ -69,6 +107,68 @@ def report_lines(lands: list[HitLanding]) -> list[str]:
     lines.append(f"hit points: {on}/{len(lands)} on a beat within 10 ms, {len(heard)}/{len(lands)} "
                  f"heard within {HEARD_WINDOW_S * 1000:.0f} ms (onsets detected in the render)")
     return lines
+
+
+def realise_bar(arrangement, index: int, notes, controls, seed: int, seconds_per_beat: float):
+    """`Arrangement.realise` for bar `index`, with the harmony change on a strong hit point
+    the tempo could not put on a bar line (issue 18: a strong hit point is a downbeat, and
+    a downbeat is where the harmony moves). From the hit on, bass, harmony and texture play
+    the chord the next bar line would have brought (that bar line then holds it), struck on
+    the hit; before it, the bar plays as planned. The tune keeps its notes, moved to a
+    chord tone where one would rub against the new chord. (The final bar is the ending.)"""
+    from dataclasses import replace
+
+    from robin_studio.generate.conditions import HIT_PULL_BEATS, STRONG_HIT_POINTS_KEY
+    from robin_studio.generate.idioms import resolve_clashes
+    from robin_studio.score.types import Note, Role
+
+    written = arrangement.realise(index, notes, controls, seed, seconds_per_beat)
+    plan = getattr(arrangement, "plan", None)
+    if plan is None or not plan.bars or controls is None or index >= len(plan.bars) - 1:
+        return written
+    bpb = plan.beats_per_bar
+    points = [float(h) for h in (controls.extra or {}).get(STRONG_HIT_POINTS_KEY, ())
+              if 1e-3 < float(h) < bpb - 1e-3]
+    if not points:
+        return written
+    at = min(points)                                   # one change per bar: the first hit
+    bar = plan.bars[index]
+    sounding = bar.chords[0 if at < bpb / 2 else 1]
+    new = next((c for b in plan.bars[index + 1:] for c in b.chords if c != sounding), None)
+    if new is None:
+        return written
+    roles = {r for r in (Role.BASS, Role.HARMONY, Role.TEXTURE) if r in arrangement.tracks}
+    if not roles:
+        return written
+    # The bar as it would sound on the new chord (the same patterns, voiced from the bar
+    # before), for the parts that carry the harmony.
+    plan.bars[index] = replace(bar, chords=[new, new])
+    try:
+        after = plan.realise(index, notes, controls, roles, seed, seconds_per_beat,
+                             arrangement.asked_roles)
+    finally:
+        plan.bars[index] = bar
+    out = dict(written)
+    for role in roles:
+        # (Notes within a sixteenth before the hit are played on it, `Arrangement.hit_points`:
+        # there the new chord is, not the old one with it.)
+        early = [n if n.end_beat <= at + 1e-6 else replace(n, duration_beats=round(at - n.start_beat, 6))
+                 for n in written.get(role, []) if n.start_beat < at - HIT_PULL_BEATS - 1e-6]
+        late = []
+        for n in after.get(role, []):
+            if n.end_beat <= at + 1e-6:
+                continue
+            if n.start_beat < at - 1e-6:             # held over the hit: from the hit on
+                n = Note(at, round(n.end_beat - at, 6), n.pitch, n.velocity)
+            late.append(n)
+        if late and not any(abs(n.start_beat - at) < 1e-6 for n in late):
+            # Nothing of the new chord starts on the hit: its first notes come early to it.
+            first = min(n.start_beat for n in late)
+            late = [Note(at, round(n.end_beat - at, 6), n.pitch, n.velocity)
+                    if abs(n.start_beat - first) < 1e-6 else n for n in late]
+        out[role] = sorted(early + late)
+    chords = [bar.chords[0], new] if at <= bpb / 2 else [bar.chords[1], new]
+    return resolve_clashes(out, chords, bpb, seconds_per_beat)
 
 
 def retime_hits(scorer, piece, hit_points, ignored_cuts_s=None, *, seed: int | None = None,
