@@ -287,6 +287,50 @@ def _boundary_measures(y: np.ndarray, times_s: Sequence[float], span_s: float = 
     return np.asarray(fl), np.asarray(ch)
 
 
+def bar_line_flux(audio: np.ndarray, sample_rate: int, times_s: Sequence[float],
+                  bar_times_s: Sequence[float]) -> np.ndarray:
+    """Spectral flux at each of `times_s` (the peak within 50 ms, as `seam_quality` takes it)
+    over the median at the piece's bar lines `bar_times_s` that are not among `times_s`
+    (more than 0.25 s away); NaN where a time is too near either end to measure."""
+    y = to_mono_24k(audio, sample_rate)
+    flux = librosa.onset.onset_strength(y=y, sr=ANALYSIS_SR, hop_length=HOP)
+    fr = ANALYSIS_SR / HOP
+    w, span = max(1, int(0.05 * fr)), max(1, int(0.5 * fr))
+
+    def at(t: float) -> float:
+        i = int(round(t * fr))
+        if i - span < 0 or i + span >= flux.shape[0]:
+            return float("nan")
+        return float(flux[max(0, i - w): i + w + 1].max())
+
+    times = list(times_s)
+    ordinary = [at(t) for t in bar_times_s if all(abs(t - s) > 0.25 for s in times)]
+    ordinary = [v for v in ordinary if v == v]
+    if not ordinary:
+        return np.full(len(times), np.nan)
+    return np.array([at(t) for t in times]) / max(float(np.median(ordinary)), 1e-9)
+
+
+def seam_flux_over_approved(seams: np.ndarray, same_music_in_approved: np.ndarray) -> float:
+    """The seam flux ratio with the place of the seams taken out: the mean of `seams`
+    (`bar_line_flux` at the seams of an edited piece) over the mean of
+    `same_music_in_approved` (`bar_line_flux`, in the piece before the edit, at the bar line
+    where the music that follows each seam began then; pairs with a NaN are left out).
+
+    A bar line's flux is mostly what the music strikes there (a quiet bar line with held
+    chords measures 0.05-0.4 of the median, a crash on a section start 1.5-2), so the plain
+    ratio at a few seams says more about which bar lines they fall on than about the seams:
+    regenerating 3 bars at every place of a piece, the seams measured 1.00 of an ordinary
+    bar line and the same bar lines before regenerating 1.00, while the middle third alone
+    gave 0.81-0.86 and its bar lines before regenerating 0.94. About 1: a seam sounds as the
+    same music did across an ordinary bar line of the approved piece."""
+    a, b = np.asarray(seams, float), np.asarray(same_music_in_approved, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    if not ok.any() or b[ok].mean() <= 1e-9:
+        return float("nan")
+    return float(a[ok].mean() / b[ok].mean())
+
+
 def seam_quality(audio: np.ndarray, sample_rate: int, seam_times_s: Sequence[float],
                  bar_times_s: Sequence[float]) -> SeamQuality:
     y = to_mono_24k(audio, sample_rate)
