@@ -220,3 +220,40 @@ def test_a_saved_conformed_take_comes_back_exactly(qtbot, tmp_path, scorer):
     assert (tmp_path / "after.mid").read_bytes() == (tmp_path / "before.mid").read_bytes()
     np.testing.assert_array_equal(w2.piece.audio, want_audio)
     assert w2.takes.any_take(old_take.number).clip_path.endswith("old_cut.mp4")
+
+
+def test_a_version_2_project_with_re_timed_takes_opens(qtbot, tmp_path, clip, scorer):
+    """tests/fixtures/v2_retimed.robin was saved by the app at format 2 (c7a7304, this
+    module's clip): a hit point placed at 4.0 s, generated, dragged to 6.6 s (re-timed), a
+    bar regenerated on that take, then dragged to 8.0 s (re-timed again; the take in use).
+    Format 2 recorded neither the hit points nor the seed of a re-timing, and the app used to
+    skip such takes (and the regeneration made from one): the project opened on its first
+    take. Now every take is made again, the re-timings with the project's hit points, the
+    music in use lands the hit point where it was saved, and the user is told which takes
+    may differ from the saved session."""
+    import json
+    from pathlib import Path
+
+    from robin_studio.timing.hits import hit_landings
+
+    saved = json.loads((Path(__file__).parent / "fixtures" / "v2_retimed.robin").read_text())
+    assert saved["version"] == 2
+    saved["clip_path"] = str(clip)                      # the same clip, where it is here
+    (tmp_path / "v2.robin").write_text(json.dumps(saved))
+    w = make_window(qtbot, tmp_path, scorer)
+    with qtbot.waitSignal(w.replayDone, timeout=300_000):
+        assert w.open_project(tmp_path / "v2.robin")
+    assert [t.kind for t in w.takes.takes] == ["generate", "retime", "regenerate", "retime"]
+    assert w.takes.current == saved["current_take"] == 4
+    assert w.markers.model.hits == (HitPoint(8.0, True),)
+    assert hit_landings(w.piece.tempo_map, [HitPoint(8.0, True)])[0].on_beat
+    assert "not every take is as it was saved" in w.feedback.status_text().lower()
+    told = [d.informativeText() for d in w.dialogs]             # a message says which and why
+    assert len(told) == 1 and "format 2" in told[0] and "takes 1, 2, 3, 4" in told[0], told
+    w.dialogs[0].accept()
+    # saved again, it is a version 3 project whose takes record what they were made with
+    assert w.project_flow.save_to(tmp_path / "v3.robin")
+    again = json.loads((tmp_path / "v3.robin").read_text())
+    assert again["version"] == 3
+    assert [t["hit_points"] for t in again["takes"] if t["kind"] == "retime"] == [
+        [{"time_s": 8.0, "strong": True}]] * 2

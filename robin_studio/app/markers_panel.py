@@ -442,12 +442,21 @@ class MarkersController(QtCore.QObject):
         w.generation_flow.add_take(req, state, None)
         w.undo_stack.endMacro()
 
-    def replay_retime(self, rec, parent) -> None:
+    def replay_retime(self, rec, parent, markers: tuple | None = None) -> None:
         """Make a saved re-timed take again while a project opens: the same hit points,
         demoted cuts and seed on the same parent take give the same notes and tempo map.
-        The window's replay goes on when it is back (or failed: logged, as a missing take)."""
-        self._replay_call(RETIME, (list(rec.hit_points), list(rec.ignored_cuts_s or []),
-                                   int(rec.seed)), rec, parent)
+        `markers` (hit point dicts, demoted cuts): for a version 2 take, which did not record
+        its own. The window's replay goes on when it is back (or failed: said, as a missing
+        take)."""
+        hits, ignored = markers if markers is not None else (list(rec.hit_points),
+                                                             list(rec.ignored_cuts_s or []))
+        self._replay_call(RETIME, (list(hits), list(ignored), int(rec.seed)), rec, parent,
+                          markers=(list(hits), list(ignored)))
+
+    def saved_markers(self) -> tuple[list[dict], list[float]]:
+        """The markers as the project holds them now (hit point dicts, demoted cuts)."""
+        state = self.model.state
+        return [h.to_dict() for h in state.hits], list(state.ignored_cuts_s)
 
     def replay_conform(self, rec, parent) -> None:
         """Make a saved conformed take again: its parent take conformed to the take's clip
@@ -475,7 +484,7 @@ class MarkersController(QtCore.QObject):
         w.show_progress(0.0, f"Analysing the earlier cut {Path(path).name}\u2026")
         worker.start()
 
-    def _replay_call(self, name: str, args: tuple, rec, parent) -> None:
+    def _replay_call(self, name: str, args: tuple, rec, parent, markers: tuple | None = None) -> None:
         from robin_studio.app.takes import GenRequest, take_id_of
         from robin_studio.app.project import settings_from_dict
         from robin_studio.app.takes import MusicState
@@ -495,17 +504,17 @@ class MarkersController(QtCore.QObject):
             w.hide_progress()
             state = MusicState(piece, take_id_of(piece), [tuple(c) for c in data.get("chunks", [])])
             settings = settings_from_dict(rec.settings) if rec.settings else parent.settings
-            markers = None if rec.hit_points is None else (list(rec.hit_points),
-                                                           list(rec.ignored_cuts_s or []))
+            made_with = markers if markers is not None else (
+                None if rec.hit_points is None else (list(rec.hit_points), list(rec.ignored_cuts_s or [])))
             req = GenRequest(rec.kind, rec.text, rec.prompt, settings, int(rec.seed),
-                             parent=parent.number, record=rec, markers=markers)
+                             parent=parent.number, record=rec, markers=made_with)
             w.generation_flow.add_take(req, state, None)
             w.project_flow.continue_replay()
 
         def failed(err) -> None:
             self._worker = None
             w.hide_progress()
-            log.warning("take %s cannot be made again from the project: %s", rec.number, err)
+            w.project_flow.cannot_replay(rec, str(err))
             w.project_flow.continue_replay()
 
         worker.returned.connect(done)

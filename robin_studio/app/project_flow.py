@@ -73,6 +73,8 @@ class ProjectFlow(QtCore.QObject):
         self.replay_analyses: dict = {}    # earlier cuts' analyses, while a project is replayed
         self.replay_current = 0                     # the take in use when the project was saved
         self.restore_selection = None               # the saved selection, put back after replay
+        self.replay_notes: list[str] = []           # what could not be made again as saved
+        self.replay_remade: list[int] = []          # takes made again with the project's markers
         self.autosave_lock = threading.Lock()
 
     def stop_analysis(self) -> None:
@@ -255,6 +257,7 @@ class ProjectFlow(QtCore.QObject):
         self.replay = records
         self.replay_analyses = {}     # earlier cuts' analyses (takes made before Replace Video)
         self.replay_current = project.current_take or (records[-1].number if records else 0)
+        self.replay_notes, self.replay_remade = [], []
         self.session.project.takes = []
         if path is not None:
             self.app_settings.add_recent(path)
@@ -274,6 +277,9 @@ class ProjectFlow(QtCore.QObject):
             settings = settings_from_dict(rec.settings) if rec.settings else self.session.project.settings
             if rec.kind == "generate":
                 analysis = None
+                if rec.hit_points is None and (self.session.project.hit_points
+                                               or self.session.project.ignored_cuts_s):
+                    self.replay_remade.append(rec.number)     # version 2: markers not recorded
                 if rec.clip_path and not _same_file(rec.clip_path, self.session.project.clip_path):
                     # A take of an earlier cut (before File > Replace Video): made for that cut.
                     analysis = self.replay_analyses.get(rec.clip_path)
@@ -282,8 +288,7 @@ class ProjectFlow(QtCore.QObject):
                         self.markers.replay_analysis(rec.clip_path)
                         return
                     if analysis is False:
-                        log.warning("take %s cannot be made again: its clip %s cannot be read",
-                                    rec.number, rec.clip_path)
+                        self.cannot_replay(rec, f"its clip {rec.clip_path} cannot be read")
                         continue
                 self.generation.start(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
                                                   record=rec, analysis=analysis))
@@ -293,8 +298,7 @@ class ProjectFlow(QtCore.QObject):
                 # from its parent take, as File > Replace Video did.
                 parent = self.takes.model.any_take(rec.parent)
                 if parent is None or parent.state.piece is None:
-                    log.warning("take %s cannot be made again: its parent take %s is missing",
-                                rec.number, rec.parent)
+                    self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
                     continue
                 self.markers.replay_conform(rec, parent)
                 return
@@ -303,19 +307,31 @@ class ProjectFlow(QtCore.QObject):
                 # with the same markers and seed, so the notes and tempo map come back exactly.
                 parent = self.takes.model.any_take(rec.parent)
                 if parent is None or parent.state.piece is None:
-                    log.warning("take %s cannot be made again: its parent take %s is missing",
-                                rec.number, rec.parent)
+                    self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
                     continue
                 self.markers.replay_retime(rec, parent)
                 return
-            if rec.kind in ("retime", "conform"):   # a version 2 re-timing / video replaced
-                log.warning("take %s (%s) cannot be made again from the project", rec.number, rec.kind)
+            if rec.kind == "retime":
+                # A version 2 re-timing: the file kept neither the hit points it was made with
+                # nor the seed. Made again from its parent take with the project's hit points
+                # (the last placed) and the take's seed: the timing follows those hit points,
+                # the bars it generated again are new music (the user is told).
+                parent = self.takes.model.any_take(rec.parent)
+                if parent is None or parent.state.piece is None:
+                    self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
+                    continue
+                self.replay_remade.append(rec.number)
+                self.markers.replay_retime(rec, parent, markers=self.markers.saved_markers())
+                return
+            if rec.kind == "conform":              # a version 2 file: no re-edited video recorded
+                self.cannot_replay(rec, "a version 2 project does not record the re-edited video")
                 continue
             parent = self.takes.model.any_take(rec.parent)
             if parent is None or parent.state.piece is None:
-                log.warning("take %s cannot be made again: its parent take %s is missing",
-                            rec.number, rec.parent)
+                self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
                 continue
+            if rec.parent in self.replay_remade:     # made on a take that may differ
+                self.replay_remade.append(rec.number)
             self.lane.show(parent.state)
             self.generation.start(GenRequest("regenerate", rec.text, rec.prompt, settings, rec.seed,
                                               region=(rec.start_s, rec.end_s), parent=parent.number,
@@ -323,6 +339,11 @@ class ProjectFlow(QtCore.QObject):
             return
         if self.session.project.clip_path and not self.generation.busy and self.replay_current is not None:
             self._replay_finished()
+
+    def cannot_replay(self, rec, why: str) -> None:
+        """A take of the opened project that cannot be made again: said when it is open."""
+        log.warning("take %s cannot be made again: %s", rec.number, why)
+        self.replay_notes.append(f"Take {rec.number} ({rec.kind}) could not be made again: {why}.")
 
     def _replay_finished(self) -> None:
         """Every recorded take is back: use the one that was in use, restore the selection."""
@@ -336,8 +357,20 @@ class ProjectFlow(QtCore.QObject):
             self.lane.timeline.set_selection(*sel)
         self.session.dirty = False
         self.stateChanged.emit()
+        notes, remade = list(self.replay_notes), self.replay_remade
+        if remade:
+            notes.insert(0, "Saved by an older Robin Studio (project format 2 or older), which did not "
+                         "record the hit points and seed each take was made with: take"
+                         f"{'s' if len(remade) > 1 else ''} {', '.join(map(str, remade))} "
+                         "made again with the project's hit points, so "
+                         f"{'their' if len(remade) > 1 else 'its'} notes may differ from the saved session.")
+        self.replay_notes = notes
         if cur is not None:
-            self.feedback.set_status(f"Project open: {len(self.takes.model.takes)} take(s), using {cur.name}.")
+            self.feedback.set_status(f"Project open: {len(self.takes.model.takes)} take(s), using {cur.name}."
+                                     + (" Not every take is as it was saved (see the message)." if notes else ""))
+        if notes:
+            self.feedback.message(QtWidgets.QMessageBox.Icon.Information, "Project opened",
+                                  "Not every take could be made again as it was saved.", "\n\n".join(notes))
         self.replayDone.emit()
 
     def sync_project(self) -> None:

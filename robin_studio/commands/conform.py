@@ -12,6 +12,7 @@ land on a beat. Never imports torch or Qt.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -96,9 +97,15 @@ def run(args: argparse.Namespace) -> int:
                 from robin_studio.generate.hitpoints import retime_hits
                 retime_hits(scorer, piece, [HitPoint.from_dict(h) for h in take.hit_points],
                             list(take.ignored_cuts_s or ()), seed=take.seed)
-            elif take.kind == "retime":      # a version 2 project: the project's markers
+            elif take.kind == "retime":
+                # A version 2 project recorded neither the markers nor the seed of a
+                # re-timing: the project's markers and the take's seed, as the app does.
                 from robin_studio.generate.hitpoints import retime_hits
-                retime_hits(scorer, piece, settings.hit_points, settings.ignored_cuts_s)
+                print(f"note: take {take.number} (hit points re-timed) is made again with the "
+                      "project's hit points: a version 2 project does not record a re-timing's "
+                      "hit points and seed, so the bars it generated may differ.", file=sys.stderr)
+                retime_hits(scorer, piece, settings.hit_points, settings.ignored_cuts_s,
+                            seed=take.seed)
             elif take.kind == "conform" and take.clip_path and Path(take.clip_path).exists():
                 # conformed in the app (version 3): to the same cut with the same seed
                 earlier = scorer.analyze(take.clip_path)
