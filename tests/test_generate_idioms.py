@@ -386,3 +386,22 @@ def test_a_drop_the_form_places_lands_after_a_beat_of_break():
         assert not last_beat and not bass, (b.index, last_beat, bass)
         assert len(kit.get(b.index, [])) >= 8                                   # the roll
     assert groove_presence(score, "edm") >= 0.9
+
+
+def fast_montage():
+    """Shots of two seconds or less for 40 s: sections of a bar or two."""
+    cuts = tuple(float(t) for t in np.cumsum([2.0, 1.5, 2.5, 1.2, 2.2, 1.8, 2.4, 1.6, 2.0, 2.3, 1.4, 2.1, 1.9,
+                                               2.6, 1.7, 2.2, 1.5])[:-1])
+    a = make_analysis(40.0, cuts)
+    a.content_key = "fast-montage-40"
+    return a
+
+
+@pytest.mark.parametrize("style", CHANGING_STYLES)
+def test_harmony_moves_on_a_fast_montage_too(style):
+    """Quick cuts used to restart the section's progression every bar or two (I V I V ...);
+    now short sections go on through the progression and phrases turn around to the dominant."""
+    for seed in (1, 2):
+        score, _ = write_score(fast_montage(), "", style, seed=seed)
+        assert distinct_chords_per_16_bars(score) >= 4.5, (style, seed)
+        assert clashes(score).count == 0

@@ -107,7 +107,8 @@ class Arrangement:
         handoff = (Role.MELODY in self.tracks and Role.HARMONY in self.tracks
                    and self.tracks[Role.HARMONY].program != self.tracks[Role.MELODY].program)
         self.plan = plan_piece(controls, self.style, self.tonic, self.mode, seed, beats_per_bar,
-                               solo_tune=pitched <= {Role.MELODY}, pulse=self.pulse_asked, handoff=handoff)
+                               solo_tune=pitched <= {Role.MELODY}, pulse=self.pulse_asked, handoff=handoff,
+                               diatonic=self.snap_mode)
 
     def realise(self, bar_index: int, notes: dict[Role, list[Note]], controls: BarControls | None,
                 seed: int, seconds_per_beat: float) -> dict[Role, list[Note]]:

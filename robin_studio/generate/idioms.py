@@ -49,6 +49,8 @@ BREATH_STEP = 12                          # a drop's roll stops here (step of 16
 QUIET_VELOCITY = 0.65                     # a bar this soft or softer is in an asked quiet span
 SCENE_RETURN_SIMILARITY = 0.92            # two sections whose pictures are this alike: a return
 THEME_BARS = 2
+PHRASE_BARS = 4                           # a section this long starts its part's progression
+TURNAROUND_EVERY = 8                      # the last bar of every 8 of a progression turns around
 # A section's two-bar units of tune, in turn (the first of a section restates the theme).
 TUNE_CYCLE = ("restate", "answer", "develop", "vary")
 DEVELOP_MIN_NOTES = 3                     # the generator's bar is a line worth keeping
@@ -181,9 +183,10 @@ class IdiomPlan:
 
     def _breath_before_drop(self, bar: PlannedBar) -> bool:
         """The bar rolls into a drop the form (not the prompt) placed: its last beat is a
-        written break (an asked drop gets a whole bar, `PlannedBar.written_break`)."""
+        written break (an asked drop gets a whole bar, `PlannedBar.written_break`). A
+        trailer's rise runs on into its climax, its ostinato unbroken."""
         nxt = self.bars[bar.index + 1] if bar.index + 1 < len(self.bars) else None
-        return bar.into_drop and nxt is not None and not nxt.written_break and nxt.part in ("drop", "climax")
+        return bar.into_drop and nxt is not None and not nxt.written_break and nxt.part == "drop"
 
     def _bass(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, seed: int) -> list[Note]:
         idiom = self.idiom
@@ -195,12 +198,15 @@ class IdiomPlan:
         walk = iter(walking_line(*bar.chords[0], bar.next_root, center, walk_n,
                                  _h(seed, "walk", bar.index), mid=bar.chords[1])) if walk_n else iter(())
         out = []
+        # An ostinato keeps its figure on the bar's first chord when the harmony turns at
+        # mid-bar above it (a pedal under the turnaround); other basses follow each half.
+        ostinato = idiom.bass_idiom == "ostinato"
         for s, d, sym in pattern:
-            root, pcs = bar.chords[min(1, s // 8)]
+            root, pcs = bar.chords[0 if ostinato else min(1, s // 8)]
             if sym == "W":
                 p = next(walk, near(root, center))
             else:
-                target = bar.chords[1][0] if s < 8 and bar.chords[1][0] != root else bar.next_root
+                target = bar.chords[1][0] if s < 8 and bar.chords[1][0] != root and not ostinato else bar.next_root
                 p = bass_pitch(sym, root, pcs, target, center, SCALES["major" if self.mode == "major" else "minor"],
                                self.tonic)
             out.append(Note(s / 4, d / 4, int(p), v))
@@ -602,12 +608,13 @@ def _asked_drop_part(idiom: Idiom) -> str:
 
 def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode: str, seed: int,
                beats_per_bar: int = 4, solo_tune: bool = False, pulse: bool = False,
-               handoff: bool = False) -> IdiomPlan:
+               handoff: bool = False, diatonic: bool = False) -> IdiomPlan:
     """The piece's layout (see the module docstring) for these per-bar controls.
     `solo_tune`: the tune is the only pitched part, so it plays in the intro too.
     `pulse`: the prompt asks for a pulse, which a style without its own then plays
     (`Idiom.with_pulse`). `handoff`: a second instrument (the harmony part, another sound
-    than the tune's) can answer the theme."""
+    than the tune's) can answer the theme. `diatonic`: the prompt asked for the key, so only
+    progressions inside its scale are played."""
     idiom = idiom_for(style)
     if pulse:
         idiom = idiom.with_pulse()
@@ -621,6 +628,7 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
     parts: list[str] = []
     returns: dict[int, int] = {}
     sems = [_semantic(controls[a]) for a, _ in runs]
+    advanced = 0                                 # parts of the form begun so far
     for k, (a, b) in enumerate(runs):
         back = None
         if sems[k] is not None:
@@ -635,18 +643,44 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
             parts.append(parts[back])
         elif k == len(runs) - 1 and len(runs) > 2 and idiom.form[-1] == "climax":
             parts.append("climax")
+        elif k > 0 and b - a < PHRASE_BARS:
+            parts.append(parts[-1])              # a quick cut: the picture moves, the form goes on
         else:
-            parts.append(middle[(k - len(returns)) % len(middle)])
+            parts.append(middle[advanced % len(middle)])
+            advanced += 1
     progs = progressions(style, mode)
+    if diatonic:
+        # An asked key keeps the chords in its scale (minor: with its leading tone): the
+        # style's chromatic progressions (thriller's bII) wait for a prompt that leaves the key free.
+        allowed = {(tonic + d) % 12 for d in SCALES[mode]} | ({(tonic + 11) % 12} if mode == "minor" else set())
+        inside = tuple(pr for pr in progs if all(set(pcs) <= allowed for it in pr for _, pcs in bar_chords(it, tonic)))
+        progs = inside or progs
     prog_of: dict[str, tuple[str, ...]] = {}
     for part in dict.fromkeys(parts):
         prog_of[part] = progs[_h(seed, style, part) % len(progs)]
     tonic_item = "i" if mode == "minor" else "I"
     items: list[str] = []
+    # A section of a phrase's length or more starts its part's progression; a shorter one (a
+    # fast montage) goes on from where the part left off, so quick cuts do not replay its
+    # first two chords over and over. The last bar of every 8, and of a section of a phrase or
+    # more, turns around to the dominant (`_turnaround`).
+    position: dict[str, int] = {}
     for k, (a, b) in enumerate(runs):
         prog = prog_of[parts[k]]
+        if b - max(a, intro) >= PHRASE_BARS:
+            position[parts[k]] = 0
         for i in range(a, b):
-            items.append(tonic_item if i < intro else prog[(i - max(a, intro)) % len(prog)])
+            if i < intro:
+                items.append(tonic_item)
+                continue
+            at = position.get(parts[k], 0)
+            position[parts[k]] = at + 1
+            item = prog[at % len(prog)]
+            last_of_section = i == b - 1 and b - max(a, intro) >= PHRASE_BARS
+            phrase_end = (i - intro) % TURNAROUND_EVERY == TURNAROUND_EVERY - 1
+            if (phrase_end or last_of_section) and not idiom.drone:
+                item = _turnaround(item, mode, idiom.extensions, prog)
+            items.append(item)
     if n >= 3:
         items[n - 2] = "V7" if idiom.extensions else "V"     # the cadence into the final tonic
     if n >= 1:
@@ -684,10 +718,14 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
             bars[intro + t].theme, bars[intro + t].theme_bar = "state", t
         stated_end = intro + THEME_BARS
     handed = False
+    unit = 0                                    # the tune's units so far in this part
     for k, (a, b) in enumerate(runs):
         start = max(a, stated_end)
-        first = 1 if a <= intro < b else 0      # the statement was this section's first unit
-        for j, s in enumerate(range(start, min(b, body_end), THEME_BARS), start=first):
+        if a <= intro < b:
+            unit = 1                            # the statement was this part's first unit
+        elif k == 0 or parts[k] != parts[k - 1] or k in returns:
+            unit = 0                            # a new part (or a return) starts the cycle again
+        for j, s in enumerate(range(start, min(b, body_end), THEME_BARS), start=unit):
             length = min(THEME_BARS, b - s, body_end - s)
             if j % len(TUNE_CYCLE) == 0:
                 kind = "return" if k in returns else "restate"
@@ -698,9 +736,25 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
             handed = handed or give
             for t in range(length):
                 bars[s + t].theme, bars[s + t].theme_bar, bars[s + t].handoff = kind, t, give
+            unit = j + 1
     return IdiomPlan(style=style or "cinematic", idiom=idiom, tonic=tonic, mode=mode,
                      beats_per_bar=beats_per_bar, bars=bars, intro_bars=intro,
                      intro_rest=not solo_tune)
+
+
+def _is_dominant(item: str) -> bool:
+    return any(c.lstrip("b#").rstrip("79").upper() == "V" for c in item.split())
+
+
+def _turnaround(item: str, mode: str, extensions: bool, prog: tuple[str, ...] = ()) -> str:
+    """The last bar of a phrase split to lead home: its chord, then the dominant; when the
+    bar or its progression has the dominant already, a pre-dominant (ii, in minor iv) leads
+    into it instead of the bar's own chord, so the turn brings a chord the loop lacks."""
+    first = item.split()[0]
+    dominant = "V7" if extensions else "V"
+    if _is_dominant(first) or any(_is_dominant(it) for it in prog):
+        first = ("ii7" if extensions else "ii") if mode == "major" else ("iv7" if extensions else "iv")
+    return f"{first} {dominant}"
 
 
 # -- small pitch helpers ------------------------------------------------------------------------------

@@ -538,7 +538,7 @@ STYLE_BY_MOOD: dict[str, str] = {
     "happy": "pop", "playful": "pop", "uplifting": "corporate", "hopeful": "corporate", "bright": "pop",
     "energetic": "rock", "aggressive": "rock", "powerful": "trailer", "epic": "trailer",
     "triumphant": "orchestral", "intense": "trailer", "dramatic": "cinematic",
-    "groovy": "funk", "dark": "thriller", "tense": "thriller", "mysterious": "thriller", "eerie": "thriller",
+    "groovy": "funk", "dark": "cinematic", "tense": "cinematic", "mysterious": "cinematic", "eerie": "cinematic",
     "sad": "cinematic", "melancholic": "cinematic", "nostalgic": "cinematic", "tender": "cinematic",
     "romantic": "cinematic", "emotional": "cinematic", "warm": "cinematic",
     "calm": "acoustic", "gentle": "acoustic", "dreamy": "ambient",
