@@ -78,39 +78,51 @@ def build_demo_clip(out: Path, repeat: int = 1) -> Path:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", nargs="?", default=str(paths.project_root() / "docs" / "screenshots"))
-    parser.add_argument("--size", default="1024x600", help="screen size, WxH")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(x) for x in args.size.split("x"))
+class Shooter:
+    """The set-up every screenshot script shares: the output folder and screen size from the
+    command line, settings and recovery files kept in a scratch folder (never the user's), the
+    real app and window at that size, and waiting for the window and grabbing it."""
 
-    # Keep the user's own settings and recovery files out of it.
-    scratch = paths.cache_dir() / "screenshots"
-    for env, sub in (("ROBIN_STUDIO_CONFIG_DIR", "config"), ("ROBIN_STUDIO_DATA_DIR", "data")):
-        os.environ.setdefault(env, str(scratch / sub))
-    clip = build_demo_clip(scratch / "demo-clip.mp4")
+    def __init__(self, argv: list[str] | None, description: str, default_size: str,
+                 size_in_names: bool) -> None:
+        parser = argparse.ArgumentParser(description=description)
+        parser.add_argument("out", nargs="?", default=str(paths.project_root() / "docs" / "screenshots"))
+        parser.add_argument("--size", default=default_size, help="screen size, WxH")
+        args = parser.parse_args(argv)
+        self.out = Path(args.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.width, self.height = (int(x) for x in args.size.split("x"))
+        self.size_in_names = size_in_names      # "01-empty-1024x600.png" rather than "01-empty.png"
+        self.scratch = paths.cache_dir() / "screenshots"
+        for env, sub in (("ROBIN_STUDIO_CONFIG_DIR", "config"), ("ROBIN_STUDIO_DATA_DIR", "data")):
+            os.environ.setdefault(env, str(self.scratch / sub))
+        self.shots: list[str] = []
+        self.app = self.window = None
 
-    from PySide6 import QtCore, QtTest
+    def open_window(self):
+        """The app and its window, shown at the screen's size (less a desktop panel, if there
+        is room for one)."""
+        from robin_studio.app.application import make_app
+        from robin_studio.app.main_window import MainWindow
 
-    from robin_studio.app.application import make_app
-    from robin_studio.app.main_window import MainWindow
+        self.app = make_app(sys.argv[:1])
+        w = self.window = MainWindow(run_first_checks=False)
+        w.confirm_close = False
+        w.resize(self.width, self.height - 28 if self.height > 600 else self.height)
+        w.move(0, 0)
+        w.show()
+        return w
 
-    app = make_app(sys.argv[:1])
-    w = MainWindow(run_first_checks=False)
-    w.confirm_close = False
-    w.resize(width, height - 28 if height > 600 else height)   # a desktop panel, if there is room
-    w.move(0, 0)
-    w.show()
-    shots: list[str] = []
-
-    # QTest.qWait runs the event loop while we wait for the window to get somewhere.
+    @staticmethod
     def settle(ms: int = 300) -> None:
+        """Run the event loop for `ms` (the window draws what just changed)."""
+        from PySide6 import QtTest
         QtTest.QTest.qWait(ms)
 
-    def wait(cond, ms: int = 180_000) -> None:
+    @staticmethod
+    def wait(cond, ms: int = 240_000) -> None:
+        """Run the event loop until `cond()` holds."""
+        from PySide6 import QtCore, QtTest
         timer = QtCore.QElapsedTimer()
         timer.start()
         while not cond():
@@ -118,59 +130,69 @@ def main(argv: list[str] | None = None) -> int:
                 raise TimeoutError("the window did not get there in time")
             QtTest.QTest.qWait(30)
 
-    def snap(name: str, widget=None) -> None:
-        settle(150)
-        path = out / name.replace(".png", f"-{width}x{height}.png")
-        if widget is None:
-            pix = w.grab()
-        else:  # a dialog: grab the screen so the window behind it shows too
-            pix = app.primaryScreen().grabWindow(0, 0, 0, width, height)
-        pix.save(str(path))
-        shots.append(str(path))
+    def snap(self, name: str, dialog: bool = False) -> None:
+        """Save the window (or, for a dialog, the screen, so the window behind it shows too)."""
+        self.settle(300)
+        if self.size_in_names:
+            name = name.replace(".png", f"-{self.width}x{self.height}.png")
+        pix = (self.app.primaryScreen().grabWindow(0, 0, 0, self.width, self.height) if dialog
+               else self.window.grab())
+        pix.save(str(self.out / name))
+        self.shots.append(str(self.out / name))
 
-    settle(500)
-    snap("01-empty.png")
+    def finish(self) -> int:
+        for d in list(self.window.dialogs):
+            d.close()
+        self.window.close()
+        print("\n".join(self.shots))
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    shoot = Shooter(argv, __doc__.splitlines()[0], "1024x600", size_in_names=True)
+    clip = build_demo_clip(shoot.scratch / "demo-clip.mp4")
+    w = shoot.open_window()
+    shoot.settle(500)
+    shoot.snap("01-empty.png")
 
     analysed = []
     w.analysisReady.connect(lambda: analysed.append(True))
     w.open_clip(clip)
-    wait(lambda: bool(analysed) and w.picture.shown_time_s is not None)
+    shoot.wait(lambda: bool(analysed) and w.picture.shown_time_s is not None)
     w.prompt_panel.prompt.setPlainText(PROMPT)
     w.prompt_panel.chips["lofi"].setChecked(True)
     w.seek(2.2)
-    wait(lambda: w.picture.shown_time_s is not None and abs(w.picture.shown_time_s - 2.2) < 0.05)
-    snap("02-imported.png")
+    shoot.wait(lambda: w.picture.shown_time_s is not None and abs(w.picture.shown_time_s - 2.2) < 0.05)
+    shoot.snap("02-imported.png")
 
     grabbed = []
 
     def during(index: int) -> None:
         if index == 0 and not grabbed:
-            snap("03-generating.png")
+            shoot.snap("03-generating.png")
             grabbed.append(True)
 
     w.chunkShown.connect(during)
     w.generate()
-    wait(lambda: not w.busy)
+    shoot.wait(lambda: not w.busy)
     if not grabbed:
-        snap("03-generating.png")
+        shoot.snap("03-generating.png")
 
     tm = w.piece.tempo_map
     a_s, b_s = tm.bar_start_s(2), tm.bar_start_s(4)
     w.seek(a_s)
     w.timeline.set_selection(a_s, min(b_s, w.duration_s))
     w.seek(a_s + 0.3)
-    wait(lambda: w.picture.shown_time_s is not None and abs(w.picture.shown_time_s - (a_s + 0.3)) < 0.05)
-    snap("04-region-selected.png")
+    shoot.wait(lambda: w.picture.shown_time_s is not None and abs(w.picture.shown_time_s - (a_s + 0.3)) < 0.05)
+    shoot.snap("04-region-selected.png")
 
     w.regenerate_selection()
-    wait(lambda: not w.busy)
+    shoot.wait(lambda: not w.busy)
     dlg = w.open_export()
-    settle(400)
-    snap("05-export-dialog.png", widget=dlg)
+    shoot.settle(400)
+    shoot.snap("05-export-dialog.png", dialog=True)
     dlg.reject()
-    w.close()
-    print("\n".join(shots))
-    return 0
+    return shoot.finish()
 
 
 if __name__ == "__main__":

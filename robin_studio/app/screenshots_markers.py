@@ -11,8 +11,6 @@ last moved before the third, which lost 2 s) and the conform report.
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -77,49 +75,16 @@ def build_cuts(folder: Path) -> tuple[Path, Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", nargs="?", default=str(paths.project_root() / "docs" / "screenshots"))
-    parser.add_argument("--size", default="1366x768", help="window size, WxH")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    width, height = (int(x) for x in args.size.split("x"))
-    scratch = paths.cache_dir() / "screenshots"
-    for env, sub in (("ROBIN_STUDIO_CONFIG_DIR", "config"), ("ROBIN_STUDIO_DATA_DIR", "data")):
-        os.environ.setdefault(env, str(scratch / sub))
-    clip, reedit = build_cuts(scratch)
+    from robin_studio.app.screenshots import Shooter
 
-    from PySide6 import QtCore, QtTest
-
-    from robin_studio.app.application import make_app
-    from robin_studio.app.main_window import MainWindow
-
-    app = make_app(sys.argv[:1])
-    w = MainWindow(run_first_checks=False)
-    w.confirm_close = False
-    w.resize(width, height - 28)
-    w.move(0, 0)
-    w.show()
-    shots: list[str] = []
-
-    def wait(cond, ms: int = 240_000) -> None:
-        timer = QtCore.QElapsedTimer()
-        timer.start()
-        while not cond():
-            if timer.elapsed() > ms:
-                raise TimeoutError("the window did not get there in time")
-            QtTest.QTest.qWait(30)
-
-    def snap(name: str, dialog: bool = False) -> None:
-        QtTest.QTest.qWait(300)
-        pix = app.primaryScreen().grabWindow(0, 0, 0, width, height) if dialog else w.grab()
-        pix.save(str(out / name))
-        shots.append(str(out / name))
+    shoot = Shooter(argv, __doc__.splitlines()[0], "1366x768", size_in_names=False)
+    clip, reedit = build_cuts(shoot.scratch)
+    w = shoot.open_window()
 
     analysed = []
     w.analysisReady.connect(lambda: analysed.append(True))
     w.open_clip(clip)
-    wait(lambda: bool(analysed))
+    shoot.wait(lambda: bool(analysed))
     w.prompt_panel.prompt.setPlainText(PROMPT)
     m = w.markers
     for t, strong in ((3.1, True), (17.2, False)):
@@ -129,23 +94,19 @@ def main(argv: list[str] | None = None) -> int:
             m.panel.list.setCurrentRow(len(m.model.hits) - 1)
             m.panel.toggleRequested.emit(len(m.model.hits) - 1)
     w.generate()
-    wait(lambda: not w.busy)
+    shoot.wait(lambda: not w.busy)
     line = m.lane.lines[0]
     line.setValue(3.6)
     line.sigPositionChangeFinished.emit(line)
-    wait(lambda: m._worker is None)
+    shoot.wait(lambda: m._worker is None)
     m.panel.list.setCurrentRow(0)
     w.seek(3.6)
-    snap("06-hit-points.png")
+    shoot.snap("06-hit-points.png")
 
     m.replace_video(reedit)
-    wait(lambda: m._worker is None)
-    snap("07-conform-report.png", dialog=True)
-    for d in list(w.dialogs):
-        d.close()
-    w.close()
-    print("\n".join(shots))
-    return 0
+    shoot.wait(lambda: m._worker is None)
+    shoot.snap("07-conform-report.png", dialog=True)
+    return shoot.finish()
 
 
 if __name__ == "__main__":
