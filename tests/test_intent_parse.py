@@ -57,9 +57,13 @@ def test_bans_and_requests():
     assert set(i.excluded_instruments) == {"piano", "synth"} and not i.instruments
     i = p("no drums, bass or piano")
     assert i.exclude_roles == {Role.DRUMS, Role.BASS} and i.excluded_instruments == ["piano"]
-    # a comma list not ending in "or" negates only its first item
-    i = p("ohne Schlagzeug, Klavier und Streicher")
+    # after "no", a comma list not ending in "or" negates only its first item...
+    i = p("no drums, piano and strings")
     assert i.exclude_roles == {Role.DRUMS} and i.instruments == ["piano", "strings"]
+    # ...but "ohne" ("without") governs its whole list (issue #16)
+    i = p("ohne Schlagzeug, Klavier und Streicher")
+    assert i.exclude_roles == {Role.DRUMS} and i.excluded_instruments == ["piano", "strings"]
+    assert not i.instruments
     assert p("drum-free ambient").exclude_roles == {Role.DRUMS}
     assert p("sans batterie").exclude_roles == {Role.DRUMS}
     assert p("sin batería").exclude_roles == {Role.DRUMS}

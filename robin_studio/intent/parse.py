@@ -352,6 +352,9 @@ class _Parse:
                 c = self.connectors[t]
                 if c == "then":
                     return None
+                if c == "with" or kind == "with":   # "senza batteria, con piano": ends a ban's list
+                    kind = "with"
+                    continue
                 kind = "or" if c == "or" else ("comma" if c == "comma" and kind != "or" else
                                                (kind or c))
                 continue
@@ -535,7 +538,7 @@ class _Parse:
             if not self._item(hit):
                 break
             kind = self.gap_ok(prev_end, hit.start, connectors=bool(items))
-            if kind is None:
+            if kind is None or kind == "with":   # "without drums, with piano": piano is wanted
                 break
             if items:
                 kinds.append(kind or "and")
@@ -875,6 +878,7 @@ class _Parse:
             self.wish_spans.append(span)
             self.mark(span[0], span[1], "timed_wishes")
         self.cuts()
+        self.anchors()
         time_re = re.compile(rf"\s*(?:[^\d\s]{{1,12}}\s*){{0,3}}?(?:{TIME_RE})")
         for k, hit in enumerate(self.hits):
             kinds = hit.values("structure")
@@ -994,6 +998,174 @@ class _Parse:
             intent.timed_wishes.append(wish)
             self.wish_spans.append((min(subject.start, m.start()), max(subject.end, m.end())))
             self.mark(min(subject.start, m.start()), max(subject.end, m.end()), "timed_wishes")
+
+
+    # Words that say "when" only on their own: "时" is not "when" in "时间" (time) or "同时"
+    # (at once), "때" not in "때문에" (because), "quand" not in "quand même" (anyway).
+    _NOT_ANCHOR_NEXT = {"时": "间代长刻尚髦钟候", "時": "間代計刻々", "때": "문", "quand": " même"}
+    _NOT_ANCHOR_PREV = {"时": "同按准及随小临暂过当", "時": "同当臨一何"}
+    _CLAUSE_END = re.compile(r"[.,;:!?\u3001\u3002\uff0c\uff01\uff1f\uff1b\uff1a]")
+
+    def anchors(self) -> None:
+        """"tranquillo quando sorge il sole", "leise, wenn die Sonne aufgeht", "日が昇るときは
+        静かに", "太阳升起时安静": a change tied to a moment of the picture that is named in
+        words. The words that introduce the moment are the tables' `anchor` section, written
+        before the moment ("quando", "wenn", "直到") or after it ("とき", "时", "때"); the
+        moment's words become the wish's anchor, and the engine finds the section they
+        describe (`generate.conditions.find_anchor_section`, through the multilingual text
+        encoder). What changes is the nearest tone word, part or instrument of the clause.
+        English is read by the rules in `_timed_wishes` first; what they read is skipped."""
+        table = self.vocab.section("anchor")
+        if not table:
+            return
+        found: list[tuple[int, int, int, int, str]] = []     # word span, moment span, relation
+
+        def alternation(words) -> str:
+            return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+        for placed_after in (False, True):
+            words = [w for w, v in table.items()
+                     if str(v) in (("when after", "until after") if placed_after else ("when", "until"))]
+            latin = [w for w in words if not CJK_CHAR.search(w)]
+            cjk = [w for w in words if CJK_CHAR.search(w)]
+            parts = ([rf"(?<![\w'])(?:{alternation(latin)})(?![\w])"] if latin else []) + \
+                ([f"(?:{alternation(cjk)})"] if cjk else [])
+            if not parts:
+                continue
+            for m in re.finditer("|".join(parts), self.norm):
+                a, b, word = m.start(), m.end(), m.group(0)
+                if self.in_wish(a, b) or self.is_covered(a, b) or self._not_anchor(word, a, b):
+                    continue
+                span = self._moment_before(a) if placed_after else self._moment_after(b)
+                if span is not None:
+                    found.append((a, b, span[0], span[1], str(table[word]).split()[0]))
+        for a, b, ms, me, rel in sorted(found):
+            if len(self.intent.timed_wishes) >= MAX_TIMED_WISHES:
+                break
+            if self.in_wish(a, b):
+                continue
+            moment = self.norm[ms:me].strip()
+            lo, hi = min(a, ms), max(b, me)
+            subject = self._moment_subject(lo, hi)
+            if subject is None:
+                continue          # a "when" about nothing the music does: left as words
+            roles = tuple(ROLE_NAMES[str(r)] for r in self.values(subject, "role")) + tuple(
+                ROLE_INSTRUMENTS[str(i)] for i in self.values(subject, "instrument")
+                if i in ROLE_INSTRUMENTS)
+            kind = self._tone_kind(subject)
+            lo, hi = min(lo, subject.start), max(hi, subject.end)
+            text = self.norm[lo:hi]
+            if roles and kind is None:
+                # "Schlagzeug, wenn der Held springt": no drums until then; "until": none after
+                wish = TimedWish("mute", 0.0 if rel == "when" else None, None, text,
+                                 anchor_text=moment, roles=roles)
+            elif kind is not None:
+                wish = TimedWish(kind, 0.0 if rel == "until" and kind != "build" else None, None, text,
+                                 anchor_text=moment)
+            else:
+                continue
+            self.intent.timed_wishes.append(wish)
+            self.wish_spans.append((lo, hi))
+            self.mark(lo, hi, "timed_wishes")
+
+    def _moment_subject(self, lo: int, hi: int) -> Hit | None:
+        """What changes at a moment: the nearest tone word (else part or instrument) of its
+        clause, before or after it; else the nearest one of the clause before ("leise, wenn
+        die Sonne aufgeht": German puts a comma before "wenn")."""
+        def usable(h: Hit) -> bool:
+            return bool(h.has("role") or h.has("instrument") or self._tone_kind(h) is not None)
+
+        def nearest(cands: list[Hit]) -> Hit | None:
+            tones = [h for h in cands if self._tone_kind(h) is not None]
+            pool = tones or cands
+            return min(pool, key=lambda h: lo - h.end if h.end <= lo else h.start - hi) if pool else None
+        ends = [m.end() for m in self._CLAUSE_END.finditer(self.norm, 0, lo)]
+        start = ends[-1] if ends else 0
+        stop = self._CLAUSE_END.search(self.norm, hi)
+        end = stop.start() if stop else len(self.norm)
+        subject = nearest([h for h in self.hits if usable(h) and not self.in_wish(h.start, h.end)
+                           and ((start <= h.start and h.end <= lo) or (hi <= h.start and h.end <= end))])
+        if subject is None and len(ends) >= 1:
+            before = ends[-2] if len(ends) >= 2 else 0
+            subject = nearest([h for h in self.hits if usable(h) and before <= h.start and h.end <= start
+                               and not self.in_wish(h.start, h.end)])
+        return subject
+
+    def _not_anchor(self, word: str, a: int, b: int) -> bool:
+        nxt = self._NOT_ANCHOR_NEXT.get(word, "")
+        if nxt.startswith(" "):             # a whole word after it ("quand même": anyway)
+            return self.norm.startswith(nxt, b)
+        after = self.norm[b:b + 1]
+        prev = self.norm[a - 1:a] if a > 0 else ""
+        return bool((after and after in nxt) or (prev and prev in self._NOT_ANCHOR_PREV.get(word, "")))
+
+    def _moment_after(self, b: int) -> tuple[int, int] | None:
+        """The words of a moment after its "when" word: up to the clause's end, a connector
+        or a word that sets a control; at most 60 characters."""
+        end = min(len(self.norm), b + 60)
+        stop = self._CLAUSE_END.search(self.norm, b, end)
+        end = stop.start() if stop else end
+        words = 0
+        for tok in tokens(self.norm[b:end]):
+            if words and tok.kind != "cjk" and self.connectors.get(tok.text) in ("and", "or", "then", "with"):
+                end = b + tok.start       # "quando sorge il sole e ...": the moment ends there
+                break
+            words += tok.kind != "sign" and tok.text not in self.fillers
+        for hit in self.hits:
+            if b <= hit.start < end and (self._tone_kind(hit) or hit.has("instrument") or hit.has("role")
+                                         or hit.has("negation")):
+                end = hit.start
+                break
+        return self._moment(b, end)
+
+    def _moment_before(self, a: int) -> tuple[int, int] | None:
+        """The words of a moment before its "when" word (Japanese, Chinese, Korean): back to
+        the clause's start, a connector or the last word that sets a control; at most 30."""
+        start = max(0, a - 30)
+        for stop in self._CLAUSE_END.finditer(self.norm, start, a):
+            start = stop.end()
+        for hit in self.hits:
+            if start <= hit.end <= a and hit.start >= start and (
+                    self._tone_kind(hit) or hit.has("instrument") or hit.has("role") or hit.has("negation")):
+                start = hit.end
+        return self._moment(start, a)
+
+    def _moment(self, a: int, b: int) -> tuple[int, int] | None:
+        """The span of a moment's words without articles and particles around them, or None
+        when no word is left, when it is a time ("bis 0:20") or when another rule read it."""
+        toks = [t for t in tokens(self.norm[a:b]) if t.kind != "sign"]
+
+        def article(tok: Token) -> bool:    # "der", "il", "o": not "titel", also a filler
+            return tok.kind != "cjk" and len(tok.text) <= 4 and tok.text in self.fillers
+        while toks and article(toks[0]):
+            toks.pop(0)
+        while toks and article(toks[-1]):
+            toks.pop()
+        if not toks:
+            return None
+        s, e = a + toks[0].start, a + toks[-1].end
+        openers = [w for w, v in self.vocab.section("anchor").items() if v == "open"]
+        for w in sorted(openers, key=len, reverse=True):    # "当城市出现的时候": "当" opens it
+            if self.norm.startswith(w, s) and e - s > len(w):
+                s += len(w)
+                break
+        moment = self.norm[s:e]
+        if len(moment.strip()) < 2 or re.match(rf"\s*(?:{TIME_RE})", moment) or re.match(r"\d", moment) \
+                or self.is_covered(s, e):
+            return None
+        return s, e
+
+    def _tone_kind(self, hit: Hit) -> str | None:
+        """The change a tone word asks: a structure word's kind, soft -> quiet, loud -> loud,
+        and a mood by its energy (calm, gentle, sad -> quiet; epic, intense -> loud)."""
+        for word in self.values(hit, "structure"):
+            if str(word) in STRUCTURE_KINDS:
+                return STRUCTURE_KINDS[str(word)]
+        for level in self.values(hit, "dynamics"):
+            return {"soft": "quiet", "loud": "loud"}.get(str(level))
+        for mood in self.values(hit, "mood"):
+            energy = float(meanings()["mood"].get(str(mood), {}).get("energy", 0.5))
+            return "quiet" if energy <= 0.3 else "loud" if energy >= 0.85 else None
+        return None
 
     def _cut_subject(self, start: int, end: int) -> Hit | None:
         """The instrument, part or change a cut phrase is about: the nearest one before it in
