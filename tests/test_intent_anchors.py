@@ -118,3 +118,16 @@ def test_a_with_after_a_ban_list_ends_it():
         intent = parse_prompt(prompt, embed=False)
         assert Role.DRUMS in intent.exclude_roles
         assert {"piano", "strings"} <= set(intent.instruments), (prompt, intent.instruments)
+
+
+@pytest.mark.parametrize("prompt,anchor", [
+    ("ohne Schlagzeug bis die Sonne aufgeht", "sonne aufgeht"),
+    ("sin batería hasta que sale el sol", "sale el sol"),
+    ("senza batteria finché non arriva il treno", "arriva il treno"),
+])
+def test_a_ban_until_a_picture_moment_leaves_the_part_out_until_then(prompt, anchor):
+    intent = parse_prompt(prompt, embed=False)
+    (wish,) = intent.timed_wishes
+    assert wish.kind == "mute" and wish.start_s == 0.0 and Role.DRUMS in wish.roles
+    assert wish.anchor_text == anchor and not intent.unknown_words, intent.unknown_words
+    assert Role.DRUMS not in intent.exclude_roles           # drums come in at the moment

@@ -96,15 +96,19 @@ def _phrase_pattern(words) -> str:
 
 
 
-def _until_wish(text: str, end: int) -> tuple[float | None, str] | None:
-    """If a ban is followed by "until 0:20" / "until the title card", its end time or anchor."""
-    m = re.match(rf"\s*(?:until|till|til|before|jusqu'à|jusqu'au|bis|hasta)\s+(?:the\s+)?"
+def _until_wish(text: str, end: int, words=()) -> tuple[float | None, str, int, int] | None:
+    """If a ban is followed by "until 0:20" / "until the title card" / "bis die Sonne aufgeht"
+    (`words`: the tables' "until" words), its end time or anchor, and where the anchor's words
+    lie in `text` (start, end) so that they count as read."""
+    until = _phrase_pattern(["until", "till", "til", "before", "jusqu'à", "jusqu'au", "bis", "hasta",
+                             *words])
+    m = re.match(rf"\s*(?:{until})\s+(?:the\s+)?"
                  rf"(?:{TIME_RE}|(?P<anchor>.{{1,60}}?){ANCHOR_STOP})", text[end:end + 200])
     if not m:
         return None
     if m.group("anchor"):
-        return None, m.group("anchor").strip()
-    return _time_s(m), ""
+        return None, m.group("anchor").strip(), end + m.start("anchor"), end + m.end("anchor")
+    return _time_s(m), "", end, end + m.end()
 
 
 def _part_wish(text: str, end: int) -> str | None:
@@ -630,7 +634,14 @@ class _Parse:
                     names.append(n)
         end = max(neg.end, items[-1].end)
         start = min(neg.start, items[0].start)
-        until = _until_wish(self.norm, end)
+        until_words = [w for w, v in self.vocab.section("anchor").items() if v == "until"]
+        until = _until_wish(self.norm, end, until_words)
+        if until is not None and until[1]:
+            # "bis die Sonne aufgeht", "hasta que sale el sol": the moment without its article
+            moment = self._moment(until[2], until[3])
+            until = (None, self.norm[moment[0]:moment[1]], until[2], until[3]) if moment else None
+        if until is not None:
+            end = until[3]              # the "until" phrase was read with the ban
         first = None
         if until is None:
             per = self.period_near(start, end)
@@ -878,7 +889,6 @@ class _Parse:
             self.wish_spans.append(span)
             self.mark(span[0], span[1], "timed_wishes")
         self.cuts()
-        self.anchors()
         time_re = re.compile(rf"\s*(?:[^\d\s]{{1,12}}\s*){{0,3}}?(?:{TIME_RE})")
         for k, hit in enumerate(self.hits):
             kinds = hit.values("structure")
@@ -1048,6 +1058,8 @@ class _Parse:
             subject = self._moment_subject(lo, hi)
             if subject is None:
                 continue          # a "when" about nothing the music does: left as words
+            if self.hits.index(subject) in self.consumed:
+                continue          # "no drums until the title card": the ban read its "until"
             roles = tuple(ROLE_NAMES[str(r)] for r in self.values(subject, "role")) + tuple(
                 ROLE_INSTRUMENTS[str(i)] for i in self.values(subject, "instrument")
                 if i in ROLE_INSTRUMENTS)
@@ -1291,6 +1303,7 @@ def parse_prompt(text: str, *, embed: bool = True) -> Intent:
             p.key()
             p.structure()
             p.instruments()
+            p.anchors()           # after the bans: a ban reads its own "until" first
             p.style_and_mood()
             p.roles()
             p.dynamics()
