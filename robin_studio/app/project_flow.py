@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 from PySide6 import QtCore, QtWidgets
 
+from robin_studio import lifecycle
 from robin_studio.app.app_settings import AppSettings
 from robin_studio.app.generation_flow import GenerationFlow
 from robin_studio.app.keep_work import ask_keep_work
@@ -470,8 +471,8 @@ class ProjectFlow(QtCore.QObject):
                 except RobinError as err:
                     log.warning("autosave failed: %s", err)
 
-        thread = threading.Thread(target=write, name="autosave", daemon=True)
-        thread.start()
+        # Tracked, not a daemon: quitting waits for a copy being written (`lifecycle.shutdown`).
+        thread = lifecycle.start_tracked(write, "autosave")
         if wait:
             thread.join()
 
