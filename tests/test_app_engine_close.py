@@ -18,15 +18,10 @@ import pytest
 
 from robin_studio.app.engine_process import RemoteScorer
 from robin_studio.errors import RobinError
-from test_app_support import make_clip
+from test_app_support import make_clip, user_dirs  # noqa: F401 - the fixture
 
 CLIP_S = 40.0
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,19 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 
 from robin_studio.analysis.types import Shot, Transition, VideoAnalysis
 
 SHOT_COLOURS = [(200, 60, 40), (40, 160, 200), (230, 210, 60), (90, 200, 90), (160, 80, 200)]
+
+
+@pytest.fixture
+def user_dirs(tmp_path, monkeypatch):
+    """The app's settings and data (recent files, recovery copies) in the test's own folder;
+    a test module uses it with `pytestmark = pytest.mark.usefixtures("user_dirs")`."""
+    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
 
 
 def frame_grey(index: int) -> int:
