@@ -89,18 +89,24 @@ def make_clip(path: Path, size: tuple[int, int], seconds: float = 30.0, fps: int
     return path
 
 
-def clip_for(case: str) -> Path:
-    """The input of `case` (made once and kept in the user cache, as `benchmark.case_clip`)."""
+def film_clip(seconds: float, width: int, height: int) -> Path:
+    """A `make_clip` film of that length and size, made once and kept in the user cache
+    (shared with `benchmark.case_clip`)."""
     from robin_studio.paths import cache_dir
 
-    seconds, w, h, _ = CASES[case]
-    path = cache_dir() / "bench" / f"film-{int(seconds)}s-{w}x{h}.mp4"
+    path = cache_dir() / "bench" / f"film-{int(seconds)}s-{width}x{height}.mp4"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.stem + ".part.mp4")
-        make_clip(tmp, (w, h), seconds)
+        make_clip(tmp, (width, height), seconds)
         tmp.rename(path)
     return path
+
+
+def clip_for(case: str) -> Path:
+    """The input of `case`."""
+    seconds, w, h, _ = CASES[case]
+    return film_clip(seconds, w, h)
 
 
 def _pair(clip: Path, reference_first: bool) -> dict:

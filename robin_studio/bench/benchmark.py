@@ -133,20 +133,13 @@ def bench_env(cache_dir: Path) -> dict:
 def case_clip(case: str) -> Path:
     """The input file of `case` (made once, kept in the user cache)."""
     from robin_studio.bench.longclip import cached_clip
-    from robin_studio.paths import cache_dir
 
     seconds, w, h, content = CASES[case]
     if content == "synthetic":
         return cached_clip(seconds, w, h).path
-    from robin_studio.bench.bench_analysis import make_clip
+    from robin_studio.bench.bench_analysis import film_clip
 
-    path = cache_dir() / "bench" / f"film-{int(seconds)}s-{w}x{h}.mp4"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.stem + ".part.mp4")
-        make_clip(tmp, (w, h), seconds)
-        tmp.rename(path)
-    return path
+    return film_clip(seconds, w, h)
 
 
 @dataclass
