@@ -41,11 +41,11 @@ class TrainSettings:
     vae_batch: int = 128
     vae_lr: float = 2e-3
     vae_beta: float = 0.02
-    vae_max_steps: int = 100_000
+    vae_max_steps: int | None = None   # None: 30 for a tiny run, else no cap but the budget
     gen_batch: int = 24
     gen_lr: float = 5e-4
     dit_bars: int = 384          # bars per step the Loc-DiT trains on (of gen_batch x window)
-    gen_max_steps: int = 100_000
+    gen_max_steps: int | None = None   # None: 20 for a tiny run, else no cap but the budget
     max_train_examples: int | None = None
     max_new_captions: int = 2000   # captions to embed beyond the cache (~0.2 s each on a busy CPU)
     tiny: bool = False
@@ -200,7 +200,7 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
         remaining = budget_s - (time.monotonic() - t_start)
         vae_budget = max(5.0, remaining * settings.vae_share / (settings.vae_share + settings.generator_share + 0.1))
         vae, vae_hist = train_vae(*train_bars, cfg.vae, budget_s=vae_budget,
-                                  max_steps=30 if settings.tiny else settings.vae_max_steps,
+                                  max_steps=settings.vae_max_steps or (30 if settings.tiny else 100_000),
                                   batch_size=settings.vae_batch, lr=settings.vae_lr, beta=settings.vae_beta,
                                   seed=settings.seed, log=log, valid=valid_bars, rt=rt, state=vae_state)
 
@@ -280,7 +280,7 @@ def run_training(corpus_dir: Path | str | None, out_dir: Path | str, settings: T
         log(f"checkpoint at generator step {step} exported to {ck} ({time.monotonic() - t:.0f}s)")
 
     gen, gen_hist = train_generator(train_b, cfg, budget_s=gen_budget, checkpoint=checkpoint,
-                                    max_steps=20 if settings.tiny else settings.gen_max_steps,
+                                    max_steps=settings.gen_max_steps or (20 if settings.tiny else 100_000),
                                     batch_size=settings.gen_batch,
                                     lr=settings.finetune_lr if init_state is not None else settings.gen_lr,
                                     seed=settings.seed, dit_bars=settings.dit_bars, log=log,
