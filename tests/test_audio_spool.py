@@ -76,3 +76,22 @@ def test_a_spooled_piece_does_not_stay_in_memory_while_written_and_exported(tmp_
     spooled = runs["spool"]["peak_mb"] - runs["spool"]["before_mb"]
     assert held > 0.9 * piece_mb, runs            # the measure sees a piece held in memory
     assert spooled < 0.25 * piece_mb, runs        # and a spooled one is not
+
+
+def test_a_full_disk_is_said_before_any_music_is_made(tmp_path, monkeypatch):
+    """A write into a mapped file on a full disk would kill the process (SIGBUS); the space
+    is taken first, so a full disk is a readable error. (A full disk cannot be made here
+    without privileges: the system call answers as it would on one.)"""
+    import errno
+    import os
+
+    from robin_studio.errors import RobinError
+    from robin_studio.media import spool as S
+
+    def full(fd, offset, length):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    with pytest.raises(RobinError, match="not enough free disk space"):
+        S.spooled_zeros(48000 * 60, 2, tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -96,3 +96,27 @@ def test_window_frame_paints_before_the_editor_loads_and_the_editor_replaces_it(
 def _split(words: list[str]) -> tuple[list[str], list[str]]:
     i = words.index("SHOWN")
     return words[1:i], words[i + 1:]
+
+
+_EDITOR_FAILS = """
+import sys
+from robin_studio import cli
+from robin_studio.app import main_window
+from robin_studio.errors import RobinError
+
+def broken(self, *args, **kwargs):
+    raise RobinError("The editor could not start (a test).", "Nothing to do.")
+main_window.MainWindow.__init__ = broken
+sys.exit(cli.main(["gui"]))
+"""
+
+
+@pytest.mark.slow
+def test_an_editor_that_cannot_start_ends_the_app_with_its_message(tmp_path):
+    """The frame must not stay on screen saying "starting" when the editor behind it fails."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ROBIN_STUDIO_CONFIG_DIR=str(tmp_path / "cfg"),
+               ROBIN_STUDIO_DATA_DIR=str(tmp_path / "d"), ROBIN_STUDIO_CACHE_DIR=str(tmp_path / "c"))
+    out = subprocess.run([sys.executable, "-c", _EDITOR_FAILS], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "The editor could not start (a test)." in out.stderr

@@ -161,6 +161,7 @@ class _Start:
         self.path = path
         self.exit_after_shown = exit_after_shown
         self.window = None
+        self.error: BaseException | None = None
         self.frame = StartFrame()
         self._steps = list(EDITOR_MODULES)
         _OnPaint(self.frame, self._frame_painted)
@@ -173,13 +174,20 @@ class _Start:
     def _next_step(self) -> None:
         if self.frame is None:       # closed (or terminated) while the editor was loading
             return
-        if self._steps:
-            what, module = self._steps.pop(0)
-            self.frame.set_step(what)
-            importlib.import_module(module)
-            QtCore.QTimer.singleShot(0, self._next_step)
-            return
-        self._build_window()
+        try:
+            if self._steps:
+                what, module = self._steps.pop(0)
+                self.frame.set_step(what)
+                importlib.import_module(module)
+                QtCore.QTimer.singleShot(0, self._next_step)
+                return
+            self._build_window()
+        except BaseException as err:  # noqa: BLE001 - raised again by run_app, out of Qt's loop
+            # An editor that cannot start must not leave the frame saying "starting" forever.
+            self.error = err
+            if self.frame is not None:
+                self.frame.close()
+            self.app.quit()
 
     def _build_window(self) -> None:
         from robin_studio.app.main_window import MainWindow
@@ -228,6 +236,8 @@ def run_app(path: str | None = None, argv: list[str] | None = None) -> int:
         code = app.exec()
     finally:
         watch.restore()
+    if start.error is not None:
+        raise start.error
     return EXIT_TERMINATED if watch.terminated else code
 
 

@@ -13,12 +13,16 @@ release what they are done with; on an ordinary array, or a system without `madv
 
 from __future__ import annotations
 
+import errno
 import mmap
+import os
 import tempfile
 import weakref
 from pathlib import Path
 
 import numpy as np
+
+from robin_studio.errors import RobinError
 
 # mmap object -> address of its first byte (a memmap made here always maps from offset 0)
 _STARTS: "weakref.WeakKeyDictionary[mmap.mmap, int]" = weakref.WeakKeyDictionary()
@@ -27,9 +31,11 @@ _STARTS: "weakref.WeakKeyDictionary[mmap.mmap, int]" = weakref.WeakKeyDictionary
 def spooled_zeros(frames: int, channels: int = 2, folder: str | Path | None = None) -> np.ndarray:
     """A zero-filled float32 (frames, channels) array kept in a temporary file in `folder`
     (the system's temporary folder if None); the file is removed when the array is freed."""
+    shape = (max(1, int(frames)), int(channels))
     f = tempfile.TemporaryFile(dir=folder, prefix=".robin-audio-")
     try:
-        arr = np.memmap(f, dtype=np.float32, mode="w+", shape=(max(1, int(frames)), int(channels)))
+        _reserve(f, shape[0] * shape[1] * 4, folder)
+        arr = np.memmap(f, dtype=np.float32, mode="w+", shape=shape)
     finally:
         f.close()      # the mapping keeps the (already unlinked) file alive
     if frames < 1:
@@ -38,6 +44,22 @@ def spooled_zeros(frames: int, channels: int = 2, folder: str | Path | None = No
     if owner is not None:
         _STARTS[owner] = arr.__array_interface__["data"][0]
     return arr
+
+
+def _reserve(f, nbytes: int, folder) -> None:
+    """Take the file's disk space now: a write into a mapped file on a full disk would kill
+    the process (SIGBUS) instead of raising, so a full disk is said here, before any work."""
+    if not hasattr(os, "posix_fallocate"):
+        return
+    try:
+        os.posix_fallocate(f.fileno(), 0, nbytes)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            where = folder or tempfile.gettempdir()
+            raise RobinError(f"There is not enough free disk space in {where} for the music "
+                             f"while it is made ({nbytes / 2**20:.0f} MB).",
+                             "Free some space there, or write the output to another disk.") from None
+        # (a file system without fallocate: the space is taken as the music is written)
 
 
 def _mapping(arr) -> mmap.mmap | None:
