@@ -67,12 +67,14 @@ def _marks(stdout: str) -> dict[str, tuple[float, float]]:
     return out
 
 
-def first_paint(runs: int = 5, python: str = sys.executable) -> dict:
+def first_paint(runs: int = 5, python: str = sys.executable, trees: dict[str, Path] | None = None) -> dict:
     """Process start to first paint: the app (frame, then editor) and a bare PySide6 window,
-    alternated run by run, `runs` each."""
+    alternated run by run, `runs` each. `trees` ({name: checkout}) measures other checkouts
+    of the app in the same turns (the commit before a change, say)."""
     from robin_studio.bench.benchmark import bench_env, load, run_process
 
-    rows: dict[str, list[dict]] = {"bare": [], "app": []}
+    trees = trees or {}
+    rows: dict[str, list[dict]] = {"bare": [], "app": [], **{name: [] for name in trees}}
     load_before = load()
     for i in range(runs):
         with tempfile.TemporaryDirectory(prefix="robin-bench-start-") as tmp:
@@ -81,9 +83,13 @@ def first_paint(runs: int = 5, python: str = sys.executable) -> dict:
                        ROBIN_STUDIO_EXIT_AFTER_SHOWN="1", ROBIN_STUDIO_CONFIG_DIR=f"{tmp}/config",
                        ROBIN_STUDIO_DATA_DIR=f"{tmp}/data")
             for name, cmd in (("bare", [python, "-c", BARE_WINDOW]),
-                              ("app", [python, "-m", "robin_studio", "gui"])):
+                              ("app", [python, "-m", "robin_studio", "gui"]),
+                              *((name, [python, "-m", "robin_studio", "gui"]) for name in trees)):
+                run_env = dict(env)
+                if name in trees:
+                    run_env["PYTHONPATH"] = os.pathsep.join([str(trees[name]), env["PYTHONPATH"]])
                 start = time.time()
-                run = run_process(cmd, env, timeout_s=300)
+                run = run_process(cmd, run_env, timeout_s=300)
                 marks = _marks(run.stdout)
                 if run.code != 0 or "SHOWN" not in marks:
                     raise RuntimeError(f"{name} did not paint (exit {run.code}): {run.stderr[-500:]}")
@@ -117,6 +123,8 @@ def first_paint_markdown(r: dict) -> str:
         f"({span('app', 'ready_s')}) | {med('app', 'ready_cpu_s'):.2f} s |",
         f"| ratio app / bare window, first paint, run by run | {sorted(ratio)[len(ratio) // 2]:.2f} "
         f"({min(ratio):.2f}-{max(ratio):.2f}) | |",
+        *(f"| {name}: first paint | {med(name, 'shown_s'):.2f} s ({span(name, 'shown_s')}) "
+          f"| {med(name, 'shown_cpu_s'):.2f} s |" for name in r["runs"] if name not in ("bare", "app")),
         "",
         f"Load average (1/5/15 min) before {r['load_before']}, after {r['load_after']}.",
     ])
@@ -315,9 +323,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="only the key-press-to-repaint measurement (prints a dict)")
     ap.add_argument("--first-paint", type=int, metavar="N", default=0,
                     help="only the start: N app starts and N bare windows, to the first paint")
+    ap.add_argument("--tree", action="append", default=[], metavar="NAME=PATH",
+                    help="with --first-paint: also start the app of another checkout")
     args = ap.parse_args(argv)
     if args.first_paint:
-        print(first_paint_markdown(first_paint(args.first_paint)))
+        trees = {n: Path(p) for n, p in (t.split("=", 1) for t in args.tree)}
+        print(first_paint_markdown(first_paint(args.first_paint, trees=trees)))
         return 0
     if args.latency_only:
         print(run_latency_only())

@@ -9,14 +9,15 @@ code. The caller notes `time.time()` just before starting the process, so the di
 the time from process start (interpreter start-up and every import included) to the first
 sound. Only the engine's chunk iterator is wrapped; nothing else is touched.
 
-    python -m robin_studio.bench.firstchunk --compare N SCORE-ARGUMENTS...
+    python -m robin_studio.bench.firstchunk --compare N [--tree NAME=PATH]... SCORE-ARGUMENTS...
 
 runs that N times, each beside the references in the same run (`python -c pass`: the
 interpreter alone; `python -c "import numpy"`: the least any scoring process pays), all as
 fresh processes with byte code cached, and prints a table: wall time from process start to
 the first chunk and the CPU time by then, beside the references' wall and CPU, with the
-load average before and after. Run `robin-studio analyze CLIP` first so the analysis is
-cached (and one untimed run fills the other caches).
+load average before and after; `--tree` measures another checkout in the same turns. Run
+`robin-studio analyze CLIP` first so the analysis is cached (and one untimed run fills the
+other caches).
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ def _heavy() -> list[str]:
 REFERENCES = (("python -c pass", "pass"), ("python -c \"import numpy\"", "import numpy"))
 
 
-def compare(runs: int, score_args: list[str], python: str = sys.executable) -> dict:
-    """First chunk of `score score_args`, `runs` times, alternated with the references."""
+def compare(runs: int, score_args: list[str], python: str = sys.executable,
+            trees: dict[str, str] | None = None) -> dict:
+    """First chunk of `score score_args`, `runs` times, alternated with the references;
+    `trees` ({name: checkout}) are measured in the same turns (the commit before, say)."""
     import os
     import tempfile
     from pathlib import Path
@@ -48,19 +51,25 @@ def compare(runs: int, score_args: list[str], python: str = sys.executable) -> d
     from robin_studio.bench.benchmark import bench_env, load, run_process
 
     env = bench_env(Path(os.environ.get("ROBIN_STUDIO_CACHE_DIR") or tempfile.mkdtemp()))
-    out: dict = {"load_before": load(), "ours": [], **{name: [] for name, _ in REFERENCES}}
+    trees = trees or {}
+    out: dict = {"load_before": load(), "ours": [], **{name: [] for name, _ in REFERENCES},
+                 **{name: [] for name in trees}}
     for _ in range(runs):
         for name, code in REFERENCES:
             r = run_process([python, "-c", code], env)
             out[name].append({"wall_s": r.wall_s, "cpu_s": r.cpu_s})
-        start = time.time()
-        r = run_process([python, "-m", "robin_studio.bench.firstchunk", *score_args], env)
-        if r.code != 0:
-            raise RuntimeError(f"score failed (exit {r.code}): {r.stderr[-800:]}")
-        state = json.loads(r.stdout.strip().splitlines()[-1])
-        out["ours"].append({"wall_s": state["first_chunk_time"] - start, "cpu_s": state["first_chunk_cpu_s"],
-                            "heavy": state["heavy_at_first_chunk"], "process_wall_s": r.wall_s,
-                            "process_cpu_s": r.cpu_s, "peak_mb": r.peak_mb})
+        for name in ("ours", *trees):
+            run_env = dict(env)
+            if name in trees:
+                run_env["PYTHONPATH"] = os.pathsep.join([trees[name], env["PYTHONPATH"]])
+            start = time.time()
+            r = run_process([python, "-m", "robin_studio.bench.firstchunk", *score_args], run_env)
+            if r.code != 0:
+                raise RuntimeError(f"score failed (exit {r.code}): {r.stderr[-800:]}")
+            state = json.loads(r.stdout.strip().splitlines()[-1])
+            out[name].append({"wall_s": state["first_chunk_time"] - start, "cpu_s": state["first_chunk_cpu_s"],
+                              "heavy": state["heavy_at_first_chunk"], "process_wall_s": r.wall_s,
+                              "process_cpu_s": r.cpu_s, "peak_mb": r.peak_mb})
     out["load_after"] = load()
     return out
 
@@ -83,7 +92,11 @@ def compare_markdown(r: dict) -> str:
              "|---|---:|---:|"]
     for name, _ in REFERENCES:
         lines.append(f"| {name} (reference) | {cell(r[name])} |")
-    lines += [f"| `score`: process start to the first chunk | {cell(r['ours'])} |",
+    lines.append(f"| `score`: process start to the first chunk | {cell(r['ours'])} |")
+    known = {"ours", "load_before", "load_after", *(name for name, _ in REFERENCES)}
+    lines += [f"| {name}: `score`, process start to the first chunk | {cell(r[name])} |"
+              for name in r if name not in known]
+    lines += [
               f"| ratio to `import numpy`, run by run | wall {ratio[len(ratio) // 2]:.1f} "
               f"({ratio[0]:.1f}-{ratio[-1]:.1f}) | CPU {cpu_ratio[len(cpu_ratio) // 2]:.1f} |",
               "",
@@ -93,8 +106,13 @@ def compare_markdown(r: dict) -> str:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["--compare"]:
-        print(compare_markdown(compare(int(argv[1]), argv[2:])))
+    if argv[:1] == ["--compare"]:     # --compare N [--tree NAME=PATH]... SCORE-ARGUMENTS
+        rest, trees = argv[2:], {}
+        while rest[:1] == ["--tree"]:
+            name, path = rest[1].split("=", 1)
+            trees[name] = path
+            rest = rest[2:]
+        print(compare_markdown(compare(int(argv[1]), rest, trees=trees)))
         return 0
     from robin_studio.generate import engine
 
