@@ -82,9 +82,11 @@ def first_paint(runs: int = 5, python: str = sys.executable, trees: dict[str, Pa
             env.update(QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"),
                        ROBIN_STUDIO_EXIT_AFTER_SHOWN="1", ROBIN_STUDIO_CONFIG_DIR=f"{tmp}/config",
                        ROBIN_STUDIO_DATA_DIR=f"{tmp}/data")
+            # -P: the working folder is not put first on the path, so PYTHONPATH says which
+            # checkout runs (with -m it would be whichever one the bench was started in)
             for name, cmd in (("bare", [python, "-c", BARE_WINDOW]),
-                              ("app", [python, "-m", "robin_studio", "gui"]),
-                              *((name, [python, "-m", "robin_studio", "gui"]) for name in trees)):
+                              ("app", [python, "-P", "-m", "robin_studio", "gui"]),
+                              *((name, [python, "-P", "-m", "robin_studio", "gui"]) for name in trees)):
                 run_env = dict(env)
                 if name in trees:
                     run_env["PYTHONPATH"] = os.pathsep.join([str(trees[name]), env["PYTHONPATH"]])

@@ -63,7 +63,8 @@ def compare(runs: int, score_args: list[str], python: str = sys.executable,
             if name in trees:
                 run_env["PYTHONPATH"] = os.pathsep.join([trees[name], env["PYTHONPATH"]])
             start = time.time()
-            r = run_process([python, "-m", "robin_studio.bench.firstchunk", *score_args], run_env)
+            # -P: PYTHONPATH, not the working folder, says which checkout runs
+            r = run_process([python, "-P", "-m", "robin_studio.bench.firstchunk", *score_args], run_env)
             if r.code != 0:
                 raise RuntimeError(f"score failed (exit {r.code}): {r.stderr[-800:]}")
             state = json.loads(r.stdout.strip().splitlines()[-1])
