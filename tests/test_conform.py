@@ -125,66 +125,24 @@ SEAM_PROMPTS = ("upbeat pop", "rock")
 SEAM_REEDITS = ("mixed", "swap", "remove", "insert")
 
 
-def _seam_rules(seams, cuts, final_s):
-    """The seams both sides are measured at: not within 0.1 s of a cut (a cut's hit is loud
-    by design, seam or not) and not the final bar line (the ending's chord and cymbal: the
-    conform always rebuilds the ending, a region in the middle never does)."""
-    return [s for s in seams if all(abs(s - c) > 0.1 for c in cuts) and abs(s - final_s) > 1e-6]
-
-
 @pytest.fixture(scope="module")
 def seam_flux(setting):
     """Spectral flux at seams over ordinary bar lines (the eval's seam flux ratio), for the
     conform and for region regeneration on the same pieces (two prompts, two seeds), under
-    the same rules (`_seam_rules`): region regeneration of three stretches of each piece
-    (the eval's middle third among them, each with its own seed), the conform to four of the
-    constructed re-edits. Beside it, the same ratio at the bar lines where the music after
-    each seam began in the approved piece (the same time for a region; for the conform the
-    old bar whose planned music the bar after the seam plays, `RetimeResult.plan_sources`),
+    the same rules (`tests.fixtures.conform_measure.seam_rules`): region regeneration of
+    three stretches of each piece (the eval's middle third among them, each with its own
+    seed), the conform to four of the constructed re-edits. Beside it, the same ratio at the
+    bar lines where the music after each seam began in the approved piece (the same time for
+    a region; for the conform the old bar whose planned music the bar after the seam plays),
     so that the comparison is of seams, not of the bar lines they fall on
     (`eval.metrics_music.seam_flux_over_approved`)."""
-    from robin_studio.eval.metrics_music import bar_line_flux
-    from robin_studio.generate.conform import conform
+    from tests.fixtures.conform_measure import seam_samples
 
     truth, scorer, old, _ = setting
     news = {k: scorer.analyze(reedit_cached(k).new_path) for k in SEAM_REEDITS}
-    old_cuts = [t.time_s for t in old.transitions]
-    out = {"region": ([], []), "conform": ([], [])}
-
-    def bars(tm):
-        return [tm.bar_start_s(i) for i in range(1, tm.total_bars)]
-
-    for prompt in SEAM_PROMPTS:
-        for seed in (1, 2):
-            piece = scorer.generate(old, prompt, seed=seed).result()
-            tm = piece.tempo_map
-            approved = piece.audio.copy()
-            final = tm.bar_start_s(tm.total_bars - 1)
-            for q, (a, b) in enumerate(((0.2, 0.45), (1 / 3, 2 / 3), (0.6, 0.85))):
-                piece.select_take(0)
-                job = scorer.regenerate(piece, a * old.duration_s, b * old.duration_s,
-                                        seed=100 + 10 * seed + q)
-                job.result()
-                seams = _seam_rules([tm.bar_start_s(job.bar_start), tm.bar_start_s(job.bar_end)],
-                                    old_cuts, final)
-                out["region"][0].extend(bar_line_flux(piece.audio, SAMPLE_RATE, seams, bars(tm)))
-                out["region"][1].extend(bar_line_flux(approved, SAMPLE_RATE, seams, bars(tm)))
-            for kind, new in news.items():
-                piece.select_take(0)
-                result = conform(scorer, piece, new, seed=seed)
-                ntm = piece.tempo_map
-                plan_sources = result.retime.plan_sources
-                seams = _seam_rules(result.retime.seams_s, [t.time_s for t in new.transitions],
-                                    ntm.bar_start_s(ntm.total_bars - 1))
-                pairs = []
-                for s in seams:
-                    j = plan_sources[int(round(ntm.beat_at(s) / ntm.beats_per_bar))]
-                    if 0 < j < tm.total_bars - 1 and _seam_rules([tm.bar_start_s(j)], old_cuts, final):
-                        pairs.append((s, tm.bar_start_s(j)))
-                out["conform"][0].extend(bar_line_flux(piece.audio, SAMPLE_RATE,
-                                                       [p[0] for p in pairs], bars(ntm)))
-                out["conform"][1].extend(bar_line_flux(approved, SAMPLE_RATE,
-                                                       [p[1] for p in pairs], bars(tm)))
+    samples = seam_samples(scorer, old, news, SEAM_PROMPTS, (1, 2))
+    out = {"region": samples["region"],
+           "conform": tuple(sum((samples[k][i] for k in SEAM_REEDITS), []) for i in (0, 1))}
     assert len(out["conform"][0]) >= 10 and len(out["region"][0]) >= 10
     for side, (at_seams, before) in out.items():
         print(f"seam flux, {side}: {np.nanmean(at_seams):.3f} over {len(at_seams)} seams; the "
