@@ -405,3 +405,15 @@ def test_harmony_moves_on_a_fast_montage_too(style):
         score, _ = write_score(fast_montage(), "", style, seed=seed)
         assert distinct_chords_per_16_bars(score) >= 4.5, (style, seed)
         assert clashes(score).count == 0
+
+
+def test_an_asked_climax_in_a_trailer_keeps_the_pulse_into_it(calm):
+    """'Building to a huge climax at 0:25' (the parser reads a climax as a drop): a trailer rolls
+    into it with its percussion; only styles that drop (EDM, house) stop for a written break."""
+    score, arr = write_score(calm, "cinematic trailer with big drums, building to a huge climax at 0:25", None)
+    assert arr.style == "trailer"
+    tm, bpb = score.tempo_map, score.beats_per_bar
+    drop = int((tm.beat_at(25.0) + 0.5) // bpb)
+    assert arr.plan.bars[drop].part == "climax"
+    assert not any(b.written_break for b in arr.plan.bars)
+    assert groove_presence(score, "trailer") >= 0.9 and longest_groove_gap(score, "trailer") == 0

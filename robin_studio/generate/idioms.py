@@ -700,8 +700,14 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
         bars[i].rest = bool((c.extra or {}).get(QUIET_KEY))
     # An asked drop lands after a written break: the bar before it breathes (drums and bass
     # out, one bar, within the two the pulse may stop for), the bar before that rolls in.
+    # A style that climaxes rather than drops (a trailer: "builds to a huge climax") rolls
+    # straight into it, its pulse unbroken.
+    drop_style = _asked_drop_part(idiom) == "drop"
     for d in sorted(drops):
         if d - 1 >= max(1, intro) and not bars[d - 1].rest:
+            if not drop_style:
+                bars[d - 1].into_drop = True
+                continue
             bars[d - 1].written_break, bars[d - 1].into_drop = True, False
             if d - 2 >= intro:
                 bars[d - 2].into_drop = True
