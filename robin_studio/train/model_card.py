@@ -163,6 +163,7 @@ def render(report: dict) -> str:
         "are in `docs/EVAL.md`.",
         "",
         *_comparison(report),
+        *(["## Notes on this run", "", *[f"- {n}" for n in report["notes"]], ""] if report.get("notes") else []),
         "## Files",
         "",
         "ONNX graphs for the runtime and safetensors of the torch weights (no pickles); "
