@@ -206,6 +206,13 @@ def _bus_tone(mix: np.ndarray, settings: MixSettings, sample_rate: int) -> np.nd
     return _process(pb.Pedalboard(fx), mix, sample_rate)
 
 
+def _bus_eq(settings: MixSettings) -> list:
+    """The style's bus EQ bands (palettes.BUS_EQ) as pedalboard filters."""
+    from robin_studio.render.synth import _eq_filters
+
+    return [f for band in settings.bus_bands() for f in _eq_filters(band)]
+
+
 # ---------------------------------------------------------------------------------------
 # master
 # ---------------------------------------------------------------------------------------
@@ -270,7 +277,8 @@ def _db(linear: float) -> float:
 def master(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS, *,
            style: str | None = None, true_peak_ceiling_db: float = TRUE_PEAK_CEILING_DB,
            plan: LoudnessPlan | None = None, report: dict | None = None) -> np.ndarray:
-    """Bus compression, the loudness plan's curve (if any), then the whole piece to
+    """The bus EQ (the style's tonal balance), bus compression, the loudness plan's curve
+    (if any), then the whole piece to
     `target_lufs` integrated with the true peak at or under `true_peak_ceiling_db`
     (`to_target`). Returns float32 (n, 2).
 
@@ -280,7 +288,7 @@ def master(audio: np.ndarray, sample_rate: int, target_lufs: float = TARGET_LUFS
     x = as_stereo(audio)
     if not len(x):
         return x.copy()
-    x = _process(pb.Pedalboard([_bus_compressor(settings)]), x, sample_rate)
+    x = _process(pb.Pedalboard([*_bus_eq(settings), _bus_compressor(settings)]), x, sample_rate)
     if plan is not None and not plan.is_flat:
         x = x * plan.gains(0, len(x), sample_rate)[:, None]
     return to_target(x, sample_rate, target_lufs, true_peak_ceiling_db, report=report)
@@ -332,7 +340,7 @@ class StreamingMaster:
         self.plan = plan if plan is not None and not plan.is_flat else None
         self.position_n = 0           # samples processed so far (where the plan is read)
         settings = mix_for(style)
-        self._pre = pb.Pedalboard(_room_and_tone_board(settings) + [_bus_compressor(settings)])
+        self._pre = pb.Pedalboard(_room_and_tone_board(settings) + _bus_eq(settings) + [_bus_compressor(settings)])
         self._limit_db = TRUE_PEAK_CEILING_DB - 1.0
         self._limiter = pb.Pedalboard([pb.Limiter(threshold_db=self._limit_db, release_ms=120.0)])
         self._started = False

@@ -122,18 +122,30 @@ class Band:
     q: float = 0.707
 
 
-# Per-role EQ of the studio chain, the usual moves of a mix: everything but the bass and the
-# kit is high-passed, so the low end belongs to them; the pads and chords give up some of
-# their low mids (the "mud" around 300 Hz where everything piles up); the lead gets presence
-# (around 3 kHz, where a melody cuts through); the kit loses a little boxiness. A style
-# changes it with `MixSettings(eq=...)`; the gm-legacy chain has none.
+# Per-role EQ of the studio chain, the usual moves of a mix: chords and pads are high-passed,
+# so the low end belongs to the bass and the kit, and give up some of their low mids (the
+# "mud" around 300 Hz where everything piles up); the kit loses a little boxiness. The lead
+# is left as it is: a presence lift was tried and measured against real recordings, our
+# mixes already carry 3-7 dB too much between 1 and 5 kHz (see BUS_EQ), and the lift made
+# them further from real music, not closer. A style changes it with `MixSettings(eq=...)`; the gm-legacy chain has
+# none.
 ROLE_EQ: dict[Role, tuple[Band, ...]] = {
     D: (Band("peak", 420.0, -1.0, 1.4),),
     B: (Band("peak", 250.0, -1.0, 1.0),),
     H: (Band("highpass", 90.0), Band("peak", 300.0, -2.0, 0.9)),
-    M: (Band("highpass", 60.0), Band("peak", 2800.0, 2.0, 0.8)),
+    M: (),
     T: (Band("highpass", 40.0), Band("peak", 300.0, -1.5, 1.4)),
 }
+
+
+# The studio chain's bus EQ, before the glue compressor: the tonal balance of the whole mix.
+# Measured with the FD-mel embedding against real recordings we did not make (docs/LISTEN.md,
+# "Tonal balance"): General MIDI banks as we play them are 3-7 dB heavier than produced music
+# between 1 and 5 kHz and about 3 dB lighter below 150 Hz, in every style tried; this lifts
+# the low end and takes the edge off the upper mids. Developed on the immich-memories-music
+# recordings with our own prompts; the singularity soundtrack, the other reference set, moved
+# the same way; the held-out prompts were not used.
+BUS_EQ: tuple[Band, ...] = (Band("lowshelf", 150.0, 4.0, 0.7), Band("peak", 2800.0, -5.0, 0.6))
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,8 @@ class MixSettings:
     # Per-role EQ bands (render.synth plays them on each role before the roles are summed);
     # None = ROLE_EQ.
     eq: dict[Role, tuple[Band, ...]] | None = None
+    # The bus EQ (render.master, before the compressor); None = BUS_EQ.
+    bus_eq: tuple[Band, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.reverb_kind is not None:
@@ -166,6 +180,9 @@ class MixSettings:
 
     def role_eq(self) -> dict[Role, tuple[Band, ...]]:
         return dict(ROLE_EQ if self.eq is None else self.eq)
+
+    def bus_bands(self) -> tuple[Band, ...]:
+        return BUS_EQ if self.bus_eq is None else self.bus_eq
 
 
 def _roles(d=(0, 0, 0.05), b=(0, 0, 0.05), h=(-3, -0.25, 0.3), m=(0, 0.15, 0.25), t=(-6, 0.3, 0.5)):
@@ -255,7 +272,7 @@ LEGACY_MIX: dict[str, MixSettings] = {   # before issue 15 (the gm-legacy chain)
 
 
 # (the old chain had no per-role EQ)
-LEGACY_MIX = {k: replace(v, eq={}) for k, v in LEGACY_MIX.items()}
+LEGACY_MIX = {k: replace(v, eq={}, bus_eq=()) for k, v in LEGACY_MIX.items()}
 
 
 def style_key(style: str | None) -> str:
