@@ -218,15 +218,20 @@ def bench_chains(score: Score, repeats: int) -> dict:
                 return StreamingMaster(SR, style="edm").process(r.render_until(styled.tempo_map.bar_start_s(2)))
         fc_w, fc_c, _ = _best(first_chunk, repeats)
         out[chain] = {"synth": (syn_w, syn_c), "render_master": (full_w, full_c), "first_chunk": (fc_w, fc_c)}
+    # Cold: a new process finds the banks and reads their preset tables, then builds the
+    # parts (the presets each role plays, over its keys) that the piece's renderer needs.
     code = ("import time; t=time.perf_counter(); from robin_studio.render import synth as s; "
-            "s.load_synth(); a=time.perf_counter(); s.second_synth('musescore'); b=time.perf_counter(); "
-            "print(a-t, b-a)")
+            "from robin_studio.bench.bench_render import bench_score; "
+            "from robin_studio.render.palettes import apply_palette; "
+            "sc = apply_palette(bench_score(60.0), 'edm'); a=time.perf_counter(); syn = s.load_synth(); "
+            "b=time.perf_counter(); r = s.StreamingRenderer(sc, synth=syn); c=time.perf_counter(); "
+            "r.close(); print(b-a, c-b, sum(len(L.wanted) for L in r._layers))")
     cold = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     try:
-        main_s, second_s = (float(x) for x in cold.stdout.split())
+        index_s, parts_s, presets = (float(x) for x in cold.stdout.split())
     except ValueError:
-        main_s = second_s = float("nan")
-    out["cold"] = {"main_bank_s": main_s, "second_bank_s": second_s}
+        index_s = parts_s = presets = float("nan")
+    out["cold"] = {"index_s": index_s, "parts_s": parts_s, "presets": presets}
     return out
 
 
@@ -300,7 +305,7 @@ def to_markdown(r: dict) -> str:
          f"process's CPU time (the machine is shared, so wall time carries other people's load).", "",
          f"Score: {r['score_s']:.0f} s, 5 tracks (drums, bass, strings, lead, pad), {r['notes']} notes, "
          f"a tempo ramp; {a:.1f} s of audio with the release tail. Target: render at least 20x real time.", "",
-         "| bank | load | one-shot synth | streamed (0.5 s chunks) | stems (5 passes) | master | live master (0.5 s chunks) | stems + mix + master | FluidSynth, same notes |",
+         "| bank | load | one-shot synth | streamed (0.5 s chunks) | stems (one pass, per role) | master | live master (0.5 s chunks) | stems + mix + master | FluidSynth, same notes |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for b in r["banks"]:
         fl = x(b["fluidsynth"]) if b["fluidsynth"] else "not installed"
@@ -320,9 +325,10 @@ def to_markdown(r: dict) -> str:
             v = c[name]
             L.append(f"| {name} | {x(v['synth'])} | {v['synth'][1] / ref[1]:.2f} | {x(v['render_master'])} | "
                      f"{v['first_chunk'][0] * 1000:.0f} ms wall, {v['first_chunk'][1] * 1000:.0f} ms CPU |")
-        L += ["", f"Cold start (a new process): FluidR3_GM loads in {c['cold']['main_bank_s']:.2f} s, the "
-              f"MuseScore_General subset (cached sf2, render.bank_subset) in {c['cold']['second_bank_s']:.2f} s; "
-              "warm (same process) both are pooled and cost nothing more."]
+        L += ["", f"Cold start (a new process): reading the banks' preset tables takes {c['cold']['index_s']:.2f} s, "
+              f"loading the parts the edm-styled score plays ({c['cold']['presets']:.0f} presets, each over its "
+              f"role's keys, from FluidR3_GM and the MuseScore_General subset: render.bank_subset.BankIndex) "
+              f"{c['cold']['parts_s']:.2f} s; warm (same process) the parts are pooled and cost nothing more."]
     if "process" in r:
         pr = r["process"]
         L += ["", f"`robin-studio render` of a {pr['seconds']:.0f} s 5-track MIDI file as a whole process "

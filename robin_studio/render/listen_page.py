@@ -27,6 +27,45 @@ PROMPTS = [
 ]
 
 
+# How the studio chain's EQ was chosen (render.palettes.ROLE_EQ and BUS_EQ), as measured; kept
+# here so that regenerating the page keeps it.
+TONAL_BALANCE = """## Tonal balance (issue 15, session 6)
+
+FD-mel, the project's embedding of 3 s windows (32 log-mel band means and spreads, chroma,
+onsets), was further from real recordings with the new chain than with the old (4045 against
+3939 at the end of session 5). Most of the distance is the mel band means, in absolute dB:
+per band, our renders against the real recordings showed the same shape in both chains, 3-7 dB
+too much between 1 and 5 kHz and 3 dB too little below 150 Hz (against immich-memories-music;
+against the quieter, darker singularity soundtrack the same shape on top of a level
+difference: it is mastered at -16 to -19 LUFS, we deliver at -14). The new chain's brighter
+MuseScore strings added to the upper mids, and so did a presence lift on the lead and the
+low-mid cuts first tried as per-role EQ.
+
+Measured on our own prompts (10 prompts, 45 s each, seed 1; not the held-out set), studio
+chain, FD-mel to each reference set (lower is closer):
+
+| studio chain variant | immich-memories-music | singularity-music |
+|---|---:|---:|
+| no per-role EQ, no bus EQ (session 5's sound) | 934 | 4455 |
+| per-role EQ with a lead presence lift, no bus EQ | 1032 | 4754 |
+| per-role EQ, bus EQ +3 dB below 150 Hz, -4 dB at 2.8 kHz | 706 | 3602 |
+| per-role EQ without the lift, bus EQ +4 / -5 dB (shipped) | 641 | 3192 |
+| per-role EQ without the lift, bus EQ +4 / -6 dB | 625 | 2992 |
+
+The bus EQ was developed against immich-memories-music only; the singularity soundtrack moved
+the same way. The shipped setting is not the one closest to the references: past it the
+upper mids of a lead start to dull. The held-out comparison of both chains, same notes, is in
+docs/EVAL.md.
+
+Held-out judgement, same notes through both chains, one run (`robin-studio eval --quick
+--heldout-only`, 2026-12-07 01:03-01:30 UTC, tree of commit 006918c plus the listening page,
+load average 8-9 on the shared 2-core machine; the chain rows are the seed-0 pieces on one clip):
+FD-mel to all real recordings 2958 with the studio chain against 4108 with gm-legacy
+(immich-memories-music 632 / 1053, singularity 3799 / 5110); FD-musicnn 23.6 / 31.5;
+instrument identity 11 of 13 pieces in both chains (85 %), and 24 of 26 (92 %) for the
+engine's own pieces on all clips."""
+
+
 def _analysis(seconds: float):
     from robin_studio.analysis.types import Section, Shot, Transition, VideoAnalysis
 
@@ -107,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
              "cuts, through the old chain (\"gm-legacy\": FluidR3_GM alone, notes as written, the palettes and "
              "mix of before issue 15) and the new one (\"studio\": MuseScore_General's strings, saw lead and harp "
              "beside FluidR3, sustain pedal with the harmony, string and pad swells, legato, phrase and metre in "
-             "the velocities, ghost notes and hat dynamics, per-style reverb kind, bus glue and sidechain pump). "
+             "the velocities, ghost notes and hat dynamics, repeated strikes moved across the banks' velocity "
+             "layers and repeated drum hits detuned a few cents, per-role EQ, the bus EQ's tonal balance, "
+             "per-style reverb kind, bus glue and sidechain pump). "
              "Both delivered at -14 LUFS integrated, true peak under -1 dBTP, then encoded as Opus 48 kbit/s "
              f"(total {total:.1f} MB). Made by `python -m robin_studio.render.listen_page`; the notes come from "
              "the shipped model.", "",
@@ -117,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     for style, prompt, ((n0, l0, r0, st0), (n1, l1, r1, _)) in rows:
         lines.append(f"| {st0} | {prompt} | [{n0}](listen/{n0}) | [{n1}](listen/{n1}) | {l0:.1f} / {l1:.1f} LUFS | "
                      f"{r0:.1f} / {r1:.1f} |")
+    lines += ["", TONAL_BALANCE]
     (root / "docs" / "LISTEN.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote docs/LISTEN.md, {total:.1f} MB of audio")
     return 0
