@@ -37,7 +37,7 @@ from robin_studio.score.controls import BarControls
 from robin_studio.score.idioms import (CRASH, HIT_VELOCITY, Idiom, bar_chords, bass_pitch,
                                        drum_hits, groove_level, idiom_for, near, pick, progressions,
                                        voice, walking_line, with_fill, SECTION_ENERGY, MOTIF_RHYTHMS)
-from robin_studio.score.theory import SCALES, VOICE_RANGES
+from robin_studio.score.theory import SCALES, VOICE_RANGES, fit_to_range
 from robin_studio.score.types import Note, Role
 
 SEMANTIC_KEY = "semantic_embedding"       # as generate.conditions / model.conditioning
@@ -216,15 +216,7 @@ class IdiomPlan:
             out = [Note(n.start_beat, n.duration_beats, n.pitch - 12, n.velocity) for n in out]
         if out and min(n.pitch for n in out) < lo and max(n.pitch for n in out) + 12 <= hi:
             out = [Note(n.start_beat, n.duration_beats, n.pitch + 12, n.velocity) for n in out]
-        folded = []
-        for n in out:
-            p = n.pitch
-            while p < lo:
-                p += 12
-            while p > hi:
-                p -= 12
-            folded.append(Note(n.start_beat, n.duration_beats, p, n.velocity))
-        return folded
+        return [Note(n.start_beat, n.duration_beats, fit_to_range(n.pitch, lo, hi), n.velocity) for n in out]
 
     def _comping(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, bass: bool) -> list[Note]:
         pattern = pick(self.idiom.comping["high" if energy >= 0.55 else "low"], choice >> 9)
@@ -376,11 +368,7 @@ class IdiomPlan:
         prev = self.last_melody.get(index - 1)
         out = []
         for n in notes:
-            p = n.pitch
-            while p < lo:
-                p += 12
-            while p > hi:
-                p -= 12
+            p = fit_to_range(n.pitch, lo, hi)
             if prev is not None:
                 while p - prev > 12 and p - 12 >= lo:
                     p -= 12
