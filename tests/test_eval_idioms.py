@@ -200,3 +200,41 @@ def test_asked_rests_leave_the_quiet_span_and_the_break_before_a_drop_out_of_the
     assert mi.groove_presence(s, "house") == pytest.approx(7 / 13)     # bars 2-14
     m = mi.idiom_metrics(s, "house", [(0.0, 8.0)], [24.0])
     assert m["groove_presence"] == pytest.approx(7 / 9)
+
+
+def test_the_no_video_baseline_gets_the_prompts_arc_but_not_the_picture():
+    """Before: the no-video baseline fed the model energy 0.5 in every bar, so the prompt's
+    quiet start, its drop and the breath before it never reached it (an unfair row in the arc
+    figures). Now it gets the arc the prompt alone asks for, the same on any footage; what the
+    picture adds (the busy middle shot, cut accents, sections) stays out."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_generate_engine import make_analysis
+
+    from robin_studio.eval.baselines import neutral_controls
+    from robin_studio.generate.conditions import build_controls
+    from robin_studio.intent.parse import parse_prompt
+
+    prompt = "quiet for the first 8 seconds, then it drops at 0:20, 120 bpm"
+    intent = parse_prompt(prompt, embed=False)
+    tm = TempoMap.constant(120.0, 60 * 2.0)          # 2 s bars: the drop is bar 10
+    seen = []
+    for clip in (make_analysis(30.0, (9.0, 21.0)), make_analysis(30.0, (4.0, 14.0))):
+        model_side = build_controls(clip, tm, intent, with_semantics=False)
+        blind = [neutral_controls(c) for c in model_side]
+        seen.append([round(c.energy, 3) for c in blind])
+        quiet = [c for c in model_side if c.extra.get("quiet")]
+        assert [c.bar_index for c in quiet] == [0, 1, 2, 3]
+        for m, b in zip(model_side, blind):
+            if m.bar_index < 4:                     # the asked quiet span: as quiet as the model's
+                assert b.energy <= 0.2 and b.extra.get("quiet")
+            elif m.bar_index == 9:                  # the breath before the drop
+                assert b.energy <= 0.45 and b.section_end
+            elif m.bar_index == 10:                 # the drop: loud, a new section, on the downbeat
+                assert b.energy >= 0.95 and b.section_start and b.accents[0] == 1.0 and b.extra.get("drop")
+            elif m.bar_index > 13:                  # the rest: middle energy whatever the picture
+                assert b.energy == pytest.approx(0.5) and not b.section_start
+            assert b.section_id == 0 and "semantic_embedding" not in b.extra
+    assert seen[0] == seen[1]                        # the picture does not reach it

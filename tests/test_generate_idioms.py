@@ -417,3 +417,63 @@ def test_an_asked_climax_in_a_trailer_keeps_the_pulse_into_it(calm):
     assert arr.plan.bars[drop].part == "climax"
     assert not any(b.written_break for b in arr.plan.bars)
     assert groove_presence(score, "trailer") >= 0.9 and longest_groove_gap(score, "trailer") == 0
+
+
+class RecordingGenerator:
+    """A generator that notes the intent it is started with, then plays the inner one."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.intents = inner, []
+
+    def start(self, intent, seed, prefix=(), prefix_controls=()):
+        self.intents.append(intent)
+        return self.inner.start(intent, seed, prefix, prefix_controls)
+
+
+@pytest.mark.parametrize("prompt, style", [("808s and hi-hats for a skate clip", "trap"),
+                                           ("a banjo and whistling for our road trip", "acoustic"),
+                                           ("saxophone over the city lights at night", "jazz")])
+def test_a_style_implied_by_an_instrument_conditions_the_generator(calm, prompt, style):
+    """Before: a style the arranger inferred from an instrument ("808s" -> trap) never reached
+    the model, whose style slot read "unknown": it wrote for no style while the arranger
+    played trap. Now the model is conditioned on the style the piece is played in, so its
+    bars are the ones the named style gets, and differ from what no style gets."""
+    import copy
+
+    from robin_studio.model.runtime import OnnxBarGenerator
+    from robin_studio.paths import models_dir
+
+    if not (models_dir() / "manifest.json").exists():
+        pytest.skip("no shipped weights")
+    model = OnnxBarGenerator.load()
+    rec = RecordingGenerator(model)
+    assert parse_prompt(prompt, embed=False).style is None          # no style word in it
+    _, arr = write_score(calm, prompt, None, generator=rec)
+    assert arr.style == style and rec.intents[0].style == style
+
+    intent = rec.intents[0]
+    controls = build_controls(calm, _solve_tempo(calm, parse_prompt(prompt, embed=False),
+                                                 GenerationSettings()).tempo_map,
+                              parse_prompt(prompt, embed=False), with_semantics=False)[:12]
+
+    def bars(style_given):
+        g = copy.copy(intent)
+        g.style = style_given
+        stream = model.start(g, 1)
+        return [{r: sorted(ns) for r, ns in stream.next_bar(c).notes.items()} for c in controls]
+
+    implied = bars(intent.style)
+    assert implied == bars(style)          # what naming the style gives the model
+    assert implied != bars(None)           # and not what the model writes for no style
+
+
+def test_an_implied_style_sets_the_tempo_range_and_the_mode(calm):
+    """'808s and hi-hats' names no style, but is played as trap: at trap's tempi (130-150 bpm,
+    not the default 72-132) and in trap's own mode (minor) for every seed."""
+    from robin_studio.intent.styles import STYLE_TEMPO_RANGE_BPM
+
+    intent = parse_prompt("808s and hi-hats for a skate clip", embed=False)
+    lo, hi = STYLE_TEMPO_RANGE_BPM["trap"]
+    bpm = _solve_tempo(calm, intent, GenerationSettings()).tempo_map.mean_bpm()
+    assert lo - 1 <= bpm <= hi + 1, bpm
+    assert {choose_key(intent, seed)[1] for seed in range(1, 7)} == {"minor"}

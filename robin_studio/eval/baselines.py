@@ -6,10 +6,13 @@ synthesis, mastering. What differs is only what writes the notes of each bar:
 
 - `naive-loop`: generate/baseline.py (the engine engineer's): one 8-bar pattern at the
   engine's tempo, ignoring the picture.
-- `no-video`: the model with every video-derived condition neutralised: energy and density
-  0.5, no accents, no section starts/ends, one section, no shot semantics. `bars_to_end` is
-  kept (the piece must still end when the clip does; that is its length, not its content) and
-  so are mutes that come from the prompt.
+- `no-video`: the model with every video-derived condition neutralised: one section, no cut or
+  visual-beat accents, no shot semantics, and the energy the prompt alone asks for (a middle
+  0.5 moved by its dynamics and its timed wishes: quiet spans, builds, drops, breakdowns,
+  `generate.conditions` "prompt_energy"), with its density and usual accents; an asked drop
+  still starts a section with an accent. `bars_to_end` is kept (the piece must still end when
+  the clip does; that is its length, not its content) and so are the prompt's mutes, quiet
+  and drop marks: the baseline gets the same arc as the model, only not the picture.
 - `no-text`: the model with the prompt's sentence embedding, style and moods removed (the
   explicit controls the engine resolved, key, mode, tempo and banned roles, are kept: the
   engine obeys them whatever the model does).
@@ -28,23 +31,32 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from robin_studio.generate.conditions import typical_accents
+from robin_studio.generate.conditions import (DROP_KEY, MUTE_KEY, NEUTRAL_ENERGY, PROMPT_ENERGY_KEY,
+                                              PROMPT_SECTION_KEY, QUIET_KEY, VELOCITY_KEY, typical_accents)
 from robin_studio.intent.types import Intent
 from robin_studio.model.interface import BarGenerator, BarStream, GeneratedBar
 from robin_studio.score.controls import BarControls
 from robin_studio.score.types import ROLES
 
 # Keys of BarControls.extra that carry prompt decisions (kept when the video is removed).
-PROMPT_EXTRA_KEYS = ("mute_roles",)
+PROMPT_EXTRA_KEYS = (MUTE_KEY, VELOCITY_KEY, DROP_KEY, QUIET_KEY, PROMPT_ENERGY_KEY, PROMPT_SECTION_KEY)
 
 
 def neutral_controls(c: BarControls) -> BarControls:
-    """The bar's controls with everything the video said removed."""
+    """The bar's controls with everything the video said removed, and what the prompt asked
+    for (its arc, mutes and marks) kept."""
     extra = {k: v for k, v in (c.extra or {}).items() if k in PROMPT_EXTRA_KEYS}
-    # The accents a band plays at middle energy, as the engine gives bars without events.
-    accents = tuple(float(a) for a in typical_accents(0.5, len(c.accents)))
-    return BarControls(bar_index=c.bar_index, energy=0.5, density=0.5, section_start=False,
-                       section_end=False, accents=accents, bars_to_end=c.bars_to_end,
+    energy = float(extra.get(PROMPT_ENERGY_KEY, NEUTRAL_ENERGY))
+    starts, ends = extra.get(PROMPT_SECTION_KEY, (False, False))
+    # The accents a band plays at the prompt's energy, as the engine gives bars without
+    # events; an asked drop lands on its downbeat, as in the engine's controls.
+    accents = [float(a) for a in typical_accents(energy, len(c.accents))]
+    if starts and accents:
+        accents[0] = 1.0
+    # The engine's density without the picture's events (`generate.conditions`).
+    density = float(np.clip(0.2 + 0.6 * energy, 0.0, 1.0))
+    return BarControls(bar_index=c.bar_index, energy=energy, density=density, section_start=bool(starts),
+                       section_end=bool(ends), accents=tuple(accents), bars_to_end=c.bars_to_end,
                        section_id=0, extra=extra)
 
 

@@ -391,20 +391,27 @@ def choose_key(intent: Intent, seed: int) -> tuple[int, str]:
     rng = random.Random(int(seed) * 104729 + 3)
     mode = intent.key_mode
     if mode not in ("major", "minor"):
-        mode = mode_for_mood(intent.moods, intent.style) or ("major" if rng.random() < 0.7 else "minor")
+        # The style the prompt implies counts as if named ("808s and hi-hats" is trap, minor).
+        mode = mode_for_mood(intent.moods, implied_style(intent)) or ("major" if rng.random() < 0.7 else "minor")
     tonic = intent.key_tonic if intent.key_tonic is not None else rng.choice(COMMON_TONICS)
     return int(tonic) % 12, mode
+
+
+def implied_style(intent: Intent) -> str | None:
+    """The style the prompt names, else the one its instruments or moods imply (None: the
+    prompt says nothing of a style, and the picture will choose)."""
+    from robin_studio.score.idioms import style_from_prompt
+
+    return intent.style or style_from_prompt(intent.instruments, intent.moods, intent.drum_kit)
 
 
 def style_for(intent: Intent, picture_energy: float | None = None) -> str:
     """The style to play: the one asked for, else the one the prompt's instruments or moods
     imply (`score.idioms.style_from_prompt`), else, for a prompt naming instruments of no
     particular style, the default palette (cinematic), else the picture's choice."""
-    from robin_studio.score.idioms import style_for_picture, style_from_prompt
+    from robin_studio.score.idioms import style_for_picture
 
-    if intent.style:
-        return intent.style
-    implied = style_from_prompt(intent.instruments, intent.moods, intent.drum_kit)
+    implied = implied_style(intent)
     if implied:
         return implied
     if intent.instruments or picture_energy is None:

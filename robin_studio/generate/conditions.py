@@ -13,7 +13,10 @@
 - extra["semantic_embedding"]: the mean of the section's shot-label embeddings (e5 space),
   so a beach at sunset and a car chase pull the music different ways even with no prompt;
 - extra["mute_roles"] / extra["velocity_scale"]: explicit wishes the arrangement obeys exactly
-  (muted roles never sound; velocities scaled for soft/loud/builds/quiet spans).
+  (muted roles never sound; velocities scaled for soft/loud/builds/quiet spans);
+- extra["prompt_energy"] / extra["prompt_section"]: the arc the prompt alone asks for
+  (its dynamics and timed wishes on a picture of middle energy), so a baseline blind to the
+  picture (`eval.baselines`, no-video) still gets the quiet spans, builds and drops.
 
 Timed wishes tied to words ("drop at the title card", "calm when the sun comes up") are
 resolved here: the anchor text is embedded with the same encoder as the shot labels and
@@ -46,6 +49,9 @@ SOFT_HIT_WEIGHT = 0.75                # a soft hit point: an accent, no cymbal
 VELOCITY_KEY = "velocity_scale"
 DROP_KEY = "drop"                      # the bar an asked drop ("drops at 0:20") lands on
 QUIET_KEY = "quiet"                    # a bar in an asked quiet span or breakdown
+PROMPT_ENERGY_KEY = "prompt_energy"    # the bar's energy from the prompt alone (no picture)
+PROMPT_SECTION_KEY = "prompt_section"  # (starts, ends): an asked drop (or resolve) starts a section
+NEUTRAL_ENERGY = 0.5                   # the picture's energy when there is no picture
 
 # Mean accent per beat of the bar (beats 1-4) at bar energies 0.1, 0.3, 0.5, 0.7, 0.9, measured
 # on the corpus the shipped model learns from (`robin-studio corpus build --commercial-only
@@ -311,12 +317,17 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
         energy = np.clip(0.5 * np.clip(raw * 1.5, 0, 1) + 0.5 * (0.15 + 0.75 * stretched), 0.0, 1.0)
     else:
         energy = np.full(n_bars, 0.5)
+    # The prompt's arc is applied twice: to the picture's energy, and to a picture of middle
+    # energy (`prompt_arc`, what a baseline blind to the picture is given).
+    prompt_arc = np.full(n_bars, NEUTRAL_ENERGY)
     if intent is not None and intent.dynamics is not None:
         energy = 0.5 * energy + 0.5 * float(intent.dynamics)
+        prompt_arc = 0.5 * prompt_arc + 0.5 * float(intent.dynamics)
     elif intent is not None and getattr(intent, "energy", None) is not None:
         # Tone words in any language ("alegre", "спокойная", "激しい": intent.energy) move the
         # picture's energy too, less than an asked loudness does.
         energy = np.clip(0.6 * energy + 0.4 * float(intent.energy), 0.0, 1.0)
+        prompt_arc = np.clip(0.6 * prompt_arc + 0.4 * float(intent.energy), 0.0, 1.0)
 
     # Accents, event counts and hits per bar.
     accents = np.zeros((n_bars, bpb))
@@ -379,21 +390,24 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
         b0, b1 = int(np.clip(b0, 0, n_bars - 1)), int(np.clip(b1, 1, n_bars))
         if w.kind == "quiet":
             quiet_bar[b0:b1] = True
-            energy[b0:b1] = np.minimum(energy[b0:b1], 0.2)
+            for e in (energy, prompt_arc):
+                e[b0:b1] = np.minimum(e[b0:b1], 0.2)
             vel_scale[b0:b1] = np.minimum(vel_scale[b0:b1], 0.6)
         elif w.kind == "silence":
-            energy[b0:b1] = 0.0
+            energy[b0:b1] = prompt_arc[b0:b1] = 0.0
             for i in range(b0, b1):
                 mute[i] |= set(ROLES)
         elif w.kind == "mute":
             for i in range(b0, b1 if w.end_s > w.start_s else b0):
                 mute[i] |= set(w.roles)
         elif w.kind == "loud":
-            energy[b0:b1] = np.maximum(energy[b0:b1], 0.85)
+            for e in (energy, prompt_arc):
+                e[b0:b1] = np.maximum(e[b0:b1], 0.85)
             vel_scale[b0:b1] = np.maximum(vel_scale[b0:b1], 1.15)
         elif w.kind == "build":
             ramp = np.linspace(0.25, 0.95, max(1, b1 - b0))
-            energy[b0:b1] = 0.3 * energy[b0:b1] + 0.7 * ramp
+            for e in (energy, prompt_arc):
+                e[b0:b1] = 0.3 * e[b0:b1] + 0.7 * ramp
             vel_scale[b0:b1] *= np.linspace(0.7, 1.1, max(1, b1 - b0))
         elif w.kind in ("drop", "resolve"):
             # Half a beat of grace: a wish at 0:45 belongs to the bar whose line is just after it.
@@ -401,13 +415,15 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             bar = int(np.clip(bar, 0, n_bars - 1))
             section_start_extra[bar] = True
             accents[bar, 0] = 1.0
-            if w.kind == "drop":
-                drop_bar[bar] = True
-                energy[bar:min(n_bars, bar + 4)] = np.maximum(energy[bar:min(n_bars, bar + 4)], 0.95)
-                if bar >= 1:   # a breath before the drop makes it land
-                    energy[bar - 1] = min(energy[bar - 1], 0.45)
-            else:
-                energy[bar:min(n_bars, bar + 4)] = np.clip(energy[bar:min(n_bars, bar + 4)], 0.35, 0.65)
+            after = slice(bar, min(n_bars, bar + 4))
+            for e in (energy, prompt_arc):
+                if w.kind == "drop":
+                    e[after] = np.maximum(e[after], 0.95)
+                    if bar >= 1:   # a breath before the drop makes it land
+                        e[bar - 1] = min(e[bar - 1], 0.45)
+                else:
+                    e[after] = np.clip(e[after], 0.35, 0.65)
+            drop_bar[bar] = drop_bar[bar] or w.kind == "drop"
 
     # Cuts and visual beats raise the band's usual accents; they never lower them.
     for i in range(n_bars):
@@ -437,6 +453,10 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             extra[DROP_KEY] = True
         if quiet_bar[i]:
             extra[QUIET_KEY] = True
+        extra[PROMPT_ENERGY_KEY] = float(np.clip(prompt_arc[i], 0.0, 1.0))
+        asked_start, asked_end = bool(section_start_extra[i]), bool(i + 1 < n_bars and section_start_extra[i + 1])
+        if asked_start or asked_end:
+            extra[PROMPT_SECTION_KEY] = (asked_start, asked_end)
         controls.append(BarControls(
             bar_index=i, energy=float(np.clip(energy[i], 0.0, 1.0)), density=density,
             section_start=start, section_end=end,

@@ -62,7 +62,7 @@ from robin_studio import paths
 from robin_studio.analysis.types import VideoAnalysis
 from robin_studio.errors import CancelledError, ModelFileError, RobinError
 from robin_studio.generate import sound
-from robin_studio.generate.arrange import Arrangement, build_arrangement, choose_key
+from robin_studio.generate.arrange import Arrangement, build_arrangement, choose_key, implied_style
 from robin_studio.generate.conditions import MUTE_KEY, build_controls, muted_roles
 from robin_studio.generate.regions import REGION_TAIL_S, audio_edge_s, region_bars
 from robin_studio.generate.takes import Take, TakeHistory
@@ -329,7 +329,7 @@ def _solve_tempo(analysis: VideoAnalysis, intent: Intent, settings: GenerationSe
 
     dur = float(analysis.duration_s)
     asked = settings.tempo_bpm or intent.tempo_bpm
-    style = settings.style or intent.style
+    style = settings.style or implied_style(intent)      # "808s and hi-hats": trap's tempi
     bpm_range = intent.tempo_range_bpm or STYLE_TEMPO_RANGE_BPM.get(style or "", DEFAULT_BPM_RANGE)
     if asked:
         # An asked tempo is held within 0.5 % (the solver's own fixed-tempo mode allows 2 %,
@@ -533,7 +533,9 @@ def _generator_intent(intent: Intent, arrangement: Arrangement, tempo_bpm: float
     g = copy.copy(intent)
     g.key_tonic, g.key_mode = arrangement.tonic, arrangement.mode
     g.tempo_bpm = tempo_bpm
-    g.style = settings.style or intent.style
+    # The style the piece is played in (asked, implied by an instrument or a mood, or the
+    # picture's choice), so the model writes in the style the arranger plays.
+    g.style = arrangement.style
     off = set(intent.exclude_roles) | {r for r, on in settings.roles_on.items() if not on}
     if intent.exclusive_instruments:   # "solo piano": the roles that will not sound are off
         off |= {r for r in ROLES if r not in arrangement.tracks}
