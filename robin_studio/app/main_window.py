@@ -24,6 +24,7 @@ from typing import Any, Callable
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from robin_studio import paths
+from robin_studio.app import gui_gc
 from robin_studio.app.app_settings import AppSettings
 from robin_studio.app.audio_player import AudioPlayer
 from robin_studio.app.checks import Check, run_checks
@@ -124,6 +125,10 @@ class MainWindow(QtWidgets.QMainWindow):
             self.show_notice(self.player.notice)
         if run_first_checks:
             QtCore.QTimer.singleShot(0, self.run_first_checks)
+        # From here on workers run beside the window: Python's garbage is collected on the GUI
+        # thread only, so a collection never destroys widgets under a worker (gui_gc).
+        gui_gc.hold()
+        self._holds_gc = True
 
     # ------------------------------------------------------------------ construction
     def _build_ui(self) -> None:
@@ -512,6 +517,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.app_settings.save()
         if not self.keep_recovery:
             self.recovery.clean_exit()
+        if self._holds_gc:
+            self._holds_gc = False
+            gui_gc.release()
         super().closeEvent(event)
 
     def _close_now(self) -> None:
