@@ -8,20 +8,13 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from PySide6 import QtWidgets
 
 from robin_studio import __version__
-from robin_studio.app import style
 from robin_studio.app.about import LIBRARIES, AboutDialog, library_version
-from robin_studio.app.main_window import MainWindow
+from test_app_support import make_window
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 def _plain(markdown: str) -> str:
@@ -34,11 +27,7 @@ def _norm(name: str) -> str:
 
 
 def test_help_menu_opens_the_about_dialog(qtbot, tmp_path):
-    style.apply_theme(QtWidgets.QApplication.instance())
-    w = MainWindow(run_first_checks=False, recovery_dir=tmp_path / "recovery")
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
+    w = make_window(qtbot, tmp_path)
     help_menu = next(a.menu() for a in w.menuBar().actions() if a.text() == "&Help")
     about = next(a for a in help_menu.actions() if a.text() == "&About Robin Studio")
     about.trigger()

@@ -16,11 +16,7 @@ from robin_studio.app.export_dialog import ExportDialog
 from robin_studio.app.main_window import MainWindow
 from test_app_support import make_clip
 
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 LOOK = r"""

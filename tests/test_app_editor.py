@@ -13,34 +13,18 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from robin_studio.app import style
 from robin_studio.app.export_dialog import ExportDialog
-from robin_studio.app.main_window import MainWindow
 from robin_studio.app.project import GenerationSettings
 from robin_studio.score.tempo_map import TempoMap
-from test_app_support import hand_analysis, make_clip
+from test_app_support import hand_analysis, make_clip, make_window
 
 Key = QtCore.Qt.Key
 Mod = QtCore.Qt.KeyboardModifier
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     return make_clip(tmp_path_factory.mktemp("ed") / "a.mp4", seconds=2.0, fps=20, with_audio=False)
-
-
-def make_window(qtbot, tmp_path, **kw) -> MainWindow:
-    style.apply_theme(QtWidgets.QApplication.instance())
-    w = MainWindow(run_first_checks=kw.pop("run_first_checks", False),
-                   recovery_dir=tmp_path / "recovery", **kw)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    return w
 
 
 def activate(qtbot, w: QtWidgets.QWidget) -> None:

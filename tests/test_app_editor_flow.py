@@ -13,23 +13,17 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from robin_studio.app import style
+import test_app_support as support
 from robin_studio.app.audio_player import SAMPLE_RATE
-from robin_studio.app.engine_process import RemoteScorer
 from robin_studio.app.main_window import MainWindow
-from test_app_support import make_clip
+from test_app_support import analysed, generate, make_clip, wait_idle
 
 Key = QtCore.Qt.Key
 Mod = QtCore.Qt.KeyboardModifier
 Left = QtCore.Qt.MouseButton.LeftButton
 SB = QtWidgets.QMessageBox.StandardButton
 CLIP_S, FPS = 8.0, 25
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +33,8 @@ def clips(tmp_path_factory) -> tuple[Path, Path]:
             make_clip(d / "other.mp4", seconds=3.0, fps=FPS, cut_frames=(40,), with_audio=False))
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    s = RemoteScorer()
-    s.warm_up()
-    yield s
-    s.close()
-
-
 def make_window(qtbot, tmp_path, scorer) -> MainWindow:
-    style.apply_theme(QtWidgets.QApplication.instance())
-    w = MainWindow(scorer_factory=lambda: scorer, run_first_checks=False,
-                   recovery_dir=tmp_path / "recovery")
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.resize(1366, 768)
-    w.show()
+    w = support.make_window(qtbot, tmp_path, scorer, size=(1366, 768))
     activate(qtbot, w)
     return w
 
@@ -65,10 +45,6 @@ def activate(qtbot, w) -> None:
     w.activateWindow()
     qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is w, timeout=2000)
     w.setFocus()
-
-
-def idle(qtbot, w, timeout_ms: int = 120_000) -> None:
-    qtbot.waitUntil(lambda: not w.busy, timeout=timeout_ms)
 
 
 def type_path(qtbot, dlg: QtWidgets.QFileDialog, path: Path) -> None:
@@ -99,16 +75,6 @@ def question(w) -> QtWidgets.QMessageBox | None:
 
 def click(qtbot, button) -> None:
     qtbot.mouseClick(button, Left)
-
-
-def analysed(qtbot, w) -> None:
-    qtbot.waitUntil(lambda: w.analysis is not None or bool(w.dialogs), timeout=120_000)
-    assert w.analysis is not None
-
-
-def generate(qtbot, w) -> None:
-    click(qtbot, w.prompt_panel.generate_button)
-    idle(qtbot, w)
 
 
 def drawn(w) -> list[tuple[float, float]]:
@@ -244,7 +210,7 @@ def test_selection_snaps_to_the_bars_and_regeneration_changes_only_what_is_shown
     assert changed is not None and changed[0] <= a and changed[1] > b, "lead and release tail shown"
     assert "Regenerate: Ctrl+R" in w.status_text()
     qtbot.keyClick(w, Key.Key_R, Mod.ControlModifier)
-    idle(qtbot, w)
+    wait_idle(qtbot, w)
     after = w.piece.audio
     diff = np.flatnonzero(np.any(after != before, axis=1))
     assert diff.size > 0
@@ -273,7 +239,7 @@ def test_ab_draws_what_it_plays_and_undo_shows_the_takes_prompt(qtbot, tmp_path,
     panel.seed.setValue(12)
     w.timeline.set_selection(tm.bar_start_s(1), tm.bar_start_s(2))
     qtbot.keyClick(w, Key.Key_R, Mod.ControlModifier)
-    idle(qtbot, w)
+    wait_idle(qtbot, w)
     take2_audio = w.piece.audio.copy()
     take2_lane = drawn(w)
     assert take2_lane != take1_lane
@@ -338,7 +304,7 @@ def test_end_to_end_by_keyboard_and_mouse(qtbot, tmp_path, clips, scorer):
     qtbot.keyClick(w, Key.Key_O)
     sel = w.timeline.selection_s()
     qtbot.keyClick(w, Key.Key_R, Mod.ControlModifier)
-    idle(qtbot, w)
+    wait_idle(qtbot, w)
     take3 = w.piece.audio.copy()
     assert len(w.takes.takes) == 3 and not np.array_equal(take3, take1)
     # Switch takes: click take 1, hear it; Ctrl+Z: back to take 3.

@@ -18,7 +18,7 @@ import pytest
 
 from robin_studio.app.engine_process import RemoteScorer
 from robin_studio.errors import RobinError
-from test_app_support import make_clip, user_dirs  # noqa: F401 - the fixture
+from test_app_support import make_clip
 
 CLIP_S = 40.0
 pytestmark = pytest.mark.usefixtures("user_dirs")

@@ -12,26 +12,22 @@ import mido
 import soundfile as sf
 import numpy as np
 import pytest
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore
 
-from robin_studio.app import style
 from robin_studio.app.audio_player import SAMPLE_RATE
 from robin_studio.generate.sound import ATTACK_LOOKAHEAD_S
 from robin_studio.app.main_window import MainWindow
 from robin_studio.app.engine_process import RemoteScorer
 from robin_studio.app.latency import LoopLatency
-from test_app_support import make_clip
+import test_app_support as support
+from test_app_support import generate, make_clip, open_and_analyse, wait_idle
 
 Key = QtCore.Qt.Key
 CLIP_S = 8.0
 FPS = 25
 CUT_FRAMES = (60, 130)          # cuts at 2.4 s and 5.2 s
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+SIZE = (1366, 740)
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 @pytest.fixture(scope="module")
@@ -40,34 +36,8 @@ def clip(tmp_path_factory) -> Path:
                      cut_frames=CUT_FRAMES, with_audio=True)
 
 
-@pytest.fixture(scope="module")
-def scorer():
-    """The engine as the app runs it: in its own process (shared by this module's windows)."""
-    s = RemoteScorer()
-    s.warm_up()
-    yield s
-    s.close()
-
-
 def make_window(qtbot, tmp_path, scorer) -> MainWindow:
-    style.apply_theme(QtWidgets.QApplication.instance())
-    w = MainWindow(scorer_factory=lambda: scorer, run_first_checks=False,
-                   recovery_dir=tmp_path / "recovery")
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.resize(1366, 740)
-    w.show()
-    return w
-
-
-def open_and_analyse(qtbot, w: MainWindow, clip: Path) -> None:
-    assert w.open_clip(clip)
-    qtbot.waitUntil(lambda: w.analysis is not None or bool(w.dialogs), timeout=120_000)
-    assert not w.dialogs, [d.text() + d.informativeText() for d in w.dialogs]
-
-
-def wait_idle(qtbot, w: MainWindow, timeout_ms: int = 120_000) -> None:
-    qtbot.waitUntil(lambda: not w.busy, timeout=timeout_ms)
+    return support.make_window(qtbot, tmp_path, scorer, size=SIZE)
 
 
 def test_generate_regenerate_undo_ab_export(qtbot, tmp_path, clip, scorer):
@@ -267,8 +237,7 @@ def test_an_asked_tempo_that_misses_cuts_is_explained_in_the_status_bar(qtbot, t
     open_and_analyse(qtbot, w, clip)
     # 80 bpm: beats every 0.75 s cannot hold both cuts (2.4 s and 5.2 s are 3.73 beats apart)
     w.prompt_panel.prompt.setPlainText("calm guitar, 80 bpm")
-    qtbot.mouseClick(w.prompt_panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
-    wait_idle(qtbot, w)
+    generate(qtbot, w)
     assert not w.dialogs
     assert "At 80 bpm" in w.status_text() and "of the 2 cuts" in w.status_text()
     assert w.status_label.toolTip() == w.status_text()

@@ -10,33 +10,17 @@ import pytest
 from PySide6 import QtCore
 
 from robin_studio.timing.hits import HitPoint
-from test_app_flow import make_window, open_and_analyse, wait_idle
-from test_app_support import make_clip
+from test_app_flow import make_window
+from test_app_support import make_clip, open_and_analyse, wait_idle
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("user_dirs")]
 Key = QtCore.Qt.Key
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     return make_clip(tmp_path_factory.mktemp("markers") / "shots.mp4", seconds=12.0, fps=25,
                      cut_frames=(60, 170))
-
-
-@pytest.fixture(scope="module")
-def scorer():
-    from robin_studio.app.engine_process import RemoteScorer
-
-    s = RemoteScorer()
-    s.warm_up()
-    yield s
-    s.close()
 
 
 def _retimed(qtbot, w):

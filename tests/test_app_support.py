@@ -1,5 +1,6 @@
-"""Helpers for the app tests (no tests here): small real clips made with PyAV, and a
-VideoAnalysis filled in by hand for widget tests that do not need the engine."""
+"""Helpers for the app tests (no tests here): a shown main window and the waits on it, small
+real clips made with PyAV, and a VideoAnalysis filled in by hand for widget tests that do not
+need the engine. (Their fixtures, `user_dirs` and `scorer`, are in conftest.py.)"""
 
 from __future__ import annotations
 
@@ -8,19 +9,54 @@ from pathlib import Path
 
 import av
 import numpy as np
-import pytest
+from PySide6 import QtCore, QtWidgets
 
 from robin_studio.analysis.types import Shot, Transition, VideoAnalysis
+from robin_studio.app import style
+from robin_studio.app.main_window import MainWindow
 
 SHOT_COLOURS = [(200, 60, 40), (40, 160, 200), (230, 210, 60), (90, 200, 90), (160, 80, 200)]
 
 
-@pytest.fixture
-def user_dirs(tmp_path, monkeypatch):
-    """The app's settings and data (recent files, recovery copies) in the test's own folder;
-    a test module uses it with `pytestmark = pytest.mark.usefixtures("user_dirs")`."""
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+def make_window(qtbot, tmp_path, scorer=None, size: tuple[int, int] | None = None, **kw) -> MainWindow:
+    """The main window, shown, with its recovery copies in the test's folder, no first-run
+    checks unless `run_first_checks=True`, and no question on close. With `scorer`, the window
+    uses that engine (windows of a module share one); `size` resizes it before it shows."""
+    style.apply_theme(QtWidgets.QApplication.instance())
+    kw.setdefault("run_first_checks", False)
+    if scorer is not None:
+        kw["scorer_factory"] = lambda: scorer
+    w = MainWindow(recovery_dir=tmp_path / "recovery", **kw)
+    w.confirm_close = False
+    qtbot.addWidget(w)
+    if size is not None:
+        w.resize(*size)
+    w.show()
+    return w
+
+
+def analysed(qtbot, w: MainWindow, timeout_ms: int = 120_000) -> None:
+    """Wait for the clip's analysis (or a dialog saying why there is none)."""
+    qtbot.waitUntil(lambda: w.analysis is not None or bool(w.dialogs), timeout=timeout_ms)
+    assert w.analysis is not None
+
+
+def open_and_analyse(qtbot, w: MainWindow, clip: Path) -> None:
+    """Open `clip` as File > Open does and wait for its analysis; no dialog may come up."""
+    assert w.open_clip(clip)
+    qtbot.waitUntil(lambda: w.analysis is not None or bool(w.dialogs), timeout=120_000)
+    assert not w.dialogs, [d.text() + d.informativeText() for d in w.dialogs]
+
+
+def wait_idle(qtbot, w: MainWindow, timeout_ms: int = 120_000) -> None:
+    """Wait until no generation runs."""
+    qtbot.waitUntil(lambda: not w.busy, timeout=timeout_ms)
+
+
+def generate(qtbot, w: MainWindow) -> None:
+    """Click Generate and wait for the whole take."""
+    qtbot.mouseClick(w.prompt_panel.generate_button, QtCore.Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, w)
 
 
 def frame_grey(index: int) -> int:

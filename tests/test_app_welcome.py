@@ -8,25 +8,12 @@ from pathlib import Path
 import pytest
 from PySide6 import QtWidgets
 
-from robin_studio.app import style
 from robin_studio.app.checks import Check
 from robin_studio.app.main_window import MainWindow
 from robin_studio.app.welcome import SAMPLE_PROMPT, WelcomeDialog, sample_clip_path
+from test_app_support import make_window
 
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
-
-
-def make_window(qtbot, tmp_path, **kw) -> MainWindow:
-    style.apply_theme(QtWidgets.QApplication.instance())
-    w = MainWindow(run_first_checks=False, recovery_dir=tmp_path / "recovery", **kw)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    return w
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 def welcomes(w: MainWindow) -> list[WelcomeDialog]:

@@ -13,21 +13,15 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from robin_studio.app import style
 from robin_studio.app.audio_player import SAMPLE_RATE
 from robin_studio.app.main_window import MainWindow, cut_flags, tempo_grid
 from robin_studio.app.project import Project
 from robin_studio.score.tempo_map import TempoMap
-from test_app_support import frame_grey, hand_analysis, make_clip
+from test_app_support import frame_grey, hand_analysis, make_clip, make_window
 from test_app_units import FakeStream
 
 Key = QtCore.Qt.Key
-
-
-@pytest.fixture(autouse=True)
-def _user_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv("ROBIN_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("ROBIN_STUDIO_DATA_DIR", str(tmp_path / "data"))
+pytestmark = pytest.mark.usefixtures("user_dirs")
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +29,6 @@ def index_clip(tmp_path_factory) -> Path:
     """2 s at 20 fps; frame k is flat grey frame_grey(k)."""
     return make_clip(tmp_path_factory.mktemp("clips") / "index.mp4", seconds=2.0, fps=20,
                      index_grey=True, with_audio=False)
-
-
-def make_window(qtbot, tmp_path, **kw) -> MainWindow:
-    style.apply_theme(QtWidgets.QApplication.instance())
-    w = MainWindow(run_first_checks=False, recovery_dir=tmp_path / "recovery", **kw)
-    w.confirm_close = False
-    qtbot.addWidget(w)
-    w.show()
-    return w
 
 
 def shown_grey(w: MainWindow) -> int:
