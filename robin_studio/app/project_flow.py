@@ -294,43 +294,32 @@ class ProjectFlow(QtCore.QObject):
                 self.generation.start(GenRequest("generate", rec.text, rec.prompt, settings, rec.seed,
                                                   record=rec, analysis=analysis))
                 return
-            if rec.kind == "conform" and rec.clip_path:
-                # Video replaced (version 3 records the new clip and the seed): conformed again
-                # from its parent take, as File > Replace Video did.
-                parent = self.takes.model.any_take(rec.parent)
-                if parent is None or parent.state.piece is None:
-                    self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
-                    continue
-                self.markers.replay_conform(rec, parent)
-                return
-            if rec.kind == "retime" and rec.hit_points is not None:
-                # Hit points moved (version 3 records them): made again from its parent take
-                # with the same markers and seed, so the notes and tempo map come back exactly.
-                parent = self.takes.model.any_take(rec.parent)
-                if parent is None or parent.state.piece is None:
-                    self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
-                    continue
-                self.markers.replay_retime(rec, parent)
-                return
-            if rec.kind == "retime":
-                # A version 2 re-timing: the file kept neither the hit points it was made with
-                # nor the seed. Made again from its parent take with the project's hit points
-                # (the last placed) and the take's seed: the timing follows those hit points,
-                # the bars it generated again are new music (the user is told).
-                parent = self.takes.model.any_take(rec.parent)
-                if parent is None or parent.state.piece is None:
-                    self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
-                    continue
-                self.replay_remade.append(rec.number)
-                self.markers.replay_retime(rec, parent, markers=self.markers.saved_markers())
-                return
-            if rec.kind == "conform":              # a version 2 file: no re-edited video recorded
+            if rec.kind == "conform" and not rec.clip_path:
+                # A version 2 file: the re-edited video was not recorded.
                 self.cannot_replay(rec, "a version 2 project does not record the re-edited video")
                 continue
+            # A conformed, re-timed or regenerated take is made again from its parent take.
             parent = self.takes.model.any_take(rec.parent)
             if parent is None or parent.state.piece is None:
                 self.cannot_replay(rec, f"the take it was made from ({rec.parent}) is missing")
                 continue
+            if rec.kind == "conform":
+                # Video replaced (version 3 records the new clip and the seed): conformed again
+                # as File > Replace Video did.
+                self.markers.replay_conform(rec, parent)
+                return
+            if rec.kind == "retime":
+                if rec.hit_points is not None:
+                    # Hit points moved (version 3 records them and the seed): the same markers
+                    # and seed bring the notes and tempo map back exactly.
+                    self.markers.replay_retime(rec, parent)
+                else:
+                    # A version 2 re-timing kept neither its hit points nor its seed: made with
+                    # the project's hit points (the last placed) and the take's seed. The timing
+                    # follows those hit points; the bars made again are new music (the user is told).
+                    self.replay_remade.append(rec.number)
+                    self.markers.replay_retime(rec, parent, markers=self.markers.saved_markers())
+                return
             if rec.parent in self.replay_remade:     # made on a take that may differ
                 self.replay_remade.append(rec.number)
             self.lane.show(parent.state)
