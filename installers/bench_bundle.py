@@ -16,7 +16,6 @@ import argparse
 import os
 import platform
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -24,19 +23,14 @@ import tempfile
 import time
 from pathlib import Path
 
+# The script runs in the venv whose `robin-studio gui` it times, so the package is installed
+# there: the CPU is named by the benchmarks' own helper, as in docs/BENCHMARKS.md's other
+# sections (a light module; the timed runs are subprocesses, so it adds nothing to them).
+from robin_studio.bench.bench_doc import cpu_model
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "dist" / "robin-studio"
 SHOWN = re.compile(r"ROBIN_STUDIO_SHOWN epoch_s=([0-9.]+)")
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def du_bytes(path: Path) -> int:
@@ -114,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()
     lines = ["## Installers", "",
              f"`nice -n 10 .venv/bin/python installers/bench_bundle.py --runs {args.runs}`, "
-             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cpu_name()}, "
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {cpu_model()}, "
              f"{os.cpu_count()} cores (shared with other engineers' jobs and a training run), "
              f"Linux {platform.release()}, Python {platform.python_version()}. "
              f"Load average (1 min) before / after: {load_before[0]:.1f} / {load[0]:.1f}.", ""]
