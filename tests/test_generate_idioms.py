@@ -477,3 +477,75 @@ def test_an_implied_style_sets_the_tempo_range_and_the_mode(calm):
     bpm = _solve_tempo(calm, intent, GenerationSettings()).tempo_map.mean_bpm()
     assert lo - 1 <= bpm <= hi + 1, bpm
     assert {choose_key(intent, seed)[1] for seed in range(1, 7)} == {"minor"}
+
+
+def one_long_shot(duration_s: float = 40.0):
+    """A single take (no cut) of middling motion: the form must come from the music."""
+    a = make_analysis(duration_s, (duration_s + 1.0, duration_s + 2.0))
+    a.transitions, a.shots = [], a.shots[:1]
+    a.shots[0].end_s = duration_s
+    a.sections = a.sections[:1]
+    a.sections[0].duration_s = duration_s
+    a.motion_energy = [0.4] * len(a.motion_energy)
+    a.content_key = f"one-shot-{duration_s}"
+    return a
+
+
+def _runs(plan):
+    out = []
+    for b in plan.bars:
+        if out and out[-1][0] == b.part and out[-1][2] == b.index:
+            out[-1][2] = b.index + 1
+        else:
+            out.append([b.part, b.index, b.index + 1])
+    return out
+
+
+@pytest.mark.parametrize("prompt", ["festival edm for a snowboard edit", "deep house groove for a rooftop party"])
+def test_a_dance_track_builds_into_its_drop_even_on_one_long_shot(prompt):
+    """Before: a picture section played one part of the form, so one long shot was one 'drop'
+    from the intro to the end (dense throughout, no build). Now the form runs on in time:
+    intro, a build of four bars whose snare roll and riser climb into a drop, a breakdown...
+    The build's last bar rolls softly on the root; the drop brings the full bass back."""
+    clip = one_long_shot()
+    score, arr = write_score(clip, prompt, None)
+    plan, bpb = arr.plan, score.beats_per_bar
+    runs = _runs(plan)
+    parts = [p for p, _, _ in runs]
+    assert parts[:3] == ["intro", "build", "drop"], runs
+    assert "breakdown" in parts, runs
+    kit = drum_bars(score)
+    bass = score.track(Role.BASS).notes
+    texture = score.track(Role.TEXTURE).notes
+    for part, a, z in runs:
+        if part != "build" or z - a < 3:
+            continue
+        snares = [sum(1 for _, k in kit.get(b, []) if k in (38, 39, 40)) for b in range(a, z)]
+        assert snares == sorted(snares) and snares[-1] >= 2 * snares[0], snares     # the roll doubles
+        rise = [np.mean([n.pitch for n in texture if b * bpb <= n.start_beat < (b + 1) * bpb]) for b in range(a, z)]
+        assert rise[-1] > rise[0] + 6, rise                                            # the riser climbs
+        rolled = [n for n in bass if (z - 1) * bpb <= n.start_beat < z * bpb]
+        dropped = [n for n in bass if z * bpb <= n.start_beat < (z + 1) * bpb]
+        assert len(rolled) >= 8 and len({n.pitch for n in rolled}) <= 2     # a roll on the root (of each half bar)
+        assert dropped and max(n.velocity for n in rolled) < min(n.velocity for n in dropped)   # the drop is fuller
+    energies = arr.form_energies(build_controls(clip, score.tempo_map, parse_prompt(prompt, embed=False),
+                                                with_semantics=False))
+    build = next((a, z) for p, a, z in runs if p == "build")
+    drop = next((a, z) for p, a, z in runs if p == "drop")
+    assert energies[build[1] - 1] > energies[build[0]] and min(energies[drop[0]:drop[1]]) > energies[build[1] - 1]
+    assert groove_presence(score, arr.style) >= 0.9
+
+
+def test_the_edm_bass_pumps_off_the_kick():
+    """EDM's sidechain pump: in the drop no bass note starts on a kick or sounds across one
+    (before: a root/octave figure on the kick in half the sections, notes held to the kick)."""
+    score, arr = write_score(one_long_shot(), "festival edm for a snowboard edit", None)
+    bpb = score.beats_per_bar
+    drop = [b.index for b in arr.plan.bars if b.part == "drop" and not b.into_drop]
+    kicks = [n.start_beat for n in score.track(Role.DRUMS).notes   # the four on the floor (not a fill's)
+             if n.pitch in (35, 36) and int(n.start_beat // bpb) in drop and abs(n.start_beat - round(n.start_beat)) < 0.1]
+    bass = score.track(Role.BASS).notes
+    assert kicks and bass
+    on = [k for k in kicks if any(n.start_beat - 0.1 < k < n.end_beat - 0.1 or abs(n.start_beat - k) < 0.1
+                                  for n in bass)]
+    assert not on, on[:8]

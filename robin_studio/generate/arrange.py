@@ -110,6 +110,15 @@ class Arrangement:
                                solo_tune=pitched <= {Role.MELODY}, pulse=self.pulse_asked, handoff=handoff,
                                diatonic=self.snap_mode)
 
+    def form_energies(self, controls: list[BarControls]) -> list[float]:
+        """Each bar's energy as the arrangement plays it (the picture's, shaped by the part
+        of the form: a build rising, a drop loud, a breakdown light), for the loudness curve
+        the master follows; the picture's alone before `plan_idioms`."""
+        plan = self.plan
+        if plan is None or not plan.bars:
+            return [float(c.energy) for c in controls]
+        return [plan.energy(plan.bars[min(i, len(plan.bars) - 1)], c) for i, c in enumerate(controls)]
+
     def realise(self, bar_index: int, notes: dict[Role, list[Note]], controls: BarControls | None,
                 seed: int, seconds_per_beat: float) -> dict[Role, list[Note]]:
         """The bar as the style plays it: the groove, bass idiom, comping and pad from the

@@ -649,7 +649,7 @@ class GenerationJob:
         gains_db: list[float | None] = []
         rendered_n = 0
         # The loudness curve is planned now, before the first chunk (issue 14, item 6).
-        plan = sound.loudness_plan(controls, tm, intent, analysis)
+        plan = sound.loudness_plan(controls, tm, intent, analysis, arrangement.form_energies(controls))
         live = sound.streaming_master(arrangement.style, plan)
         live.gain_db = reference_gain_db
         index = 0
@@ -753,7 +753,8 @@ def _remaster(piece: "Piece", raw: np.ndarray, upto_n: int, first_chunk: int = 0
     the first changed sample (when started at chunk 0). Output before `first_chunk` is zero."""
     plan = piece.loudness_plan
     if plan is None:
-        plan = sound.loudness_plan(piece.controls, piece.score.tempo_map, piece.intent, piece.analysis)
+        plan = sound.loudness_plan(piece.controls, piece.score.tempo_map, piece.intent, piece.analysis,
+                                   piece.arrangement.form_energies(piece.controls))
     live = sound.streaming_master(piece.arrangement.style, plan)
     out = np.zeros((upto_n, 2), np.float32)
     starts = [0, *piece.chunk_ends[:-1]]

@@ -36,7 +36,8 @@ import numpy as np
 from robin_studio.score.controls import BarControls
 from robin_studio.score.idioms import (CRASH, HIT_VELOCITY, Idiom, bar_chords, bass_pitch,
                                        drum_hits, groove_level, idiom_for, near, pick, progressions,
-                                       voice, walking_line, with_fill, SECTION_ENERGY, MOTIF_RHYTHMS)
+                                       voice, walking_line, with_fill, SECTION_ENERGY, SECTION_RISE,
+                                       MOTIF_RHYTHMS)
 from robin_studio.score.theory import SCALES, VOICE_RANGES, fit_to_range
 from robin_studio.score.types import Note, Role
 
@@ -109,6 +110,10 @@ class IdiomPlan:
         extra = (controls.extra or {}) if controls is not None else {}
         if float(extra.get(VELOCITY_KEY, 1.0)) <= QUIET_VELOCITY:
             return min(e, 0.3)                 # an asked quiet span stays quiet
+        if bar.part in SECTION_RISE:
+            # A build rises through its bars into what follows, whatever the picture does.
+            first, last = SECTION_RISE[bar.part]
+            return float(first + (last - first) * _position(bar))
         floor, ceil, offset = SECTION_ENERGY.get(bar.part, (0.0, 1.0, 0.0))
         e = min(ceil, max(floor, e + offset))
         if self.idiom.form and self.idiom.form[-1] == "climax" and self.bars:
@@ -132,7 +137,13 @@ class IdiomPlan:
         if Role.DRUMS in roles:
             out[Role.DRUMS] = self._drums(bar, level, energy, choice, vel_scale)
         if Role.BASS in roles:
-            out[Role.BASS] = [] if bar.written_break else self._bass(bar, energy, choice, vel_scale, seed)
+            # The bar before an asked drop breathes; a build's last bar rolls softly into its
+            # drop (`Idiom.build_bass`), which brings the full bass back.
+            rolls = bar.part == "build" and bar.into_drop and self.idiom.build_bass is not None
+            out[Role.BASS] = ([] if bar.written_break else
+                              self._bass(bar, energy, choice, vel_scale * self.idiom.build_bass_velocity, seed,
+                                         pattern=self.idiom.build_bass) if rolls else
+                              self._bass(bar, energy, choice, vel_scale, seed))
             if self._breath_before_drop(bar):
                 stop = BREATH_STEP / 4
                 out[Role.BASS] = [Note(n.start_beat, min(n.duration_beats, stop - n.start_beat), n.pitch, n.velocity)
@@ -142,7 +153,7 @@ class IdiomPlan:
             if bar.handoff and self.theme:
                 out[Role.HARMONY] = self._handoff(bar, seed, vel_scale, out[Role.HARMONY])
         if Role.TEXTURE in roles:
-            kind = self.idiom.texture
+            kind = self.idiom.part_texture.get(bar.part, self.idiom.texture)
             if kind == "none" and Role.TEXTURE in asked_roles:
                 kind = "pad"
             out[Role.TEXTURE] = self._texture(bar, kind, vel_scale)
@@ -165,7 +176,13 @@ class IdiomPlan:
         if not groove and not idiom.pulse:
             return []
         last = bar.bar_in_section == bar.bars_in_section - 1 and bar.index < len(self.bars) - 1
-        if bar.into_drop and idiom.build:
+        if bar.part == "build" and idiom.build and bar.groove:
+            # The build's roll, stage by stage from its first bar to its last.
+            stage = round(_position(bar) * (len(idiom.build) - 1))
+            groove = dict(idiom.build[-1] if bar.into_drop else idiom.build[stage])
+            if self._breath_before_drop(bar):
+                groove = {d: p[:BREATH_STEP] + "." * (16 - BREATH_STEP) for d, p in groove.items()}
+        elif bar.into_drop and idiom.build:
             groove = dict(idiom.build[-1])
             if self._breath_before_drop(bar):
                 # The roll stops a beat before the drop: the written break it lands from.
@@ -188,9 +205,10 @@ class IdiomPlan:
         nxt = self.bars[bar.index + 1] if bar.index + 1 < len(self.bars) else None
         return bar.into_drop and nxt is not None and not nxt.written_break and nxt.part == "drop"
 
-    def _bass(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, seed: int) -> list[Note]:
+    def _bass(self, bar: PlannedBar, energy: float, choice: int, vel_scale: float, seed: int,
+              pattern=None) -> list[Note]:
         idiom = self.idiom
-        pattern = pick(idiom.bass["high" if energy >= 0.55 else "low"], choice >> 5)
+        pattern = pattern or pick(idiom.bass["high" if energy >= 0.55 else "low"], choice >> 5)
         center = REGISTER[Role.BASS]
         lo, hi = VOICE_RANGES[Role.BASS]
         v = int(np.clip(92 * vel_scale, 1, 127))
@@ -254,6 +272,8 @@ class IdiomPlan:
         if kind == "none":
             return []
         v = int(np.clip(52 * vel_scale, 1, 127))
+        if kind == "riser":
+            return self._riser(bar, v)
         out = []
         for half in (0, 1):
             root, pcs = bar.chords[half]
@@ -271,6 +291,26 @@ class IdiomPlan:
                     out = [Note(n.start_beat, 4.0, n.pitch, n.velocity) for n in out]
                     continue
                 out += [Note(t0, 2.0, p, v) for p in tones]
+        return out
+
+    def _riser(self, bar: PlannedBar, velocity: int) -> list[Note]:
+        """A build's riser: the chord's tones climbing through the build (an octave and a half
+        from its first bar to its last), in eighths, in sixteenths in its last bar, growing
+        louder; it stops with the roll a beat before a drop."""
+        pos = _position(bar)
+        last = bar.bar_in_section == bar.bars_in_section - 1
+        step = 0.25 if last else 0.5
+        stop = BREATH_STEP / 4 if self._breath_before_drop(bar) else float(self.beats_per_bar)
+        base = REGISTER[Role.TEXTURE] - 7 + int(round(18 * pos))
+        out = []
+        k, t = 0, 0.0
+        while t < stop - 1e-9:
+            pcs = bar.chords[min(1, int(t // 2))][1][:3]
+            ladder = [p for p in range(base, base + 25) if p % 12 in set(pcs)]
+            frac = (bar.bar_in_section + t / self.beats_per_bar) / max(1, bar.bars_in_section)
+            v = int(np.clip(velocity * (0.7 + 0.6 * frac), 1, 127))
+            out.append(Note(t, step, ladder[min(len(ladder) - 1, k % (2 * len(pcs)))], v))
+            k, t = k + 1, t + step
         return out
 
     # -- the tune ------------------------------------------------------------------------------
@@ -617,7 +657,12 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
     returns: dict[int, int] = {}
     sems = [_semantic(controls[a]) for a, _ in runs]
     advanced = 0                                 # parts of the form begun so far
-    for k, (a, b) in enumerate(runs):
+    if idiom.part_bars and not drops:
+        # A dance form runs on in time (intro, build, drop, breakdown...); the picture's cuts
+        # turn its parts where they fall near a planned turn. (An asked drop places the
+        # drop instead: the sections below.)
+        runs, parts, returns = _timeline(runs, sems, intro, n, idiom, middle)
+    for k, (a, b) in enumerate(runs if not parts else ()):
         back = None
         if sems[k] is not None:
             for j in range(k - 1):               # not the section just before: that is one scene
@@ -734,6 +779,50 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
     return IdiomPlan(style=style or "cinematic", idiom=idiom, tonic=tonic, mode=mode,
                      beats_per_bar=beats_per_bar, bars=bars, intro_bars=intro,
                      intro_rest=not solo_tune)
+
+
+def _position(bar: PlannedBar) -> float:
+    """How far through its section a bar is: 0 on the first bar, 1 on the last."""
+    return bar.bar_in_section / max(1, bar.bars_in_section - 1)
+
+
+def _timeline(runs: list[tuple[int, int]], sems: list, intro: int, n: int, idiom: Idiom,
+              middle: list[str]) -> tuple[list[tuple[int, int]], list[str], dict[int, int]]:
+    """The sections of a form laid over time (`Idiom.part_bars`): after the intro, each part of
+    the form for its length in bars, turned early or late onto a picture cut that falls within
+    a quarter of the part of its planned turn; a build with no room left for a drop after it
+    becomes the last drop (or, after a drop, the outro); a part is never left shorter than 2
+    bars at the end. Returns the sections (first bar, end bar), their parts, and the sections
+    that start where the picture returns to an earlier scene (for the theme's return)."""
+    cuts = sorted(a for a, _ in runs if a > intro)
+    starts = {a: k for k, (a, _) in enumerate(runs)}
+    out: list[tuple[int, int]] = [(0, intro)] if intro > 0 else []
+    parts: list[str] = ["intro"] if intro > 0 else []
+    s, k = intro, 0
+    while s < n:
+        part = middle[k % len(middle)]
+        length = idiom.part_bars.get(part, 2 * PHRASE_BARS)
+        end = s + length
+        near = [c for c in cuts if abs(c - end) <= max(1, length // 4) and c - s >= 2]
+        if near:
+            end = min(near, key=lambda c: (abs(c - end), c))
+        if part == "build" and n - end < PHRASE_BARS:
+            part, end = ("outro" if parts and parts[-1] == "drop" else "drop"), n
+        if n - end < 2:
+            end = n
+        out.append((s, end))
+        parts.append(part)
+        s, k = end, k + 1
+    returns: dict[int, int] = {}
+    for i, (a, _) in enumerate(out):
+        kp = starts.get(a)
+        if kp is None or sems[kp] is None:
+            continue
+        back = next((j for j in range(kp - 1) if sems[j] is not None
+                     and float(sems[j] @ sems[kp]) >= SCENE_RETURN_SIMILARITY), None)
+        if back is not None:
+            returns[i] = back
+    return out, parts, returns
 
 
 def _is_dominant(item: str) -> bool:

@@ -104,9 +104,10 @@ def streaming_master(style: str | None, plan=None):
     return StreamingMaster(SAMPLE_RATE, style=style, plan=plan)
 
 
-def loudness_plan(controls, tempo_map, intent=None, analysis=None):
+def loudness_plan(controls, tempo_map, intent=None, analysis=None, energies=None):
     """The piece's loudness curve (`render.loudness_plan.LoudnessPlan`), planned from the
-    bars' energy and the intent's timed wishes before anything is rendered."""
+    bars' energy (`energies`, as the arrangement plays them: `Arrangement.form_energies`;
+    else the controls') and the intent's timed wishes before anything is rendered."""
     from robin_studio.render.loudness_plan import Wish, plan_loudness
 
     wishes = []
@@ -116,7 +117,7 @@ def loudness_plan(controls, tempo_map, intent=None, analysis=None):
         wishes = [Wish(w.kind, float(w.start_s), float(w.end_s)) for w in resolve_wishes(intent, analysis)]
     n = len(controls)
     starts = [tempo_map.bar_start_s(i) for i in range(n + 1)]
-    return plan_loudness(starts, [c.energy for c in controls], wishes)
+    return plan_loudness(starts, list(energies) if energies is not None else [c.energy for c in controls], wishes)
 
 
 def wet_mix(raw: np.ndarray, style: str | None, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -60,7 +60,13 @@ BASS_TWO_FEEL: Pattern = [(0, 8, "R"), (8, 6, "5"), (14, 2, "A")]
 BASS_BOOM: Pattern = [(0, 6, "R"), (7, 1, "R"), (10, 4, "5"), (14, 2, "A")]
 BASS_OFFBEAT: Pattern = [(2, 2, "R"), (6, 2, "R"), (10, 2, "8"), (14, 2, "R")]
 BASS_OCTAVES: Pattern = [(s, 1, "R" if (s // 2) % 2 == 0 else "8") for s in range(0, 16, 2)]
-BASS_PUMP: Pattern = [(s + 1, 3, "R") for s in range(0, 16, 4)]      # sidechained: off the kick
+# The sidechain pump: the bass enters a sixteenth after each kick and stops a sixteenth
+# before the next, so the kick has the low end to itself (the mix ducks what is left).
+BASS_PUMP: Pattern = [(s + 1, 2, "R") for s in range(0, 16, 4)]
+BASS_PUMP_OCT: Pattern = [(s + 1, 2, "R" if s % 8 == 0 else "8") for s in range(0, 16, 4)]   # root/octave
+# A build's last bar: the bass rolls on the root in sixteenths, soft and thin (the drop
+# brings the full pump), and stops with the snare a beat before the drop.
+BASS_ROLL: Pattern = [(s, 1, "R") for s in range(16)]
 BASS_FOLK: Pattern = [(0, 4, "R"), (4, 4, "5"), (8, 4, "R"), (12, 4, "5")]
 BASS_PULSE8: Pattern = [(s, 2, "R") for s in range(0, 16, 2)]
 BASS_GALLOP: Pattern = [(0, 2, "R"), (3, 1, "R"), (4, 2, "R"), (6, 2, "R"), (8, 2, "R"),
@@ -117,11 +123,16 @@ FILL_TRAP: Groove = {KICK: "x......x..x.....", SNARE: "....x.....xxxxxx", HAT: "
 FILL_TIMBALE: Groove = {TIMBALE_HI: "........x.x.xxx.", TIMBALE_LO: "..........x...xX", COWBELL: "x...x..........."}
 FILL_CHIP: Groove = {KICK: "x...x...x.......", SNARE: "........x.x.xxxx"}
 
-# A snare roll that doubles its rate into a drop (one bar; the builder plays it in the
-# bar before a drop, two bars when the section is long enough).
-BUILD_ROLL: tuple[Groove, Groove] = (
-    {KICK: "x...x...x...x...", SNARE: "x...x...x.x.x.x.", OPEN_HAT: "..x...x...x...x."},
-    {KICK: "x...x...x...x...", SNARE: "x.x.x.x.xxxxxxxx", CRASH: "................"},
+# A build's snare roll, one groove per stage, that doubles its rate into a drop: a build of N
+# bars walks through the stages from the first to the last (the last is its final bar, which
+# stops a beat before the drop: the written break it lands from). The kick stays on the floor
+# but soft: the drop's kick ("X") lands with the bass. A bar into a drop that is not a
+# build's plays the last stage.
+BUILD_ROLL: tuple[Groove, ...] = (
+    {KICK: "o...o...o...o...", SNARE: "o...o...o...o...", HAT: "..o...o...o...o."},
+    {KICK: "o...o...o...o...", SNARE: "o.o.o.o.x.x.x.x.", OPEN_HAT: "..x...x...x...x."},
+    {KICK: "o...o...o...o...", SNARE: "x.x.x.x.xxxxxxxx", OPEN_HAT: "..x...x...x...x."},
+    {KICK: "o...o...o...o...", SNARE: "xxxxxxxxXXXXXXXX"},
 )
 
 # -- forms -------------------------------------------------------------------------------------
@@ -152,6 +163,18 @@ SOFT_GROOVES: dict[str, Groove] = {
     "mid": {KICK: "x.........x.....", SHAKER: "o.o.o.o.o.o.o.o.", STICK: "....o.......o..."},
     "high": {KICK: "x.....x...x.....", SHAKER: "oooooooooooooooo", SNARE: "....o.......o..."},
 }
+
+# A section that rises across its bars whatever the picture does: (energy on its first bar,
+# on its last). A build swells into its drop (more hits, louder, the riser climbing) and
+# stays under it: the drop's floor (SECTION_ENERGY) is above the build's top. In a style with
+# a `build_bass` the build's last bar plays it (a soft roll on the root): the drop brings
+# the full bass back with the groove and a crash.
+SECTION_RISE: dict[str, tuple[float, float]] = {"build": (0.2, 0.55)}
+
+# The parts of a form laid over time (EDM, house: `Idiom.part_bars`), in bars: a picture
+# section longer than its part moves on through the form, and a cut near a planned turn
+# turns it there. Music's phrases are 4 and 8 bars; a build shorter than 4 is no build.
+DANCE_PART_BARS: dict[str, int] = {"build": 4, "drop": 8, "breakdown": 4}
 
 FORM_SONG = ("intro", "verse", "chorus", "verse", "chorus", "bridge", "chorus", "outro")
 FORM_EDM = ("intro", "build", "drop", "breakdown", "build", "drop", "outro")
@@ -187,6 +210,15 @@ class Idiom:
     # (names drums or a drum, or a driving mood: `asks_for_pulse`): "epic orchestral music
     # with taiko drums" is an orchestral piece over half-time trailer percussion.
     pulse_grooves: dict[str, Groove] | None = None
+    # A form laid over time (see DANCE_PART_BARS): each part's length in bars; empty: the form
+    # moves on only when the picture's sections turn.
+    part_bars: dict[str, int] = field(default_factory=dict)
+    # What the texture part plays in a part of the form, instead of `texture` ("riser": a
+    # line climbing through the build, faster in its last bar).
+    part_texture: dict[str, str] = field(default_factory=dict)
+    # The bass of the bar that rolls into a drop (None: the style's own pattern).
+    build_bass: Pattern | None = None
+    build_bass_velocity: float = 0.6          # of the bass's velocity: the drop is louder
 
     def with_pulse(self) -> "Idiom":
         """This style with its asked-for pulse (itself when it has a pulse or no pulse grooves)."""
@@ -279,6 +311,7 @@ _add(Idiom(
     comping={"low": COMP_PAD, "high": (COMP_STAB, COMP_ARP8)},
     major=(("vi", "IV", "I", "V"), ("I", "V", "vi", "IV")), minor=POP_MINOR,
     form=FORM_EDM, texture="arp", build=BUILD_ROLL,
+    part_bars=DANCE_PART_BARS, part_texture={"build": "riser"}, build_bass=BASS_ROLL,
 ))
 _add(Idiom(
     name="folk", parent="folk", pulse=True,
@@ -355,10 +388,12 @@ _add(Idiom(
                      HAT: "x.x.x.x.x.x.x.x."},
              "high": {KICK: "X...X...X...X...", CLAP: "....X.......X...", OPEN_HAT: "..x...x...x...x.",
                       HAT: "xxxxxxxxxxxxxxxx", CRASH: "x..............."}},
-    fills=(FILL_CLAP,), bass={"low": BASS_PUMP, "high": (BASS_OCTAVES, BASS_PUMP)},
+    fills=(FILL_CLAP,), bass={"low": BASS_PUMP, "high": (BASS_PUMP_OCT, BASS_PUMP)},
     comping={"low": COMP_OFFBEAT_STAB, "high": (COMP_OFFBEAT_STAB, COMP_STAB)},
     major=(("vi", "IV", "I", "V"), ("IV", "V", "vi", "I")), minor=POP_MINOR,
-    form=FORM_EDM, bass_idiom="pump", texture="arp", build=BUILD_ROLL,
+    form=FORM_EDM, bass_idiom="pump", texture="arp", build=BUILD_ROLL, intro_bars=4,
+    part_bars=DANCE_PART_BARS, part_texture={"build": "riser", "intro": "pad", "breakdown": "pad"},
+    build_bass=BASS_ROLL,
 ))
 _add(Idiom(
     name="house", parent="electronic", pulse=True,
@@ -371,7 +406,8 @@ _add(Idiom(
     comping={"low": COMP_OFFBEAT_STAB, "high": (COMP_OFFBEAT_STAB, COMP_STAB)},
     major=(("ii7", "V7", "Imaj7", "vi7"), ("IVmaj7", "iii7", "ii7", "V7")),
     minor=(("i7", "iv7", "bVII7", "bIIImaj7"), ("i7", "bVImaj7", "bVII7", "i7", "iv7", "bVImaj7", "V7", "i7")),
-    form=FORM_EDM, bass_idiom="octaves", texture="pad", build=BUILD_ROLL, extensions=True,
+    form=FORM_EDM, bass_idiom="octaves", texture="pad", build=BUILD_ROLL, extensions=True, intro_bars=4,
+    part_bars=DANCE_PART_BARS, part_texture={"build": "riser"}, build_bass=BASS_ROLL,
 ))
 _add(Idiom(
     name="trap", parent="hiphop", pulse=True,
