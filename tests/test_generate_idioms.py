@@ -356,7 +356,8 @@ def test_an_808_bass_slides_in_the_midi_file_and_in_the_render(calm, tmp_path):
         t1 = int(tm.seconds_at(1.0) * SAMPLE_RATE)
         win = int(0.02 * SAMPLE_RATE)
         # zero crossings in the first 20 ms of the slid note against 20 ms once it settled
-        early, late = audio[t1 + 48: t1 + 48 + win], audio[t1 + 4 * win: t1 + 5 * win]
+        # (a trap slide takes a third of a beat, 141 ms at 140 bpm: `Idiom.slide_beats`)
+        early, late = audio[t1 + 48: t1 + 48 + win], audio[t1 + 13 * win: t1 + 14 * win]
         heard[style] = (np.sum(np.diff(np.sign(early)) != 0), np.sum(np.diff(np.sign(late)) != 0))
     assert heard["trap"][0] <= 0.75 * heard["pop"][0], heard            # starts lower than in pop...
     assert abs(int(heard["trap"][1]) - int(heard["pop"][1])) <= 1, heard  # ...and settles on the same A3
@@ -549,3 +550,41 @@ def test_the_edm_bass_pumps_off_the_kick():
     on = [k for k in kicks if any(n.start_beat - 0.1 < k < n.end_beat - 0.1 or abs(n.start_beat - k) < 0.1
                                   for n in bass)]
     assert not on, on[:8]
+
+
+def test_an_808_slide_is_an_audible_portamento_in_the_midi_file(calm, tmp_path):
+    """Before: every 808 slide bent home in 45 ms, a blip rather than a glide. Now a slide
+    takes the style's share of a beat (trap: a third, `Idiom.slide_beats`) within 80-250 ms,
+    as a pitch-bend ramp with a point every 10 ms, moving steadily towards the note."""
+    import mido
+
+    from robin_studio.score.idioms import IDIOMS
+    from robin_studio.score.midi_io import write_midi
+
+    score, arr = write_score(calm, "hard trap beat for a skate video, 140 bpm", None)
+    assert arr.style == "trap"
+    midi = mido.MidiFile(write_midi(score, tmp_path / "trap.mid"))
+    bass_channel = next(m.channel for m in next(t for t in midi.tracks if t.name == "bass")
+                        if m.type == "note_on")
+    t, wheel = 0.0, []
+    for m in midi:                                   # playback order, times in seconds
+        t += m.time
+        if m.type == "pitchwheel" and m.channel == bass_channel:
+            wheel.append((t, m.pitch))
+    ramps, current = [], []
+    for at, value in wheel:
+        current.append((at, value))
+        if value == 0:
+            if len(current) > 1:
+                ramps.append(current)
+            current = []
+    assert len(ramps) >= 3, wheel[:20]
+    lo, hi = 0.08, 0.25                              # an audible glide at any tempo (issue 14)
+    want = getattr(IDIOMS["trap"], "slide_beats", 0.0) * 60.0 / 140.0
+    for ramp in ramps:
+        length = ramp[-1][0] - ramp[0][0]
+        assert lo - 0.005 <= length <= hi + 0.005, length
+        assert length >= min(want, 0.1) - 0.01, (length, want)
+        assert len(ramp) >= 10
+        sizes = [abs(v) for _, v in ramp]
+        assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 8191 // 12     # a semitone or more

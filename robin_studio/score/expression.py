@@ -26,8 +26,10 @@ exactly what a one-shot render of the whole piece plays.
   short CC5 time in the MIDI file, so a DAW synth glides; TinySoundFont has no portamento, so
   our synth glides with the pitch wheel instead (`glides`): a note that follows the previous
   one within a sixteenth starts at the previous pitch and slides to its own in `GLIDE_S`.
-  The 808 bass of trap (`score.idioms.SLIDING_BASS_STYLES`) slides the same way, and its
-  slides go into the MIDI file as pitch-bend ramps (`glide_bends`).
+  The 808 bass of trap (`score.idioms.SLIDING_BASS_STYLES`) slides the same way but slower,
+  an audible portamento whose length is the style's (`Idiom.slide_beats` within
+  `Idiom.slide_s`: `slide_seconds`), and its slides go into the MIDI file as pitch-bend
+  ramps a point every `SLIDE_STEP_S` (`glide_bends`, `slide_ramp`).
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ PORTAMENTO_PROGRAMS = frozenset(range(80, 88))
 PORTAMENTO_STYLES = frozenset({"synthwave", "edm", "trap", "electronic", "house", "chiptune"})
 GLIDE_GAP_BEATS = 0.25         # the next note within a sixteenth of the last: glide into it
 GLIDE_MAX_SEMITONES = 12
-GLIDE_S = 0.045                # how long our own synth takes to glide
+GLIDE_S = 0.045                # how long our own synth takes to glide a synth lead
+SLIDE_STEP_S = 0.01            # an 808 slide's pitch-bend ramp: a point every 10 ms
 PEDAL_UP_BEFORE = 0.03
 PEDAL_DOWN_AFTER = 0.12
 CHORD_WINDOW_BEATS = 0.06      # notes struck within this of each other form a chord
@@ -222,18 +225,60 @@ def perform(track: Track, beats_per_bar: int = 4, style: str | None = None) -> P
     return Performance(notes, sorted(sounding), sorted(ccs))
 
 
-def glide_bends(track: Track, beats_per_bar: int, style: str | None, seconds_at, beat_at,
-                steps: int = 6) -> list[tuple[float, int]]:
+def slide_seconds(style: str | None, seconds_per_beat: float) -> float:
+    """How long an 808 slide of `style` takes at this tempo (`score.idioms`: a share of a
+    beat within the style's bounds in seconds), GLIDE_S for a style without one."""
+    from robin_studio.score.idioms import IDIOMS
+
+    idiom = IDIOMS.get(style or "")
+    if idiom is None or idiom.bass_idiom != "808":
+        return GLIDE_S
+    lo, hi = idiom.slide_s
+    return float(min(hi, max(lo, idiom.slide_beats * seconds_per_beat)))
+
+
+def slide_ramp(seconds: float, semitones: int) -> list[tuple[float, float]]:
+    """(seconds after the slid note's start, semitones from its own pitch) of a portamento
+    that starts `semitones` away and reaches the note in `seconds`, linear in pitch, a point
+    every SLIDE_STEP_S (the last exactly on the note)."""
+    steps = max(6, int(round(seconds / SLIDE_STEP_S)))
+    return [(seconds * i / steps, semitones * (1.0 - i / steps)) for i in range(steps + 1)]
+
+
+def glide_ramps(track: Track, beats_per_bar: int, style: str | None, seconds_at
+                ) -> list[tuple[float, list[tuple[float, float]]]]:
+    """(beat, ramp) of every glide of the track, the ramp as `slide_ramp` gives it: a synth
+    lead's in GLIDE_S, an 808's over its style's slide time (`slide_seconds`), never past
+    the slid note's end. One source for the synth's pitch wheel and the MIDI file's bends.
+    `seconds_at`: the tempo map's."""
+    found = glides(track, beats_per_bar, style)
+    if not found:
+        return []
+    slides = _slides_808(track, style)
+    ends = {round(n.start_beat, 6): n.end_beat for n in track.notes}
+    out = []
+    for beat, semis in found:
+        length = GLIDE_S
+        if slides:
+            t0 = seconds_at(beat)
+            length = min(slide_seconds(style, seconds_at(beat + 1.0) - t0),
+                         seconds_at(ends.get(round(beat, 6), beat + 1.0)) - t0)
+        out.append((beat, slide_ramp(length, semis)))
+    return out
+
+
+def glide_bends(track: Track, beats_per_bar: int, style: str | None, seconds_at, beat_at
+                ) -> list[tuple[float, int]]:
     """(beat, pitch-wheel value -8192..8191 at a range of GLIDE_MAX_SEMITONES) of the 808
     bass's slides, for the MIDI file: each slid note starts at the note before's pitch and
-    bends home in GLIDE_S, as our synth plays it. `seconds_at`/`beat_at`: the tempo map's."""
+    bends home over the style's slide time (`glide_ramps`). (A synth lead's glide is
+    portamento, CC65/CC5, in the file.) `seconds_at`/`beat_at`: the tempo map's."""
     if not _slides_808(track, style):
         return []
     out: list[tuple[float, int]] = []
-    for beat, semis in glides(track, beats_per_bar, style):
+    for beat, ramp in glide_ramps(track, beats_per_bar, style, seconds_at):
         t0 = seconds_at(beat)
-        for i in range(steps + 1):
-            left = 1.0 - i / steps
-            value = int(round(8191 * left * semis / GLIDE_MAX_SEMITONES))
-            out.append((beat_at(t0 + GLIDE_S * i / steps) if i else beat, max(-8192, min(8191, value))))
+        for dt, left in ramp:
+            value = int(round(8191 * left / GLIDE_MAX_SEMITONES))
+            out.append((beat_at(t0 + dt) if dt else beat, max(-8192, min(8191, value))))
     return out

@@ -219,6 +219,12 @@ class Idiom:
     # The bass of the bar that rolls into a drop (None: the style's own pattern).
     build_bass: Pattern | None = None
     build_bass_velocity: float = 0.6          # of the bass's velocity: the drop is louder
+    # An 808 that slides (bass_idiom "808"): how long a slide from one tied note into the
+    # next takes, a share of a beat held within (shortest, longest) seconds, so it is an
+    # audible glide at any tempo (pitch-bend ramps in the MIDI file and in our synth:
+    # `score.expression.slide_seconds`).
+    slide_beats: float = 0.33
+    slide_s: tuple[float, float] = (0.08, 0.25)
 
     def with_pulse(self) -> "Idiom":
         """This style with its asked-for pulse (itself when it has a pulse or no pulse grooves)."""
@@ -419,7 +425,7 @@ _add(Idiom(
     comping={"low": COMP_PAD, "high": (COMP_HALVES, COMP_ARP8)},
     major=(("vi", "IV", "I", "V"), ("I", "iii", "vi", "IV")),
     minor=(("i", "iv", "bVI", "V"), ("i", "bVI", "bIII", "bVII"), ("i", "bII", "bVI", "V")),
-    form=FORM_FLAT, bass_idiom="808", mode="minor",
+    form=FORM_FLAT, bass_idiom="808", mode="minor", slide_beats=0.33, slide_s=(0.08, 0.25),
 ))
 _add(Idiom(
     name="boombap", parent="hiphop", pulse=True, swing=0.58,
