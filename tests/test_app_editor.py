@@ -14,6 +14,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from robin_studio.app import style
 from robin_studio.app.export_dialog import ExportDialog
 from robin_studio.app.project import GenerationSettings
+from robin_studio.app.start_frame import COMPACT_WIDTH, StartFrame
+from robin_studio.app.takes import MusicState, Take
 from robin_studio.score.tempo_map import TempoMap
 from test_app_support import hand_analysis, make_clip, make_window
 
@@ -142,6 +144,43 @@ def test_usable_from_1024x600_no_clipped_labels(qtbot, tmp_path, size):
     tc = w.transport.timecode
     assert tc.text().endswith("frame 300")
     assert tc.contentsRect().width() >= tc.fontMetrics().horizontalAdvance(tc.text())
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)])
+def test_the_start_frame_shows_the_hit_point_dock_where_the_window_does(qtbot, tmp_path, size):
+    """The frame painted while the editor loads has the window's layout at every size, so the
+    window taking its place moves nothing (at 1024x600 the frame kept an empty dock the window
+    hides, and its panels jumped when the window came)."""
+    frame = StartFrame()
+    qtbot.addWidget(frame)
+    frame.resize(*size)
+    frame.show()
+    w = make_window(qtbot, tmp_path)
+    w.resize(*size)
+    qtbot.wait(100)
+    [frame_dock] = frame.findChildren(QtWidgets.QDockWidget)
+    [dock] = w.findChildren(QtWidgets.QDockWidget)
+    assert frame_dock.isVisible() == dock.isVisible() == (size[0] >= COMPACT_WIDTH)
+
+
+def test_the_first_take_does_not_move_the_picture(qtbot, tmp_path):
+    """At 1024x600 the take list's "1 take, using Take 1" used to widen the side panel when the
+    first take arrived, pushing the picture aside mid-generation (706 -> 652 px wide)."""
+    w = make_window(qtbot, tmp_path)
+    w.resize(1024, 600)
+    qtbot.wait(100)
+
+    def picture_place():
+        return w.picture.mapTo(w, QtCore.QPoint(0, 0)), w.picture.size()
+
+    before = picture_place()
+    silence = MusicState(None, None, [], np.zeros((0, 2), np.float32))
+    w.takes.add(Take(1, "generate", "Take 1", "warm piano", "warm piano", GenerationSettings(), 0, silence))
+    w.takes.set_current(1)
+    qtbot.wait(100)
+    assert w.takes_panel.summary.text() == "1 take"
+    assert w.takes_panel.summary.toolTip() == "Using Take 1"
+    assert picture_place() == before
 
 
 def test_status_bar_elides_and_keeps_the_whole_message(qtbot, tmp_path):

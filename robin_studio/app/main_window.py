@@ -39,6 +39,7 @@ from robin_studio.app.project import PROJECT_SUFFIX, RecoveryStore
 from robin_studio.app.project_flow import VIDEO_SUFFIXES, ProjectFlow
 from robin_studio.app.prompt_panel import PromptPanel
 from robin_studio.app.session import ClipSession, Feedback, forwarded
+from robin_studio.app.start_frame import COMPACT_WIDTH
 from robin_studio.app.takes import TakesModel
 from robin_studio.app.takes_flow import MusicLane, TakesFlow, cut_flags, tempo_grid  # noqa: F401 - re-exported
 from robin_studio.app.takes_panel import TakesPanel
@@ -222,7 +223,7 @@ class MainWindow(QtWidgets.QMainWindow):
         for flow in (self.takes_flow, gen, proj):
             flow.stateChanged.connect(self.update_state)
 
-    COMPACT_WIDTH = 1280   # below this, side docks start hidden (View menu shows them)
+    COMPACT_WIDTH = COMPACT_WIDTH   # below this, side docks start hidden (View menu shows them)
 
     def _fit_docks_to_screen(self) -> None:
         """Docks (the hit-point list) get a View menu entry (F4 toggles); on a window

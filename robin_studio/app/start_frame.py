@@ -19,6 +19,8 @@ STARTING = "Starting the editor\u2026"
 # The real window's menus, in its order (main_window._build_actions).
 MENUS = ("&File", "&Edit", "&Music", "&View", "&Help")
 LANES = ("Picture", "Motion", "Music")
+# Below this width the side docks (the hit-point list) start hidden, in the real window as here.
+COMPACT_WIDTH = 1280
 
 
 class StartFrame(QtWidgets.QMainWindow):
@@ -35,18 +37,23 @@ class StartFrame(QtWidgets.QMainWindow):
             menu.menuAction().setEnabled(False)
             menu.menuAction().setToolTip(STARTING)
         self.setCentralWidget(self._layout())
-        # The hit-point list's dock (markers_panel), shown on a window this wide.
+        # The hit-point list's dock (markers_panel), on a window at least COMPACT_WIDTH wide.
         dock = QtWidgets.QDockWidget("Hit points")
         dock.setFeatures(QtWidgets.QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         dock.setWidget(QtWidgets.QWidget())
         dock.widget().setMinimumWidth(270)
         dock.setEnabled(False)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.dock = dock
         self.status_label = QtWidgets.QLabel(STARTING)
         self.statusBar().addWidget(self.status_label, 1)
 
     def set_step(self, what: str) -> None:
         self.status_label.setText(f"{STARTING} ({what})")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.dock.setVisible(self.width() >= COMPACT_WIDTH)
 
     def _layout(self) -> QtWidgets.QWidget:
         picture = QtWidgets.QLabel(STARTING)

@@ -8,6 +8,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from robin_studio.app.takes import TakesModel
 
+SUMMARY_ROOM = "100 takes"
+
 
 class TakesPanel(QtWidgets.QWidget):
     useRequested = QtCore.Signal(int)        # take number clicked
@@ -27,6 +29,11 @@ class TakesPanel(QtWidgets.QWidget):
         head.addWidget(title)
         self.summary = QtWidgets.QLabel("")
         self.summary.setObjectName("dim")
+        # Only the count, with room for it from the start: a summary that grew with the takes
+        # ("1 take, using Take 1", or a renamed take's name) widened the panel and pushed the
+        # picture aside as the first take arrived (seen at 1024x600). The take in use is marked
+        # in the list, and named in the tooltip.
+        self.summary.setMinimumWidth(self.summary.fontMetrics().horizontalAdvance(SUMMARY_ROOM))
         head.addWidget(self.summary, 1)
         self.rename_button = QtWidgets.QToolButton()
         self.rename_button.setText("Rename")
@@ -103,8 +110,8 @@ class TakesPanel(QtWidgets.QWidget):
     def _update(self) -> None:
         n = len(self.model.takes)
         cur = self.model.current_take()
-        self.summary.setText(f"{n} take{'s' if n != 1 else ''}"
-                             + (f", using {cur.name}" if cur is not None else ""))
+        self.summary.setText(f"{n} take{'s' if n != 1 else ''}")
+        self.summary.setToolTip(f"Using {cur.name}" if cur is not None else "No take yet")
         has = n > 0
         self.rename_button.setEnabled(has)
         self.delete_button.setEnabled(has)
