@@ -5,10 +5,11 @@ Run under a real X server, e.g. Xvfb at the smallest screen the app supports and
     xvfb-run -a -s "-screen 0 1024x600x24" .venv/bin/python -m robin_studio.app.screenshots --size 1024x600
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python -m robin_studio.app.screenshots --size 1920x1080
 
-Each picture's name ends with the screen size (01-empty-1024x600.png...).
+Each picture's name ends with the screen size (00-starting-1024x600.png...).
 
 It builds a 12 s clip with two hard cuts from the bundled Big Buck Bunny sample (three
-stretches of it spliced together, sound included), then drives the window as a creator
+stretches of it spliced together, sound included), then shows what a creator sees: the
+window's frame while the editor loads (`start_frame`), and the window driven as a creator
 would: empty, after import, during generation, with a region selected, and the export dialog.
 """
 
@@ -99,6 +100,18 @@ class Shooter:
         self.shots: list[str] = []
         self.app = self.window = None
 
+    def open_start_frame(self, step: str):
+        """The app and the frame it paints while the editor loads, saying it loads `step`,
+        shown as the window will be."""
+        from robin_studio.app.application import make_app
+        from robin_studio.app.start_frame import StartFrame
+
+        self.app = make_app(sys.argv[:1])
+        frame = self.window = StartFrame()
+        frame.set_step(step)
+        self._show(frame)
+        return frame
+
     def open_window(self):
         """The app and its window, shown at the screen's size (less a desktop panel, if there
         is room for one)."""
@@ -108,10 +121,13 @@ class Shooter:
         self.app = make_app(sys.argv[:1])
         w = self.window = MainWindow(run_first_checks=False)
         w.confirm_close = False
-        w.resize(self.width, self.height - 28 if self.height > 600 else self.height)
-        w.move(0, 0)
-        w.show()
+        self._show(w)
         return w
+
+    def _show(self, window) -> None:
+        window.resize(self.width, self.height - 28 if self.height > 600 else self.height)
+        window.move(0, 0)
+        window.show()
 
     @staticmethod
     def settle(ms: int = 300) -> None:
@@ -151,6 +167,10 @@ class Shooter:
 def main(argv: list[str] | None = None) -> int:
     shoot = Shooter(argv, __doc__.splitlines()[0], "1024x600", size_in_names=True)
     clip = build_demo_clip(shoot.scratch / "demo-clip.mp4")
+    frame = shoot.open_start_frame("the timeline")
+    shoot.settle(500)
+    shoot.snap("00-starting.png")
+    frame.close()
     w = shoot.open_window()
     shoot.settle(500)
     shoot.snap("01-empty.png")
