@@ -110,8 +110,9 @@ class IdiomPlan:
         extra = (controls.extra or {}) if controls is not None else {}
         if float(extra.get(VELOCITY_KEY, 1.0)) <= QUIET_VELOCITY:
             return min(e, 0.3)                 # an asked quiet span stays quiet
-        if bar.part in SECTION_RISE:
-            # A build rises through its bars into what follows, whatever the picture does.
+        if bar.part in SECTION_RISE and self.idiom.part_bars:
+            # A dance form's build rises through its bars into its drop, whatever the
+            # picture does.
             first, last = SECTION_RISE[bar.part]
             return float(first + (last - first) * _position(bar))
         floor, ceil, offset = SECTION_ENERGY.get(bar.part, (0.0, 1.0, 0.0))
@@ -176,7 +177,7 @@ class IdiomPlan:
         if not groove and not idiom.pulse:
             return []
         last = bar.bar_in_section == bar.bars_in_section - 1 and bar.index < len(self.bars) - 1
-        if bar.part == "build" and idiom.build and bar.groove:
+        if bar.part == "build" and idiom.build and idiom.part_bars and bar.groove:
             # The build's roll, stage by stage from its first bar to its last.
             stage = round(_position(bar) * (len(idiom.build) - 1))
             groove = dict(idiom.build[-1] if bar.into_drop else idiom.build[stage])

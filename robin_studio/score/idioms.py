@@ -164,8 +164,8 @@ SOFT_GROOVES: dict[str, Groove] = {
     "high": {KICK: "x.....x...x.....", SHAKER: "oooooooooooooooo", SNARE: "....o.......o..."},
 }
 
-# A section that rises across its bars whatever the picture does: (energy on its first bar,
-# on its last). A build swells into its drop (more hits, louder, the riser climbing) and
+# In a form laid over time (`Idiom.part_bars`), a section that rises across its bars
+# whatever the picture does: (energy on its first bar, on its last). A build swells into its drop (more hits, louder, the riser climbing) and
 # stays under it: the drop's floor (SECTION_ENERGY) is above the build's top. In a style with
 # a `build_bass` the build's last bar plays it (a soft roll on the root): the drop brings
 # the full bass back with the groove and a crash.
