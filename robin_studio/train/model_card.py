@@ -236,10 +236,13 @@ def _comparison(report: dict) -> list[str]:
         "",
         markdown(cmp),
         "",
-        "Shipped only if not worse on the tune (means over all cases, with tolerances "
-        + ", ".join(f"{k} {v}" for k, v in TOLERANCE.items()) + "): "
+        "The rule set before the comparison: not worse on the tune (means over all cases, with "
+        "tolerances " + ", ".join(f"{k} {v}" for k, v in TOLERANCE.items()) + "): "
         + ", ".join(f"{k} {'not worse' if ok else 'WORSE'}" for k, ok in verdict.items()) + ".",
         "",
+        # Where the weights shipped although a figure of that rule moved the wrong way, the
+        # report says on what further evidence: the card must not read as if the rule held.
+        *([f"Decision: {report['decision']}", ""] if report.get("decision") else []),
     ]
 
 
