@@ -154,7 +154,12 @@ def test_seams_are_no_rougher_than_an_ordinary_bar_line(seam_flux):
     ours, _ = seam_flux["conform"]
     # Measured 0.97-1.10 over five samples of 24-46 seams (docs/CONFORM.md). (The bound was
     # 1.10 on the old sample of one plain seam per piece, measured 1.03-1.06 there.)
-    assert np.nanmean(ours) <= 1.15
+    # 1.16 (sound helper, session 7): main at 738f6fd measured 1.140 here; with repeated
+    # strikes varied in the performance 1.150-1.152 (1.145 with another performance seed),
+    # while the same music in the approved piece, which has no seams, rose from 1.008 to
+    # 1.042-1.070: more dynamics at ordinary bar lines lift this plain ratio. Against the
+    # approved piece the conform's seams measured 1.10-1.11, smoother than main's 1.13.
+    assert np.nanmean(ours) <= 1.16
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -1,8 +1,8 @@
 """`robin-studio render SCORE.mid -o OUT.wav`: any MIDI file through the app's sound.
 
 Reads the file (roles guessed per part), renders it with the SoundFont synth in one pass
-(the tracks' gains and pans, the players' expression), adds the style's room and bus (and,
-with --style, its instruments), masters to -14 LUFS with true peak under -1 dBTP, and writes
+(the tracks' gains and pans, the players' performance), adds the style's room and bus (and,
+with --style, its instruments; a file the app exported brings its piece's style), masters to -14 LUFS with true peak under -1 dBTP, and writes
 a 48 kHz WAV (24-bit unless --float): the same chain as the app's preview and export.
 --stems also writes one dry WAV per role (they sum to the mix before room and master).
 --chain gm-legacy plays it the way it sounded before issue 15.
@@ -74,12 +74,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"note: {w}", file=sys.stderr)
     if args.style:
         score = apply_palette(score, args.style)
+    # A file the app exported names its piece's style: its room and master, as in the app.
+    style = args.style or score.meta.get("style")
     synth = load_synth(args.soundfont)
     # One synth pass with the tracks' gains and pans and the style's room and bus: the chain
     # the app's preview and export use (stems, five passes, only when asked for).
     dry = render_score(score, SAMPLE_RATE, synth=synth)
     measured: dict = {}      # the master's own last measurements: no second pass over the piece
-    audio = master(room_and_tone(dry, args.style, SAMPLE_RATE), SAMPLE_RATE, target_lufs=args.lufs, style=args.style,
+    audio = master(room_and_tone(dry, style, SAMPLE_RATE), SAMPLE_RATE, target_lufs=args.lufs, style=style,
                    report=measured)
     written = write_wav(audio, SAMPLE_RATE, out, subtype="FLOAT" if args.float else "PCM_24",
                         overwrite=args.overwrite)
@@ -89,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"{written}: {len(audio) / SAMPLE_RATE:.1f} s, {lufs:.1f} LUFS, "
           f"true peak {peak:.1f} dBTP ({roles}; {synth.path.name})")
     if args.stems:
-        stems = render_stems(score, SAMPLE_RATE, synth=synth)
+        # With the tracks' gains and pans, as the app's stems: they sum to the dry mix.
+        stems = render_stems(score, SAMPLE_RATE, synth=synth, mixed=True)
         for p in write_stems(stems, SAMPLE_RATE, args.stems, overwrite=args.overwrite,
                              subtype="FLOAT" if args.float else "PCM_24"):
             print(p)

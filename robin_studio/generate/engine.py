@@ -624,7 +624,9 @@ class GenerationJob:
             arrangement.keep_pulse = True
         score = Score(tempo_map=tm, tracks=arrangement.new_tracks(), key_tonic=arrangement.tonic,
                       key_mode=arrangement.mode, beats_per_bar=tm.beats_per_bar,
-                      meta={"style": arrangement.style})   # the synth's per-style playing (sidechain)
+                      # the style: the synth's per-style playing (sidechain, drum feel); the
+                      # seed: the performance's (score.expression), kept by regenerations
+                      meta={"style": arrangement.style, "seed": int(self.seed)})
         arrangement.plan_idioms(controls, self.seed, tm.beats_per_bar)
         writer = _BarWriter(score, arrangement, dur)
         writer.seed = self.seed

@@ -7,7 +7,8 @@ and the dynamics players give a line without thinking about it:
   (`PHRASE_SWING`), as a singer breathes;
 - ghost notes (`ghost_notes=True`, the engine's grooves): soft snare notes on the sixteenth
   before a backbeat and sometimes after it, where a drummer's left hand drops them.
-The rest of the performance (pedal, swells, legato) is in `score.expression`.
+The rest of the performance (pedal, swells, legato, repeated strikes and the drummer's
+feel on them) is in `score.expression`.
 
 Notes that sit on a cut stay on it: any note starting within `ON_CUT_WINDOW_S` of a
 protected time (the video's cuts, from the score's tempo map) keeps its start exactly, and

@@ -45,7 +45,8 @@ import numpy as np
 
 from robin_studio import paths
 from robin_studio.errors import SoundFontError
-from robin_studio.score.expression import GLIDE_MAX_SEMITONES, GLIDE_S, glides, perform
+from robin_studio.score.expression import (GLIDE_MAX_SEMITONES, TICKS_PER_BEAT, Performance, glide_ramps,
+                                          perform_score, snap_to_ticks)
 from robin_studio.score.theory import VOICE_RANGES
 from robin_studio.score.types import Role, Score, Track
 
@@ -200,7 +201,6 @@ class Synth:
         self._free: dict[frozenset | None, list] = {}
         self._fonts: dict[frozenset | None, object] = {}     # loaded parts, most recent last
         self._part_of: dict[int, frozenset | None] = {}      # id(state) -> its part
-        self._splits: dict[tuple[int, int], tuple[int, ...]] = {}
         self._levels: dict[tuple, float] = {}
         self._attacks: dict[tuple, float] = {}
         self._lead_tables: dict[tuple, dict[int, float]] = {}
@@ -239,16 +239,6 @@ class Synth:
                         if 0 <= p < 128 and self.has_preset(p, False)), 0)
         log.info("program %d not in %s, using %d", program, self.path.name, alt)
         return alt
-
-    def velocity_splits(self, program: int, drums: bool) -> tuple[int, ...]:
-        """Where `program`'s velocity layers change (`BankIndex.velocity_splits`; none known
-        for a bank loaded whole)."""
-        if self._index is None:
-            return ()
-        key = (128 if drums else 0, int(program))
-        if key not in self._splits:
-            self._splits[key] = self._index.velocity_splits(*key)
-        return self._splits[key]
 
     def part_key(self, wanted: dict[tuple[int, int], tuple[int, int]]) -> frozenset | None:
         """The key of the part holding `wanted` ({(bank, program): (low key, high key)});
@@ -591,16 +581,19 @@ def _lead_of(table: dict[int, float] | None, pitch: int) -> float:
 
 def _voices(score: Score, channels: list[int], sample_rate: int,
             leads: list[dict[int, float] | None] | None = None, expressive: bool = True,
-            layers: list[int] | None = None) -> list[_Voice]:
-    """The notes as synthesizer voices, as the players perform them (`score.expression`:
-    held on by the sustain pedal, joined legato); with `leads` (a pitch -> seconds table per
+            layers: list[int] | None = None, performances: list[Performance] | None = None) -> list[_Voice]:
+    """The notes as synthesizer voices, as the players perform them (`performances`, from
+    `score.expression.perform_score`: repeats varied, held on by the sustain pedal, joined
+    legato; `expressive=False`: as written); with `leads` (a pitch -> seconds table per
     track), each note-on comes early by its sound's attack so that it is heard on the beat."""
     tm = score.tempo_map
+    if expressive and performances is None:
+        performances = perform_score(score)
     voices = []
     for ti, (track, ch) in enumerate(zip(score.tracks, channels)):
         table = leads[ti] if leads is not None and ti < len(leads) else None
         layer = layers[ti] if layers is not None else 0
-        for n in (perform(track, score.beats_per_bar).sounding if expressive else track.notes):
+        for n in (performances[ti].sounding if expressive else track.notes):
             if not (0 <= n.pitch <= 127) or n.velocity <= 0 or n.duration_beats <= 0:
                 continue
             # A first bar cut in (tempo map offset_s < 0) has notes before 0 s: those that
@@ -622,62 +615,33 @@ _SYNTH_CONTROLLERS = (11,)
 
 def _control_events(score: Score, channels: list[int], sample_rate: int,
                     leads: list[dict[int, float] | None] | None = None,
-                    layers: list[int] | None = None) -> list[tuple[int, int, int, int, int, int]]:
+                    layers: list[int] | None = None,
+                    performances: list[Performance] | None = None) -> list[tuple[int, int, int, int, int, int]]:
     """(sample, 1, channel, controller, value, layer) for the performance's expression
     changes, early by the track's attack lead at middle C like its notes."""
     tm = score.tempo_map
+    performances = performances if performances is not None else perform_score(score)
     out = []
     for ti, (track, ch) in enumerate(zip(score.tracks, channels)):
         table = leads[ti] if leads is not None and ti < len(leads) else None
         layer = layers[ti] if layers is not None else 0
         lead = _lead_of(table, 60)
-        for cc in perform(track, score.beats_per_bar).controls:
+        for cc in performances[ti].controls:
             if cc.controller in _SYNTH_CONTROLLERS:
                 at = _grid(max(0.0, tm.seconds_at(cc.beat) - lead) * sample_rate)
                 out.append((at, 1, ch, cc.controller, int(cc.value), layer))
         # Portamento as the pitch wheel (range GLIDE_MAX_SEMITONES): start at the previous
-        # pitch, slide home in a few steps.
-        for beat, semis in glides(track, score.beats_per_bar, (score.meta or {}).get("style")):
+        # pitch, slide home along the ramp the MIDI file's bends follow (`glide_ramps`: a
+        # synth lead's in GLIDE_S, an 808's over its style's slide time).
+        for beat, ramp in glide_ramps(track, score.beats_per_bar, (score.meta or {}).get("style"), tm.seconds_at):
             t0 = max(0.0, tm.seconds_at(beat) - _lead_of(table, 60))
-            steps = 6
-            for i in range(steps + 1):
-                left = 1.0 - i / steps
-                wheel = int(round(8192 + 8191 * left * semis / GLIDE_MAX_SEMITONES))
-                at = _grid((t0 + GLIDE_S * i / steps) * sample_rate)
-                out.append((at, 1, ch, PITCH_WHEEL, max(0, min(16383, wheel)), layer))
+            for dt, left in ramp:
+                wheel = int(round(8192 + 8191 * left / GLIDE_MAX_SEMITONES))
+                out.append((_grid((t0 + dt) * sample_rate), 1, ch, PITCH_WHEEL, max(0, min(16383, wheel)), layer))
     return out
 
 
 PITCH_WHEEL = 2000          # the "controller" of a pitch wheel event (not a MIDI number)
-
-# Repeated strikes. A player never hits the same key twice alike, and a bank's velocity
-# layers (`Synth.velocity_splits`) are where that shows: a note struck again within
-# REPEAT_WINDOW_S of the last strike of its key moves into the next layer up or down when
-# one is within LAYER_REACH velocity steps (else by REPEAT_NUDGE), in the cycle
-# REPEAT_MOVES, and a repeated drum hit is detuned by a few cents (the kit's channel, through
-# the pitch wheel) in the cycle DRUM_REPEAT_CENTS. Neighbours in each cycle differ, so no
-# strike is a copy of the one before; the place in the cycle is the strike's count on its
-# key, not a random state, so every way of chunking the render gives the same performance.
-REPEAT_WINDOW_S = 3.0
-LAYER_REACH = 8
-REPEAT_NUDGE = 3
-REPEAT_MOVES = (0, 1, -1, 1, 0, -1)                 # stay, up a layer, down a layer
-DRUM_REPEAT_CENTS = (0.0, 5.0, -4.0, 2.5, -6.0, 3.5)
-
-
-def _layer_move(velocity: int, move: int, splits: tuple[int, ...]) -> int:
-    """`velocity` moved one velocity layer up (`move` 1) or down (-1), if a layer edge is
-    within LAYER_REACH, else nudged by REPEAT_NUDGE."""
-    if move == 0:
-        return velocity
-    lo = max([0, *[b for b in splits if b <= velocity]])
-    hi = min([128, *[b for b in splits if b > velocity]]) - 1
-    if move > 0:
-        target = hi + 1 if hi < 127 and hi + 1 - velocity <= LAYER_REACH else velocity + REPEAT_NUDGE
-    else:
-        target = lo - 1 if lo > 0 and velocity - (lo - 1) <= LAYER_REACH else velocity - REPEAT_NUDGE
-    return int(min(127, max(1, target)))
-
 
 def _events(voices, controls=()) -> list[tuple[int, int, int, int, int, int]]:
     """(sample, kind, channel, key, velocity, layer); at one sample offs (0) come before
@@ -691,9 +655,11 @@ def _events(voices, controls=()) -> list[tuple[int, int, int, int, int, int]]:
 
 
 def score_end_s(score: Score) -> float:
-    """When the last note ends (or the tempo map ends, if later)."""
+    """When the last note ends (or the tempo map ends, if later). (On the tick grid, as the
+    performance and the MIDI file have it: a piece and its MIDI file render as long.)"""
     tm = score.tempo_map
     last = max((n.end_beat for t in score.tracks for n in t.notes), default=0.0)
+    last = round(last * TICKS_PER_BEAT) / TICKS_PER_BEAT
     return max(tm.end_s, tm.seconds_at(last))
 
 
@@ -776,7 +742,7 @@ class StreamingRenderer:
         self._setups: dict[int, _ChannelSetup] = {}
         self._leads: dict[tuple, dict[int, float]] = {}
         self._track_layer: dict[int, _Layer] = {}
-        self._strikes: dict[tuple[int, int, int], list[int]] = {}   # (layer, channel, key) -> note-ons
+        self._strikes: dict[int, dict[int, list[float]]] = {}   # track -> key -> beats struck
         self.score = score
         self._schedule(score, first=True)
 
@@ -873,14 +839,14 @@ class StreamingRenderer:
         placed = replace(score, tracks=tracks)
         index = [self._layers.index(L) for L in layers]
         leads = [self._leads.get((int(t.program), t.is_drums, t.role, id(syn))) for t, syn in zip(tracks, synths)]
-        new = _voices(placed, channels, self.sample_rate, leads, expressive=self._expressive, layers=index)
-        ccs = _control_events(placed, channels, self.sample_rate, leads, layers=index) if self._expressive else []
-        if self._expressive:
-            splits = {(self._layers.index(L), ch): L.synth.velocity_splits(int(t.program), t.is_drums)
-                      for t, L, ch in zip(tracks, layers, channels)}
-            drums = {(self._layers.index(L), ch) for t, L, ch in zip(tracks, layers, channels) if t.is_drums}
-            new, wheels = self._vary_repeats(new, splits, drums)
-            ccs = ccs + wheels
+        # The performance (score.expression): decided from the score alone, so the MIDI
+        # export holds exactly what is played here. (A score of only the next bars is played
+        # knowing each key's last strike before them, as in the whole piece.)
+        played = perform_score(placed, self._previous_strikes(placed)) if self._expressive else None
+        new = _voices(placed, channels, self.sample_rate, leads, expressive=self._expressive, layers=index,
+                      performances=played)
+        ccs = _control_events(placed, channels, self.sample_rate, leads, layers=index,
+                              performances=played) if self._expressive else []
         if first:
             keep = []
         else:
@@ -892,37 +858,36 @@ class StreamingRenderer:
         # Controller changes still ahead stay (a bar's pedal or swell may end after the
         # chunk does); the same change from a grown score is not sent twice.
         if self._pump is not None:
-            ccs = ccs + self._pump_events(self._kick_score or score)
+            kit = [p for t, p in zip(placed.tracks, played or []) if t.is_drums] if self._kick_score is None else None
+            ccs = ccs + self._pump_events(self._kick_score or score, kit)
         self._controls = sorted({c for c in (*self._controls, *ccs) if c[0] >= self._pos})
         self._events = [e for e in _events(self._voices, self._controls) if e[0] >= self._pos]
         self._ei = 0
 
-    def _vary_repeats(self, voices: list[_Voice], splits: dict, drums: set) -> tuple[list[_Voice], list[tuple]]:
-        """The voices with repeated strikes varied (see REPEAT_MOVES), and the kits' pitch
-        wheel events (each hit sets it: a repeat's detune, otherwise none). Every strike is
-        remembered across `update_score`, so a repeat is judged the same whether its
-        previous strike came in this chunk or an earlier one."""
-        window = int(REPEAT_WINDOW_S * self.sample_rate)
-        for v in voices:
-            seen = self._strikes.setdefault((v.layer, v.channel, v.key), [])
-            i = bisect.bisect_left(seen, v.on)
-            if i == len(seen) or seen[i] != v.on:
-                seen.insert(i, v.on)
-        out, wheels = [], []
-        for v in voices:
-            seen = self._strikes[(v.layer, v.channel, v.key)]
-            i = bisect.bisect_left(seen, v.on)
-            repeat = i > 0 and v.on - seen[i - 1] <= window
-            pick = i                                      # this key's strike count
-            if repeat:
-                move = REPEAT_MOVES[pick % len(REPEAT_MOVES)]
-                v = replace(v, velocity=_layer_move(v.velocity, move, splits.get((v.layer, v.channel), ())))
-            if (v.layer, v.channel) in drums:
-                cents = DRUM_REPEAT_CENTS[pick % len(DRUM_REPEAT_CENTS)] if repeat else 0.0
-                wheel = int(round(8192 + 8191 * cents / 100.0 / GLIDE_MAX_SEMITONES))
-                wheels.append((v.on, 1, v.channel, PITCH_WHEEL, wheel, v.layer))
-            out.append(v)
-        return out, wheels
+    def _previous_strikes(self, score: Score) -> list[dict[int, float]]:
+        """Per track, key -> beat of its last strike handed over before the first strike of
+        that key in `score` (remembered across `update_score`: the engine hands over only
+        the next bars), and remember `score`'s strikes."""
+        out = []
+        for i, t in enumerate(score.tracks):
+            seen = self._strikes.setdefault(i, {})
+            firsts: dict[int, float] = {}
+            beats = [(snap_to_ticks(n).start_beat, int(n.pitch)) for n in t.notes]
+            for beat, key in beats:
+                firsts[key] = min(beat, firsts.get(key, beat))
+            prev = {}
+            for key, first in firsts.items():
+                strikes = seen.get(key, [])
+                j = bisect.bisect_left(strikes, first)
+                if j:
+                    prev[key] = strikes[j - 1]
+            for beat, key in beats:
+                strikes = seen.setdefault(key, [])
+                j = bisect.bisect_left(strikes, beat)
+                if j == len(strikes) or strikes[j] != beat:
+                    strikes.insert(j, beat)
+            out.append(prev)
+        return out
 
     def _apply_setup(self, layer: _Layer, s: _ChannelSetup) -> None:
         sf = layer.sf
@@ -935,13 +900,16 @@ class StreamingRenderer:
     _PUMP = 1000            # the "controller" of a pump step event (not a MIDI number)
     _PUMP_STEP_S = 0.012
 
-    def _pump_events(self, score: Score) -> list[tuple[int, int, int, int, int, int]]:
-        """Remember the kicks of `score` and return the pump's steps after each: at each
-        step the gain is worked out from all kicks known by then (`_pump_at`), so a chunk
-        boundary or a late kick changes nothing."""
+    def _pump_events(self, score: Score, kit: list[Performance] | None = None) -> list[tuple[int, int, int, int, int, int]]:
+        """Remember the kicks of `score` (as played: `kit`, its drum tracks' performances,
+        when known) and return the pump's steps after each: at each step the gain is worked
+        out from all kicks known by then (`_pump_at`), so a chunk boundary or a late kick
+        changes nothing."""
         tm = score.tempo_map
+        if kit is None:
+            kit = perform_score(replace(score, tracks=[t for t in score.tracks if t.is_drums]))
         kicks = {_grid(max(0.0, tm.seconds_at(n.start_beat)) * self.sample_rate)
-                 for t in score.tracks if t.is_drums for n in t.notes if n.pitch in (35, 36)}
+                 for p in kit for n in p.notes if n.pitch in (35, 36)}
         if not kicks:
             return []
         self._kicks = sorted(set(self._kicks) | kicks)

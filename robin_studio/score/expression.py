@@ -30,13 +30,26 @@ exactly what a one-shot render of the whole piece plays.
   an audible portamento whose length is the style's (`Idiom.slide_beats` within
   `Idiom.slide_s`: `slide_seconds`), and its slides go into the MIDI file as pitch-bend
   ramps a point every `SLIDE_STEP_S` (`glide_bends`, `slide_ramp`).
+- Repeated strikes (`REPEAT_WINDOW_S`): a key struck again soon after its last strike is
+  never struck alike. Its velocity steps through `REPEAT_VELOCITY_STEPS` (into the next
+  velocity layer of the bank, where it has layers), and a drummer's repeated hits sit a few
+  ms off the grid by the style's feel (`DRUM_FEEL`): tight in EDM and trap, loose in jazz
+  and lo-fi, the downbeat always where the band meets. These are decided here, from the
+  notes, the tempo map and the piece's seed, so the synthesizer plays them and the MIDI
+  file holds them (its notes are the performance; `score.midi_io` keeps what was written
+  beside them, so reading our own file back gives the written score again).
+
+The performance is on the MIDI file's grid (`TICKS_PER_BEAT`): what the synthesizer plays
+is exactly what the file says, to the tick.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from robin_studio.score.types import Note, Role, Track
+from robin_studio.score.types import Note, Role, Score, Track
+
+TICKS_PER_BEAT = 960           # the MIDI export's resolution, and so the performance's
 
 PEDAL_PROGRAMS = frozenset(range(0, 8))
 SWELL_PROGRAMS = frozenset([40, 41, 42, 43, 44, 48, 49, 50, 51, 52, 53, 54, *range(56, 80), *range(88, 96)])
@@ -70,9 +83,10 @@ class ControlChange:
 
 @dataclass(frozen=True)
 class Performance:
-    notes: list[Note]            # as written (what the MIDI file holds, beside `controls`)
+    notes: list[Note]            # as played: what the MIDI file holds, beside `controls`
     sounding: list[Note]         # as heard: joined legato, held on by the pedal (the synth)
     controls: list[ControlChange]
+    written: list[Note] = field(default_factory=list)   # `notes` as the score wrote them, in the same order
 
 
 def _bars(notes: list[Note], bpb: int) -> dict[int, list[Note]]:
@@ -180,7 +194,8 @@ def glides(track: Track, beats_per_bar: int = 4, style: str | None = None) -> li
     if not lead and not _slides_808(track, style):
         return []
     out = []
-    for bar, ns in sorted(_bars(track.notes, max(1, int(beats_per_bar))).items()):
+    # (on the tick grid, as the performance's notes are)
+    for bar, ns in sorted(_bars([snap_to_ticks(n) for n in track.notes], max(1, int(beats_per_bar))).items()):
         groups = _onset_groups(ns)
         for prev, cur in zip(groups, groups[1:]):
             if len(prev) > 1 or len(cur) > 1:
@@ -192,18 +207,162 @@ def glides(track: Track, beats_per_bar: int = 4, style: str | None = None) -> li
     return out
 
 
-def perform(track: Track, beats_per_bar: int = 4, style: str | None = None) -> Performance:
-    """The track's performance: notes as written (with legato), as heard, and its controls."""
+# -- repeated strikes -------------------------------------------------------------------
+# A strike of a key within REPEAT_WINDOW_S of its last strike is a repeat. None of the banks
+# we ship has round-robin samples, but most of their programs have velocity layers 8 steps
+# wide (FluidR3_GM: splits at 65, 73 ... 121 for pianos, guitars, strings, brass; 81 ... 121
+# for the kits), so a repeat's velocity steps by REPEAT_VELOCITY_STEPS, most of which cross
+# into the next layer up or down (a different sample), the rest change its level. The step
+# is picked by the strike's place on a 32nd-note grid (plus a per-key, per-seed offset)
+# modulo 7; the seven steps are at least 2 apart and none is 0: two strikes of a key a
+# whole number of 32nds apart, other than a multiple of seven (rolls, eighths, quarters,
+# bars...), never get the same step, and the first strike (played as written) differs
+# from every repeat. On average a repeat is a little lighter than the strike that started
+# the run, as players' repeated notes are. The steps are small (4.6 on average; the
+# humaniser already spreads the engine's velocities, render.humanise.VELOCITY_SD): they
+# make each repeat another sample or level, not another dynamic. The choice depends on
+# nothing but the note itself, so streaming, regenerating a region or reading the piece
+# back from its MIDI file decides it the same way.
+#
+# Drums are not detuned on repeats (the synthesizer once did it, a few cents through the
+# kit's pitch wheel). A MIDI file cannot say it honestly: drums share channel 10, where a
+# pitch bend bends every drum still sounding (a cymbal's tail under each snare repeat, as
+# our synthesizer then did), and most DAW drum instruments ignore it; the per-note ways
+# (MIDI Tuning Standard single-note retuning, MPE's channel per note, MIDI 2.0 per-note
+# pitch) are played neither by TinySoundFont nor by a General MIDI kit in a DAW. A repeated
+# hit varies by velocity (its layer) and time instead, which any player of the file repeats.
+REPEAT_WINDOW_S = 3.0
+REPEAT_VELOCITY_STEPS = (4, -6, 2, -2, 6, -4, -8)
+_REPEAT_GRID = 8               # picks counted on 32nd notes
+
+
+@dataclass(frozen=True)
+class DrumFeel:
+    spread_ms: float           # the largest push or drag of a repeated hit (a triangle around 0)
+    backbeat_ms: float = 0.0   # snares on beats 2 and 4 sit this late (the lazy snare)
+
+
+# How far a drummer's repeated hits sit off the grid, per style (a style id, as in
+# score.idioms.STYLE_IDS). Programmed styles are near the grid; the lazy styles drag the
+# backbeat. A hit on the downbeat is never moved (the one is where the band meets), other
+# beats move by DRUM_ON_BEAT_SHARE of the spread; kicks move by half (the kick anchors the
+# time). Every hit stays within DRUM_MAX_MS. Only drums are moved: pitched parts' timing is
+# the humaniser's (render.humanise), on the notes themselves.
+DRUM_FEEL: dict[str, DrumFeel] = {
+    "chiptune": DrumFeel(0.0),                     # a sequencer: on the grid
+    "edm": DrumFeel(1.0), "house": DrumFeel(1.0), "trap": DrumFeel(1.0),
+    "electronic": DrumFeel(2.0), "synthwave": DrumFeel(2.0), "trailer": DrumFeel(2.0),
+    "thriller": DrumFeel(3.0), "corporate": DrumFeel(3.0),
+    "pop": DrumFeel(4.0), "funk": DrumFeel(4.0),
+    "cinematic": DrumFeel(5.0), "ambient": DrumFeel(5.0), "orchestral": DrumFeel(5.0), "latin": DrumFeel(5.0),
+    "rock": DrumFeel(6.0), "folk": DrumFeel(6.0), "acoustic": DrumFeel(6.0), "bossa": DrumFeel(6.0),
+    "solopiano": DrumFeel(6.0),
+    "hiphop": DrumFeel(6.0, 4.0), "boombap": DrumFeel(8.0, 6.0),
+    "jazz": DrumFeel(9.0), "swing": DrumFeel(9.0), "lofi": DrumFeel(10.0, 8.0),
+}
+DEFAULT_DRUM_FEEL = DrumFeel(3.0)
+DRUM_ON_BEAT_SHARE = 0.6
+DRUM_KEY_SHARE = {35: 0.5, 36: 0.5}               # kicks
+BACKBEAT_SNARES = frozenset({37, 38, 40})
+DRUM_MAX_MS = 15.0
+# A note that starts before the video (a first bar cut in) is played as written: the MIDI
+# file starts at 0 s and keeps such notes exactly (see score.midi_io).
+_PLAIN_BEFORE_S = 0.002
+
+
+def _hash(*values: int) -> int:
+    """A 64-bit mix of integers (splitmix64 steps): the same on every machine and run."""
+    h = 0x9E3779B97F4A7C15
+    for v in values:
+        h = (h ^ (int(v) & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+        h = (h ^ (h >> 31)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+        h ^= h >> 29
+    return h
+
+
+def _unit(*values: int) -> float:
+    """A triangular number in (-1, 1) from `values`: near 0 more often than at the edges."""
+    h = _hash(*values)
+    return ((h & 0xFFFFFFFF) + (h >> 32)) / 2.0 ** 32 - 1.0
+
+
+def drum_feel(style: str | None) -> DrumFeel:
+    return DRUM_FEEL.get((style or "").strip().lower(), DEFAULT_DRUM_FEEL)
+
+
+def snap_to_ticks(n: Note) -> Note:
+    """`n` on the tick grid (at least one tick long)."""
+    a = round(n.start_beat * TICKS_PER_BEAT)
+    b = max(a + 1, round(n.end_beat * TICKS_PER_BEAT))
+    return Note(a / TICKS_PER_BEAT, (b - a) / TICKS_PER_BEAT, int(n.pitch), int(n.velocity))
+
+
+def drum_offset_ms(note: Note, beats_per_bar: int, feel: DrumFeel, seed: int) -> float:
+    """How late (ms, negative: early) a repeated hit of `note` is played."""
+    beat_in_bar = note.start_beat % beats_per_bar
+    frac = beat_in_bar % 1.0
+    on_beat = min(frac, 1.0 - frac) < 1.0 / 16
+    beat = int(round(beat_in_bar)) % beats_per_bar
+    if on_beat and beat == 0:
+        return 0.0                                  # the downbeat stays
+    share = (DRUM_ON_BEAT_SHARE if on_beat else 1.0) * DRUM_KEY_SHARE.get(int(note.pitch), 1.0)
+    ms = share * feel.spread_ms * _unit(seed, note.pitch, round(note.start_beat * TICKS_PER_BEAT))
+    if on_beat and beats_per_bar == 4 and beat in (1, 3) and note.pitch in BACKBEAT_SNARES:
+        ms += feel.backbeat_ms
+    return max(-DRUM_MAX_MS, min(DRUM_MAX_MS, ms))
+
+
+def _vary_repeats(written: list[Note], drums: bool, beats_per_bar: int, style: str | None,
+                  tempo_map, seed: int, previous: dict[int, float] | None = None) -> list[Note]:
+    """The notes (sorted, on the tick grid) as played: repeats varied (see REPEAT_WINDOW_S).
+    `previous`: key -> beat of its last strike before these notes (a streamed piece's
+    earlier chunks)."""
+    seconds_at = tempo_map.seconds_at if tempo_map is not None else (lambda b: b * 0.5)
+    beat_at = tempo_map.beat_at if tempo_map is not None else (lambda s: s * 2.0)
+    feel = drum_feel(style)
+    last: dict[int, float] = {}                     # key -> seconds of its last strike
+    for key, beat in (previous or {}).items():
+        last[key] = seconds_at(beat)
+    out = []
+    for n in written:
+        t = seconds_at(n.start_beat)
+        prev = last.get(n.pitch)
+        last[n.pitch] = t
+        if prev is None or t - prev > REPEAT_WINDOW_S or t < _PLAIN_BEFORE_S:
+            out.append(n)
+            continue
+        pick = (round(n.start_beat * _REPEAT_GRID) + _hash(seed, n.pitch, 7)) % len(REPEAT_VELOCITY_STEPS)
+        velocity = max(1, min(127, n.velocity + REPEAT_VELOCITY_STEPS[pick]))
+        played = Note(n.start_beat, n.duration_beats, n.pitch, velocity)
+        if drums and tempo_map is not None:
+            ms = drum_offset_ms(n, beats_per_bar, feel, seed)
+            if ms:
+                bar_start = (n.start_beat + 1e-9) // beats_per_bar * beats_per_bar
+                start = max(bar_start, beat_at(t + ms / 1000.0))        # never into the bar before
+                end = beat_at(seconds_at(n.end_beat) + ms / 1000.0)
+                played = snap_to_ticks(Note(start, max(end - start, 1.0 / TICKS_PER_BEAT), n.pitch, velocity))
+        out.append(played)
+    return out
+
+
+def perform(track: Track, beats_per_bar: int = 4, style: str | None = None, tempo_map=None,
+            seed: int = 0, previous: dict[int, float] | None = None) -> Performance:
+    """The track's performance: notes as played (repeats varied), as heard (legato, pedal),
+    and its controls. `tempo_map` (for the repeat window and the drums' ms) and `seed` (the
+    piece's) as `perform_score` passes them; without a tempo map 120 bpm is assumed and the
+    drums keep their timing. `previous`: key -> beat of its last strike before the first
+    of these notes, when they continue a piece (`perform_score`)."""
     program = int(track.program) & 127
-    if track.role == Role.DRUMS or track.is_drums or not track.notes:
-        return Performance(list(track.notes), list(track.notes), [])
     bpb = max(1, int(beats_per_bar))
-    notes: list[Note] = []
+    written = sorted(snap_to_ticks(n) for n in track.notes)
+    played = _vary_repeats(written, track.role == Role.DRUMS or track.is_drums, bpb, style, tempo_map, int(seed),
+                           previous)
+    if track.role == Role.DRUMS or track.is_drums or not track.notes:
+        return Performance(played, sorted(played), [], written)
     sounding: list[Note] = []
     ccs: list[ControlChange] = []
-    for bar, ns in sorted(_bars(track.notes, bpb).items()):
+    for bar, ns in sorted(_bars(played, bpb).items()):
         ns = sorted(ns)
-        notes += ns
         if program in SWELL_PROGRAMS:
             sw = _swells(ns, bar, bpb)
             ccs += sw + [ControlChange(c.beat, 1, c.value) for c in sw]
@@ -219,10 +378,23 @@ def perform(track: Track, beats_per_bar: int = 4, style: str | None = None) -> P
         else:
             sounding += ns
     if program in PORTAMENTO_PROGRAMS and style in PORTAMENTO_STYLES:
-        first = min(n.start_beat for n in track.notes)
+        first = written[0].start_beat
         ccs += [ControlChange(max(0.0, first - 0.01), 5, PORTAMENTO_TIME),
                 ControlChange(max(0.0, first - 0.01), 65, 127)]
-    return Performance(notes, sorted(sounding), sorted(ccs))
+    return Performance(played, sorted(sounding), sorted(ccs), written)
+
+
+def perform_score(score: Score, previous: list[dict[int, float]] | None = None) -> list[Performance]:
+    """Every track's performance, with the piece's style (`meta["style"]`), seed
+    (`meta["seed"]`, 0 if none) and tempo map: what the synthesizer plays and the MIDI file
+    holds. `previous` (per track, key -> beat of its last strike before this score's
+    notes): for a score that holds only the next bars of a piece, as a streaming renderer
+    is handed them; the notes are then played as in the whole piece."""
+    meta = score.meta or {}
+    style, seed = meta.get("style"), int(meta.get("seed", 0) or 0)
+    return [perform(t, score.beats_per_bar, style, score.tempo_map, seed,
+                    previous[i] if previous is not None and i < len(previous) else None)
+            for i, t in enumerate(score.tracks)]
 
 
 def slide_seconds(style: str | None, seconds_per_beat: float) -> float:
@@ -255,7 +427,7 @@ def glide_ramps(track: Track, beats_per_bar: int, style: str | None, seconds_at
     if not found:
         return []
     slides = _slides_808(track, style)
-    ends = {round(n.start_beat, 6): n.end_beat for n in track.notes}
+    ends = {round(n.start_beat, 6): n.end_beat for n in map(snap_to_ticks, track.notes)}   # as `glides` reads them
     out = []
     for beat, semis in found:
         length = GLIDE_S

@@ -10,9 +10,13 @@ start hears every note in time; notes that start before 0 s start at the file's 
 the synthesizer plays them, and those that end before it are left out (both are kept
 exactly in the track's text meta event). The DAW's own bar grid then starts mid-bar; a
 marker names the first bar line.
-The exact score (tempo map, roles, mix settings) is also stored in text meta events, so
-reading our own files back is lossless for everything a Score holds (note times are on a
-960-per-beat tick grid).
+The notes are the performance (`score.expression.perform_score`): repeated strikes varied
+in velocity, a drummer's repeated hits a few ms off the grid, exactly as our synthesizer
+plays them, so a DAW plays the same performance. The exact score (tempo map, roles, mix
+settings, style and seed, and the written velocity and time of every note the performance
+changed) is also stored in text meta events, so reading our own files back is lossless for
+everything a Score holds (note times are on a 960-per-beat tick grid), and rendering the
+file performs it again exactly as the app did.
 
 Reading: any General MIDI file (type 0, 1 or 2, running status, odd metres, tempo changes,
 unterminated notes). Notes are grouped per (track, channel, program); roles are guessed:
@@ -36,12 +40,12 @@ from mido.midifiles.meta import KeySignatureError
 
 from robin_studio import schema as sc
 from robin_studio.errors import MediaError
-from robin_studio.score.expression import GLIDE_MAX_SEMITONES, glide_bends, perform
+from robin_studio.score.expression import (GLIDE_MAX_SEMITONES, TICKS_PER_BEAT, glide_bends, perform_score,
+                                          snap_to_ticks)
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.score.theory import SCALES, estimate_key
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
 
-TICKS_PER_BEAT = 960
 DRUM_CHANNEL = 9
 RAMP_STEP_TICKS = 120          # 1/8 beat: keeps a stepped ramp well within 1 ms of the curve
 _SCORE_TAG = "robin-studio:score "
@@ -65,12 +69,18 @@ _HEADER_SCHEMA = sc.Obj({
     "key_tonic": sc.Int(0, 11), "key_mode": sc.Enum(tuple(SCALES)),
     "beats_per_bar": sc.Int(1, 32), "time_signature": sc.Tuple((sc.Int(1, 64), sc.Enum((1, 2, 4, 8, 16, 32, 64)))),
     "lead_ticks": sc.Int(-(2**31), 2**31),
+    "style": sc.Str(64), "seed": sc.Int(-(2**63), 2**63 - 1),
 }, required=("tempo_map", "key_tonic", "key_mode"))
 _TRACK_SCHEMA = sc.Obj({
     "role": sc.Enum(tuple(r.value for r in ROLES)), "program": sc.Int(0, 127),
     "name": sc.Str(200), "gain_db": sc.Num(-120, 24), "pan": sc.Num(-1, 1),
     "pre_roll": sc.List(sc.Tuple((sc.Num(-1e6, 1e6), sc.Num(0, 1e6), sc.Int(0, 127), sc.Int(0, 127))),
                         MAX_MIDI_NOTES),
+    # notes the performance changed: [played tick, key, played velocity, written tick,
+    # written end tick, written velocity] (beat ticks, without the file's lead-in)
+    "performed": sc.List(sc.Tuple((sc.Int(-(2**40), 2**40), sc.Int(0, 127), sc.Int(1, 127),
+                                   sc.Int(-(2**40), 2**40), sc.Int(-(2**40), 2**40), sc.Int(1, 127))),
+                         MAX_MIDI_NOTES),
 })
 
 _MAJOR_KEYS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
@@ -162,6 +172,11 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         "beats_per_bar": score.beats_per_bar, "time_signature": list(score.time_signature),
         "lead_ticks": lead_ticks,
     }
+    meta = score.meta or {}
+    if isinstance(meta.get("style"), str):
+        header["style"] = meta["style"][:64]
+    if isinstance(meta.get("seed"), int) and not isinstance(meta.get("seed"), bool):
+        header["seed"] = int(meta["seed"])
     conductor.append((0, 0, mido.MetaMessage("track_name", name="Robin Studio")))
     conductor.append((0, 1, mido.MetaMessage("text", text=_SCORE_TAG + json.dumps(header))))
     num, den = score.time_signature
@@ -180,7 +195,8 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         conductor.append((tick, 5, mido.MetaMessage("set_tempo", tempo=us)))
     mid.tracks.append(_to_track(conductor))
 
-    for track, chan in zip(score.tracks, _channels(score.tracks)):
+    performances = perform_score(score)
+    for track, chan, performance in zip(score.tracks, _channels(score.tracks), performances):
         evs: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
         info = {"role": track.role.value, "program": track.program, "name": track.name,
                 "gain_db": track.gain_db, "pan": track.pan}
@@ -190,7 +206,7 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         pan_cc = int(max(0, min(127, round(64 + 63.5 * track.pan))))
         evs.append((0, 4, mido.Message("control_change", channel=chan, control=10, value=pan_cc)))
         pre_roll = []      # notes that start before the file (exactly, for our own reader)
-        performance = perform(track, score.beats_per_bar, (score.meta or {}).get("style"))
+        performed = []     # what the performance changed (as written, for our own reader)
         for cc in performance.controls:      # pedal, swells, legato, portamento as played
             tick = max(0, lead_ticks + int(round(cc.beat * tpb)))
             evs.append((tick, 15, mido.Message("control_change", channel=chan, control=int(cc.controller),
@@ -202,11 +218,19 @@ def score_to_midi(score: Score) -> mido.MidiFile:
             for beat, value in bends:
                 tick = max(0, lead_ticks + int(round(beat * tpb)))
                 evs.append((tick, 16, mido.Message("pitchwheel", channel=chan, pitch=int(value))))
-        for n in track.notes:
+        # The notes as played. (The performance leaves a note that starts before the file
+        # as written: `pre_roll` keeps it exactly, as the score had it.)
+        original = {snap_to_ticks(o): o for o in track.notes}
+        for n, w in zip(performance.notes, performance.written):
+            if n != w:
+                performed.append([int(round(n.start_beat * tpb)), int(n.pitch), int(max(1, min(127, n.velocity))),
+                                  int(round(w.start_beat * tpb)), int(round(w.end_beat * tpb)),
+                                  int(max(1, min(127, w.velocity)))])
             on = lead_ticks + int(round(n.start_beat * tpb))
             off = max(on + 1, lead_ticks + int(round(n.end_beat * tpb)))
             if on < 0:
-                pre_roll.append([n.start_beat, n.duration_beats, n.pitch, n.velocity])
+                o = original.get(w, w)
+                pre_roll.append([o.start_beat, o.duration_beats, o.pitch, o.velocity])
                 if off <= 0:
                     continue                  # over before the video starts: never heard
                 on = 0
@@ -217,6 +241,8 @@ def score_to_midi(score: Score) -> mido.MidiFile:
             evs.append((off, 10, mido.Message("note_off", channel=chan, note=pitch, velocity=0)))
         if pre_roll:
             info["pre_roll"] = pre_roll
+        if performed:
+            info["performed"] = performed
         evs.append((0, 1, mido.MetaMessage("text", text=_TRACK_TAG + json.dumps(info))))
         mid.tracks.append(_to_track(evs))
     return mid
@@ -441,6 +467,8 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
         # Our own file: one score track per MIDI track, exactly as written (even if empty).
         for ti, info in track_infos.items():
             notes = sorted(n for (gti, _, _), ns in groups.items() if gti == ti for n in ns)
+            if info.get("performed"):
+                notes = _restore_written(notes, info["performed"], tpb, lead_ticks)
             if info.get("pre_roll"):
                 notes = _restore_pre_roll(notes, info["pre_roll"], tpb, lead_ticks)
             keyed.append((ti, Track(role=Role(info.get("role", "harmony")),
@@ -485,13 +513,16 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
         raise MediaError(f"{name} lasts {_minutes(length_s)}; at most {MAX_MIDI_SECONDS / 60:.0f} "
                          "minutes are rendered.",
                          "Split the piece into shorter files, or check its tempo and note lengths.")
+    meta = {"source": source, "warnings": warnings, "midi_type": mid.type,
+            "time_signatures": [(0.0 if t <= 0 else max(0.0, (t - lead_ticks) / tpb), n_, d_)
+                                for t, n_, d_ in distinct]
+            or [(0.0, 4, 4)],
+            "tempo_changes": len(tempos)}
+    if header is not None:
+        # The piece's style and seed: its performance (score.expression) and its mix.
+        meta.update({k: header[k] for k in ("style", "seed") if k in header})
     return Score(tempo_map=tm, tracks=tracks, key_tonic=tonic, key_mode=mode,
-                 beats_per_bar=beats_per_bar, time_signature=(int(num), int(den)),
-                 meta={"source": source, "warnings": warnings, "midi_type": mid.type,
-                       "time_signatures": [(0.0 if t <= 0 else max(0.0, (t - lead_ticks) / tpb), n_, d_)
-                                           for t, n_, d_ in distinct]
-                       or [(0.0, 4, 4)],
-                       "tempo_changes": len(tempos)})
+                 beats_per_bar=beats_per_bar, time_signature=(int(num), int(den)), meta=meta)
 
 
 def _playing_seconds(tm: TempoMap, last_beat: float) -> float:
@@ -510,6 +541,23 @@ def _minutes(seconds: float) -> str:
     if not math.isfinite(seconds):
         return "forever"
     return f"{seconds / 3600:,.1f} hours" if seconds >= 3600 else f"{seconds / 60:.1f} minutes"
+
+
+def _restore_written(notes: list[Note], performed: list, tpb: int, lead: int) -> list[Note]:
+    """Our own file: the notes the performance changed (a repeat's velocity, a drummer's
+    push or drag), back as the score wrote them. A note no longer in the file (edited in a
+    DAW that kept our text events) is left as the file has it."""
+    written: dict[tuple[int, int, int], list[tuple[int, int, int]]] = {}
+    for tick, pitch, vel, w_on, w_off, w_vel in performed:
+        written.setdefault((tick, pitch, vel), []).append((w_on, max(w_on + 1, w_off), w_vel))
+    out = []
+    for n in notes:
+        was = written.get((round(n.start_beat * tpb), n.pitch, n.velocity))
+        if was:
+            w_on, w_off, w_vel = was.pop(0)
+            n = Note(w_on / tpb, (w_off - w_on) / tpb, n.pitch, w_vel)
+        out.append(n)
+    return sorted(out)
 
 
 def _restore_pre_roll(notes: list[Note], pre_roll: list, tpb: int, lead: int) -> list[Note]:
