@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
              "mix of before issue 15) and the new one (\"studio\": MuseScore_General's strings, saw lead and harp "
              "beside FluidR3, sustain pedal with the harmony, string and pad swells, legato, phrase and metre in "
              "the velocities, ghost notes and hat dynamics, repeated strikes moved across the banks' velocity "
-             "layers and a drummer's repeated hits a few ms off the grid by the style's feel (all of it also in "
+             "layers and a drummer's repeated hits a few ms off the grid by the style's feel (both also in "
              "the MIDI export), per-role EQ, the bus EQ's tonal balance, "
              "per-style reverb kind, bus glue and sidechain pump). "
              "Both delivered at -14 LUFS integrated, true peak under -1 dBTP, then encoded as Opus 48 kbit/s "
