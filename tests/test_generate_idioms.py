@@ -363,9 +363,9 @@ def test_an_808_bass_slides_in_the_midi_file_and_in_the_render(calm, tmp_path):
     assert abs(int(heard["trap"][1]) - int(heard["pop"][1])) <= 1, heard  # ...and settles on the same A3
 
 
-def test_a_drop_the_form_places_lands_after_a_beat_of_break():
-    """EDM's intro-build-drop: the build's last bar rolls in and stops a beat before the drop
-    (drums and bass), so the drop lands from a written break; the groove holds elsewhere."""
+def test_a_drop_the_form_places_lands_after_a_break():
+    """EDM's intro-build-drop: the build's last bar rolls in and stops half a beat before the
+    drop (drums and bass), so the drop lands from a written break; the groove holds elsewhere."""
     clip = busy_clip()
     score, arr = write_score(clip, "big room edm for a fireworks video", None)
     assert arr.style == "edm"
@@ -381,9 +381,9 @@ def test_a_drop_the_form_places_lands_after_a_beat_of_break():
     assert into
     kit = drum_bars(score)
     for b in into:
-        last_beat = [(x, p) for x, p in kit.get(b.index, []) if x >= 2.95 and not on_cut(b.index * bpb + x)]
+        last_beat = [(x, p) for x, p in kit.get(b.index, []) if x >= 3.45 and not on_cut(b.index * bpb + x)]
         bass = [n for n in score.track(Role.BASS).notes
-                if b.index * bpb + 3 - 0.05 <= n.start_beat < (b.index + 1) * bpb and not on_cut(n.start_beat)]
+                if b.index * bpb + 3.5 - 0.05 <= n.start_beat < (b.index + 1) * bpb and not on_cut(n.start_beat)]
         assert not last_beat and not bass, (b.index, last_beat, bass)
         assert len(kit.get(b.index, [])) >= 8                                   # the roll
     assert groove_presence(score, "edm") >= 0.9
@@ -588,3 +588,25 @@ def test_an_808_slide_is_an_audible_portamento_in_the_midi_file(calm, tmp_path):
         assert len(ramp) >= 10
         sizes = [abs(v) for _, v in ramp]
         assert sizes == sorted(sizes, reverse=True) and sizes[0] >= 8191 // 12     # a semitone or more
+
+
+def test_a_cut_in_the_bar_before_a_drop_leaves_it_four_on_the_floor():
+    """A cut off the beat in a build's last bar takes the nearest kick to it (the hit); the
+    roll's break before the drop then left two kicks on the beat, and the bar lost its four
+    on the floor. The break is the last half beat, so three kicks stay on their beats."""
+    prompt = "club track for a sports montage, 128 bpm"
+    plain, arr = write_score(one_long_shot(), prompt, None)
+    into = next(b.index for b in arr.plan.bars if b.into_drop)
+    cut = plain.tempo_map.seconds_at(into * 4 + 2.7)
+    clip = make_analysis(40.0, (cut, 39.0))
+    clip.motion_energy = [0.4] * len(clip.motion_energy)
+    clip.content_key = f"cut-before-drop-{cut:.3f}"
+    score, arr = write_score(clip, prompt, None)
+    bar = next(b for b in arr.plan.bars if b.into_drop)
+    assert bar.part == "build" and arr.plan.bars[bar.index + 1].part == "drop"
+    kit = drum_bars(score)
+    on_beats = {round(x) for x, k in kit[bar.index] if k in (35, 36) and abs(x - round(x)) < 0.125}
+    assert len(on_beats) >= 3, sorted(kit[bar.index])
+    assert groove_presence(score, "edm") >= 0.9
+    late = [x for x, _ in kit[bar.index] if x >= 3.45 and abs(score.tempo_map.seconds_at(bar.index * 4 + x) - cut) > 0.1]
+    assert not late                                  # the break before the drop

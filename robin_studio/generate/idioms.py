@@ -46,7 +46,10 @@ VELOCITY_KEY = "velocity_scale"
 HITS_KEY = "hits"                         # as generate.conditions: (beats into the bar, strong?)
 DROP_KEY = "drop"                         # as generate.conditions: an asked drop lands on this bar
 QUIET_KEY = "quiet"                       # as generate.conditions: an asked quiet span or breakdown
-BREATH_STEP = 12                          # a drop's roll stops here (step of 16): a beat's break
+# A drop the form places lands from a break: the roll, bass and riser stop at this step (of
+# 16), the last half beat of the build. (Half a beat: a cut's hit in that bar may take one
+# kick off its beat, and three must stay on theirs for the bar to keep its four on the floor.)
+BREATH_STEP = 14
 QUIET_VELOCITY = 0.65                     # a bar this soft or softer is in an asked quiet span
 SCENE_RETURN_SIMILARITY = 0.92            # two sections whose pictures are this alike: a return
 THEME_BARS = 2
@@ -186,7 +189,7 @@ class IdiomPlan:
         elif bar.into_drop and idiom.build:
             groove = dict(idiom.build[-1])
             if self._breath_before_drop(bar):
-                # The roll stops a beat before the drop: the written break it lands from.
+                # The roll stops half a beat before the drop: the written break it lands from.
                 groove = {d: p[:BREATH_STEP] + "." * (16 - BREATH_STEP) for d, p in groove.items()}
         elif last and idiom.fills and bar.groove:
             fill = idiom.fills[choice % len(idiom.fills)]
@@ -200,7 +203,7 @@ class IdiomPlan:
         return sorted(notes)
 
     def _breath_before_drop(self, bar: PlannedBar) -> bool:
-        """The bar rolls into a drop the form (not the prompt) placed: its last beat is a
+        """The bar rolls into a drop the form (not the prompt) placed: its last half beat is a
         written break (an asked drop gets a whole bar, `PlannedBar.written_break`). A
         trailer's rise runs on into its climax, its ostinato unbroken."""
         nxt = self.bars[bar.index + 1] if bar.index + 1 < len(self.bars) else None
@@ -297,7 +300,7 @@ class IdiomPlan:
     def _riser(self, bar: PlannedBar, velocity: int) -> list[Note]:
         """A build's riser: the chord's tones climbing through the build (an octave and a half
         from its first bar to its last), in eighths, in sixteenths in its last bar, growing
-        louder; it stops with the roll a beat before a drop."""
+        louder; it stops with the roll half a beat before a drop."""
         pos = _position(bar)
         last = bar.bar_in_section == bar.bars_in_section - 1
         step = 0.25 if last else 0.5

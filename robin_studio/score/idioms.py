@@ -65,7 +65,7 @@ BASS_OCTAVES: Pattern = [(s, 1, "R" if (s // 2) % 2 == 0 else "8") for s in rang
 BASS_PUMP: Pattern = [(s + 1, 2, "R") for s in range(0, 16, 4)]
 BASS_PUMP_OCT: Pattern = [(s + 1, 2, "R" if s % 8 == 0 else "8") for s in range(0, 16, 4)]   # root/octave
 # A build's last bar: the bass rolls on the root in sixteenths, soft and thin (the drop
-# brings the full pump), and stops with the snare a beat before the drop.
+# brings the full pump), and stops with the snare half a beat before the drop.
 BASS_ROLL: Pattern = [(s, 1, "R") for s in range(16)]
 BASS_FOLK: Pattern = [(0, 4, "R"), (4, 4, "5"), (8, 4, "R"), (12, 4, "5")]
 BASS_PULSE8: Pattern = [(s, 2, "R") for s in range(0, 16, 2)]
@@ -125,7 +125,7 @@ FILL_CHIP: Groove = {KICK: "x...x...x.......", SNARE: "........x.x.xxxx"}
 
 # A build's snare roll, one groove per stage, that doubles its rate into a drop: a build of N
 # bars walks through the stages from the first to the last (the last is its final bar, which
-# stops a beat before the drop: the written break it lands from). The kick stays on the floor
+# stops half a beat before the drop: the written break it lands from). The kick stays on the floor
 # but soft: the drop's kick ("X") lands with the bass. A bar into a drop that is not a
 # build's plays the last stage.
 BUILD_ROLL: tuple[Groove, ...] = (
