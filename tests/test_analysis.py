@@ -214,9 +214,37 @@ def test_batched_cut_rule_finds_exactly_pyscenedetects_cuts():
     for i, h in enumerate(frames):
         theirs_direct += [tc.frame_num for tc in direct.process_frame(
             FrameTimecode(i, fps=fps), cv2.cvtColor(h, cv2.COLOR_RGB2BGR))]
-    for size in (32, 7):
+    for size in (32, 7, 1):
         tracker = TransitionTracker(fps)
         for k in range(0, len(frames), size):
             tracker.add_batch(make_batch_copies(frames[k:k + size]))
         assert tracker.cut_frames == theirs_direct, size
     assert len(theirs_direct) >= len(truth.hard_cuts) - 1
+
+
+def test_finding_transitions_works_on_the_kept_frames_without_copying_them():
+    """The fade search reads the tiny copies kept of every frame (1.7 kB each: 185 MB for an
+    hour). Finishing must read them where they are: joining the batches into a copy at the
+    end added as much again to the peak memory of an hour's analysis."""
+    import tracemalloc
+
+    from robin_studio.analysis.copies import make_batch_copies
+    from robin_studio.analysis.shots import TransitionTracker
+
+    rng = np.random.default_rng(0)
+    looks = [rng.integers(0, 256, size=(96, 170, 3), dtype=np.uint8) for _ in range(4)]
+    fps, batches, size = 30.0, 800, 32
+    tracker = TransitionTracker(fps, expected_frames=batches * size)
+    for k in range(batches):           # a new picture every 3 batches
+        tracker.add_batch(make_batch_copies(np.stack([looks[(k // 3) % 4]] * size)))
+    kept_bytes = batches * size * 18 * 32 * 3
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        transitions = tracker.finish(np.arange(batches * size) / fps)
+        grew = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert [t.frame for t in transitions] == [3 * size * j for j in range(1, batches // 3 + 1)]
+    assert all(t.kind == "cut" for t in transitions)
+    assert grew < kept_bytes / 2, f"finishing took {grew / 2**20:.0f} MiB beside {kept_bytes / 2**20:.0f} MiB kept"

@@ -71,7 +71,7 @@ def analyze_video(path: str | os.PathLike, progress: Progress | None = None,
 
 
 def _analyze(path, info, key, fps, labeller, report, use_cache, allow_damaged) -> VideoAnalysis:
-    transitions_tracker = TransitionTracker(fps)
+    transitions_tracker = TransitionTracker(fps, info.frame_count)
     motion_tracker = MotionTracker(fps)
     colour_tracker = ColourTracker()
     sampler = SemanticSampler(info.duration_s)

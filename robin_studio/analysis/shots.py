@@ -113,24 +113,27 @@ class AdaptiveCuts:
     def __init__(self, min_scene_len: int) -> None:
         self.min_scene_len = int(min_scene_len)
         self.cuts: list[int] = []
-        self._values: list[np.ndarray] = []
-        self._all = np.zeros(0)
+        # The values not yet decided on and the window before them (the rest is dropped, so
+        # an hour of video is not copied again with every batch); _first: frame of _tail[0].
+        self._tail = np.zeros(0)
+        self._first = 0
         self._next = ADAPTIVE_WINDOW          # next frame to decide
         self._last_cut = 0                    # the detector starts counting at the first frame
 
     def add(self, values: np.ndarray) -> list[int]:
         """Feed the next frames' content values; returns the cuts decided by them."""
-        self._all = np.concatenate([self._all, np.asarray(values, np.float64)])
-        v, w = self._all, ADAPTIVE_WINDOW
-        last = len(v) - 1 - w                 # last frame with its whole window in
+        v = self._tail = np.concatenate([self._tail, np.asarray(values, np.float64)])
+        w = ADAPTIVE_WINDOW
+        last = self._first + len(v) - 1 - w   # last frame with its whole window in
         if last < self._next:
             return []
         t = np.arange(self._next, last + 1)
-        target = v[t]
+        i = t - self._first                   # their places in _tail
+        target = v[i]
         # sum of the neighbours in PySceneDetect's order (before, then after the frame)
         neighbours = np.zeros(len(t))
         for k in list(range(-w, 0)) + list(range(1, w + 1)):
-            neighbours = neighbours + v[t + k]
+            neighbours = neighbours + v[i + k]
         average = neighbours / (2.0 * w)
         zero = np.abs(average) < 0.00001
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -143,19 +146,53 @@ class AdaptiveCuts:
                 self._last_cut = int(f)
                 found.append(int(f))
         self._next = last + 1
+        keep_from = self._next - w            # the next frame's window starts here
+        self._tail = v[keep_from - self._first:].copy()
+        self._first = keep_from
         self.cuts += found
         return found
+
+
+class FrameRows:
+    """One row of numbers per frame, kept in one array made for the expected number of frames
+    (pages never written take no memory, so a generous guess costs nothing) and grown by half
+    when a clip has more. The whole is then a view: joining an hour's batches at the end
+    used to copy its 185 MB of tiny frames while the batches were still held."""
+
+    def __init__(self, expected_frames: int = 0) -> None:
+        self._expected = max(64, int(expected_frames * 1.1) + 64)
+        self._data: np.ndarray | None = None
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def extend(self, rows: np.ndarray) -> None:
+        rows = rows.reshape(len(rows), -1)
+        if self._data is None:
+            self._data = np.empty((self._expected, rows.shape[1]), rows.dtype)
+        end = self._n + len(rows)
+        if end > len(self._data):
+            grown = np.empty((max(end, len(self._data) * 3 // 2), rows.shape[1]), rows.dtype)
+            grown[: self._n] = self._data[: self._n]
+            self._data = grown
+        self._data[self._n: end] = rows
+        self._n = end
+
+    def array(self) -> np.ndarray:
+        """(frames, numbers per frame), a view of the store."""
+        return self._data[: self._n] if self._data is not None else np.zeros((0, 0), np.uint8)
 
 
 class TransitionTracker:
     """Collects what transition detection needs from each frame, then finds transitions."""
 
-    def __init__(self, fps: float) -> None:
+    def __init__(self, fps: float, expected_frames: int = 0) -> None:
         self.fps = float(fps) if fps > 0 else 25.0
         min_len = max(1, int(round(MIN_SHOT_S * self.fps)))
         self._detector = AdaptiveCuts(min_len)
-        self._tiny: list[np.ndarray] = []
-        self._hist: list[np.ndarray] = []
+        self._tiny = FrameRows(expected_frames)      # uint8 32x18 RGB (1.7 kB a frame)
+        self._hist = FrameRows(expected_frames)      # colour histograms (64 float32)
         self._last_hsv: np.ndarray | None = None
         self._count = 0
 
@@ -171,8 +208,8 @@ class TransitionTracker:
         values = content_changes(copies.half_hsv, self._last_hsv)
         self._last_hsv = copies.half_hsv[-1].copy()
         # Kept as uint8 (1.7 kB a frame): an hour of video fits.
-        self._tiny.append(np.ascontiguousarray(copies.tiny_rgb))
-        self._hist.append(colour_histograms(copies.small_rgb))
+        self._tiny.extend(copies.tiny_rgb)
+        self._hist.extend(colour_histograms(copies.small_rgb))
         self._count += len(values)
         return self._detector.add(values)
 
@@ -182,8 +219,7 @@ class TransitionTracker:
         if n < 2:
             return []
         # Kept as uint8 (1.7 kB a frame) and widened chunk by chunk: an hour of video fits.
-        flat = np.concatenate(self._tiny).reshape(n, -1)
-        self._tiny = [flat]
+        flat = self._tiny.array()
         cuts = sorted({c for c in self._detector.cuts if 0 < c < n})
         transitions: list[Transition] = []
         for c in cuts:
@@ -192,7 +228,7 @@ class TransitionTracker:
             transitions.append(Transition(kind="cut", start_s=float(times_s[c]),
                                           end_s=float(times_s[c]), frame=c,
                                           strength=strength_between(before, after)))
-        gradual = find_gradual(flat, np.concatenate(self._hist), self.fps, cuts)
+        gradual = find_gradual(flat, self._hist.array(), self.fps, cuts)
         # A hard cut detected inside a fade or dissolve is that transition seen by PySceneDetect.
         inside = lambda c: any(g.start < c <= g.end for g in gradual)  # noqa: E731
         transitions = [t for t in transitions if not inside(t.frame)]

@@ -141,7 +141,13 @@ def _coded_target(info: MediaInfo, short_side: int | None, max_side: int | None)
 
 def _setup_stream(stream) -> None:
     stream.thread_type = "AUTO"
-    stream.thread_count = os.cpu_count() or 2  # FFmpeg's own choice adds one thread more
+    # FFmpeg's own count (0: one frame thread per core, plus one), as the plain decode that
+    # `bench_analysis` measures against has it. With one thread per core, a frame thread
+    # waiting for its reference frame's rows (decoded by the other thread, which shares its
+    # core with our conversion and trackers) leaves a core idle; with one more there is
+    # always a frame to work on. Same CPU time either way (measured); threads do not change
+    # the decoded pictures (FFmpeg's frame threading is exact).
+    stream.thread_count = 0
     # Deblocking only matters for how the full-size picture looks; analysis frames are tiny.
     # "fast" allows H.264 shortcuts that are not bit-exact; invisible at analysis size.
     stream.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
