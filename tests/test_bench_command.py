@@ -73,3 +73,44 @@ def test_quick_bench_measures_a_30_second_input(tmp_path):
     mb = float(score.strip("|").split("|")[-1].split()[0])
     assert 50 < mb < 8000
     assert any("first chunk" in r and "heavy imports by then: none" in r for r in rows)
+
+
+def test_memory_runs_read_the_peak_of_the_whole_command_from_time_v():
+    """`bench/memory_runs.py` reports /usr/bin/time -v's maximum resident set size: a command
+    that holds 200 MB must read as at least that, with its wall and CPU time."""
+    import shutil
+    import subprocess
+
+    from robin_studio.bench.memory_runs import _time_v, rises
+
+    if not shutil.which("/usr/bin/time"):
+        pytest.skip("GNU time is not installed")
+    proc = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-c",
+                           "import numpy as np, time; a = np.ones(200 * 2**20 // 8); "
+                           "t = time.process_time()\nwhile time.process_time() - t < 0.2: pass"],
+                          capture_output=True, text=True)
+    figures = _time_v(proc.stderr)
+    assert figures["exit"] == 0
+    assert 200 <= figures["peak_mib"] < 400
+    assert figures["cpu_s"] >= 0.2 and figures["wall_s"] >= 0.1
+    assert rises([(0.0, 100.0), (1.0, 320.0), (2.0, 650.0)], 300.0) == "300 MiB at 1 s, 600 MiB at 2 s"
+
+
+def test_analysis_bench_runs_the_other_checkout_in_the_same_turns(tmp_path):
+    """`bench_analysis --tree NAME=CHECKOUT` must run `analyze` from that checkout (not from
+    this one, which the working folder or the editable install would otherwise put first),
+    beside this checkout's `analyze` and the plain decode of the same pair."""
+    from robin_studio import paths
+    from robin_studio.bench.bench_analysis import _pair
+
+    other = tmp_path / "other"
+    (other / "robin_studio").mkdir(parents=True)
+    marker = tmp_path / "ran.txt"
+    (other / "robin_studio" / "__init__.py").write_text("")
+    (other / "robin_studio" / "cli.py").write_text(
+        f"import sys\nopen({str(marker)!r}, 'w').write(__file__)\nsys.exit(0)\n")
+    clip = paths.resources_dir() / "sample" / "bigbuckbunny.mp4"
+    pair = _pair(clip, reference_first=False, trees={"other": str(other)})
+    assert marker.read_text().startswith(str(other))
+    assert pair["analyze_cpu_s"] > pair["other:analyze_cpu_s"] > 0
+    assert pair["ratio_wall"] == pair["analyze_wall_s"] / pair["decode_wall_s"]

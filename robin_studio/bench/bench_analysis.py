@@ -17,8 +17,11 @@ machine here is shared, so the load average before and after is printed, CPU tim
 beside wall time, and the ratios of each pair are what count.
 
     .venv/bin/python -m robin_studio.bench.bench_analysis [--quick] [--repeats N] [--write]
+        [--tree NAME=CHECKOUT]...
 
-`--write` replaces the "## Analysis" section of docs/BENCHMARKS.md.
+`--write` replaces the "## Analysis" section of docs/BENCHMARKS.md. `--tree` also measures
+`analyze` from another checkout (the code before a change, say) in the same turns, right
+after this checkout's, each against the same pair's decode.
 """
 
 from __future__ import annotations
@@ -109,43 +112,52 @@ def clip_for(case: str) -> Path:
     return film_clip(seconds, w, h)
 
 
-def _pair(clip: Path, reference_first: bool) -> dict:
-    """One reference decode and one whole `analyze` process (empty cache), back to back."""
+def _pair(clip: Path, reference_first: bool, trees: dict[str, str] | None = None) -> dict:
+    """One reference decode and one whole `analyze` process (empty cache), back to back;
+    then `analyze` from each of `trees` ({name: checkout}), its figures under "NAME:"."""
     from robin_studio.bench.benchmark import DECODE_REFERENCE, bench_env, run_process
 
+    trees = trees or {}
     runs = {}
     with tempfile.TemporaryDirectory(prefix="robin-bench-analysis-") as tmp:
-        order = ("decode", "analyze") if reference_first else ("analyze", "decode")
-        for what in order:
+        order = ["decode", "analyze", *trees]
+        for what in (order if reference_first else order[::-1]):
             env = bench_env(Path(tmp) / what)          # its own, empty analysis cache
+            if what in trees:
+                env["PYTHONPATH"] = os.pathsep.join([trees[what], env["PYTHONPATH"]])
+            # -P: PYTHONPATH, not the working folder, says which checkout runs
             cmd = ([sys.executable, "-c", DECODE_REFERENCE, str(clip)] if what == "decode" else
-                   [sys.executable, "-m", "robin_studio.cli", "analyze", "-q", str(clip)])
+                   [sys.executable, "-P", "-m", "robin_studio.cli", "analyze", "-q", str(clip)])
             run = run_process(cmd, env)
             if run.code != 0:
                 tail = (run.stderr.strip().splitlines() or ["no output"])[-1]
                 raise RuntimeError(f"{what} of {clip.name} failed (exit {run.code}): {tail}")
             runs[what] = run
-    a, d = runs["analyze"], runs["decode"]
-    return {"analyze_wall_s": a.wall_s, "analyze_cpu_s": a.cpu_s, "peak_mb": a.peak_mb,
-            "decode_wall_s": d.wall_s, "decode_cpu_s": d.cpu_s,
-            "ratio_wall": a.wall_s / d.wall_s, "ratio_cpu": a.cpu_s / d.cpu_s}
+    d = runs["decode"]
+    out = {"decode_wall_s": d.wall_s, "decode_cpu_s": d.cpu_s}
+    for what in ("analyze", *trees):
+        a, prefix = runs[what], "" if what == "analyze" else f"{what}:"
+        out.update({f"{prefix}analyze_wall_s": a.wall_s, f"{prefix}analyze_cpu_s": a.cpu_s,
+                    f"{prefix}peak_mb": a.peak_mb, f"{prefix}ratio_wall": a.wall_s / d.wall_s,
+                    f"{prefix}ratio_cpu": a.cpu_s / d.cpu_s})
+    return out
 
 
-def run_bench(quick: bool = False, repeats: int = 3) -> dict:
-    """{case: {duration_s, size, pairs: [...]}, load_before, load_after}."""
+def run_bench(quick: bool = False, repeats: int = 3, trees: dict[str, str] | None = None) -> dict:
+    """{case: {duration_s, size, pairs: [...]}, load_before, load_after, trees}."""
     from robin_studio.media.probe import probe
 
     cases = ("1080p",) if quick else tuple(CASES)
     clips = {case: clip_for(case) for case in cases}     # made before any timing
     result: dict = {"load_before": os.getloadavg() if hasattr(os, "getloadavg") else None,
-                    "cases": {}}
+                    "cases": {}, "trees": dict(trees or {})}
     for case in cases:
         info = probe(clips[case])
         result["cases"][case] = {"duration_s": info.duration_s, "size": f"{info.width}x{info.height}",
                                  "bitrate_mbps": info.bit_rate / 1e6, "pairs": []}
     for k in range(1 if quick else repeats):
         for case in cases:        # the cases interleaved, so a burst of load hits both
-            result["cases"][case]["pairs"].append(_pair(clips[case], reference_first=k % 2 == 0))
+            result["cases"][case]["pairs"].append(_pair(clips[case], k % 2 == 0, trees))
     result["load_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     return result
 
@@ -175,23 +187,35 @@ def to_markdown(result: dict, machine: str, commit: str = "") -> str:
              "| target | real time (wall) | CPU-bound on 2 cores | peak memory |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     verdicts = []
+    trees = result.get("trees") or {}
     for case, c in result["cases"].items():
         pairs, seconds = c["pairs"], c["duration_s"]
         target = CASES[case][3]
+        for label, pre in [("", ""), *[(f", `analyze` of {name} ({_commit(path) or path})", f"{name}:")
+                                       for name, path in trees.items()]]:
+            col = lambda key: [p[key if key.startswith("decode") else pre + key]  # noqa: E731
+                               for p in pairs]
+            xs = [seconds / w for w in col("analyze_wall_s")]
+            cpu_x = [seconds / (cpu / 2) for cpu in col("analyze_cpu_s")]
+            lines.append(
+                f"| {case} ({c['size']}, {seconds:.0f} s, {c['bitrate_mbps']:.1f} Mb/s){label} "
+                f"| {len(pairs)} | {_span(col('analyze_wall_s'))} s / {_span(col('analyze_cpu_s'))} s "
+                f"| {_span(col('decode_wall_s'))} s / {_span(col('decode_cpu_s'))} s "
+                f"| **{_span(col('ratio_wall'))}** | {_span(col('ratio_cpu'))} | {target:g} "
+                f"| {_span(xs, '{:.1f}')}x | {_span(cpu_x, '{:.1f}')}x | {max(col('peak_mb')):.0f} MB |")
         col = lambda key: [p[key] for p in pairs]  # noqa: E731
         xs = [seconds / p["analyze_wall_s"] for p in pairs]
         cpu_x = [seconds / (p["analyze_cpu_s"] / 2) for p in pairs]
-        lines.append(
-            f"| {case} ({c['size']}, {seconds:.0f} s, {c['bitrate_mbps']:.1f} Mb/s) | {len(pairs)} "
-            f"| {_span(col('analyze_wall_s'))} s / {_span(col('analyze_cpu_s'))} s "
-            f"| {_span(col('decode_wall_s'))} s / {_span(col('decode_cpu_s'))} s "
-            f"| **{_span(col('ratio_wall'))}** | {_span(col('ratio_cpu'))} | {target:g} "
-            f"| {_span(xs, '{:.1f}')}x | {_span(cpu_x, '{:.1f}')}x | {max(col('peak_mb')):.0f} MB |")
         wall_med = statistics.median(col("ratio_wall"))
         cpu_med = statistics.median(col("ratio_cpu"))
         met = sum(r <= target for r in col("ratio_wall"))
         verdicts.append(f"{case}: within {target:g}x of the decode in wall time in {met} of "
                         f"{len(pairs)} pairs (median {wall_med:.2f}), CPU time ratio {cpu_med:.2f}")
+        for name in trees:
+            verdicts.append(
+                f"{case}: this checkout / {name} in the same turns "
+                f"{_span([p['analyze_wall_s'] / p[name + ':analyze_wall_s'] for p in pairs])} wall, "
+                f"{_span([p['analyze_cpu_s'] / p[name + ':analyze_cpu_s'] for p in pairs])} CPU")
         if case == "1080p":
             verdicts.append(f"1080p at least {TARGET_X:.0f}x real time: {statistics.median(xs):.1f}x "
                             f"wall on this run's load, {statistics.median(cpu_x):.1f}x if both cores "
@@ -205,9 +229,9 @@ def write_section(markdown: str, path: Path | None = None) -> Path:
     return bench_doc.write_section(SECTION, markdown, path)
 
 
-def _commit() -> str:
+def _commit(checkout: str | Path | None = None) -> str:
     try:
-        out = subprocess.run(["git", "-C", str(paths.project_root()), "rev-parse", "--short", "HEAD"],
+        out = subprocess.run(["git", "-C", str(checkout or paths.project_root()), "rev-parse", "--short", "HEAD"],
                              capture_output=True, text=True, timeout=10)
         return f"at {out.stdout.strip()}" if out.returncode == 0 and out.stdout.strip() else ""
     except (OSError, subprocess.SubprocessError):
@@ -219,10 +243,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="only the 1080p clip, one pair")
     ap.add_argument("--repeats", type=int, default=3, help="pairs per clip (default 3)")
     ap.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    ap.add_argument("--tree", action="append", default=[], metavar="NAME=CHECKOUT",
+                    help="also measure `analyze` of another checkout in the same turns")
     args = ap.parse_args(argv)
     from robin_studio.bench.benchmark import machine
 
-    md = to_markdown(run_bench(quick=args.quick, repeats=max(1, args.repeats)), machine(), _commit())
+    trees = dict(t.split("=", 1) for t in args.tree)
+    md = to_markdown(run_bench(quick=args.quick, repeats=max(1, args.repeats), trees=trees),
+                     machine(), _commit())
     print(md)
     if args.write:
         print(f"wrote {write_section(md)}")
