@@ -164,9 +164,6 @@ class FrameRows:
         self._data: np.ndarray | None = None
         self._n = 0
 
-    def __len__(self) -> int:
-        return self._n
-
     def extend(self, rows: np.ndarray) -> None:
         rows = rows.reshape(len(rows), -1)
         if self._data is None:
