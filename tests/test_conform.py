@@ -162,11 +162,6 @@ def test_seams_are_no_rougher_than_an_ordinary_bar_line(seam_flux):
     assert np.nanmean(ours) <= 1.16
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not met: measured alike (same pieces, same rules, each over the same music in the "
-    "approved piece) the conform's seams measured 1.02-1.10 and region regeneration's "
-    "0.92-1.01 over five samples of 20-46 seams (docs/CONFORM.md). Strict: when it passes "
-    "this mark fails, so it is removed then."))
 def test_seams_are_no_rougher_than_region_regeneration(seam_flux):
     """Measured alike, the conform's seams are as smooth as region regeneration's: against
     the same music in the approved piece, and in the eval's plain ratio."""

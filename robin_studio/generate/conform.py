@@ -320,6 +320,7 @@ def conform(scorer, piece, new_analysis: VideoAnalysis, *, old_signatures=None,
     name = Path(new_analysis.path).name
     result = retime_piece(scorer, piece, new_analysis, plan, hit_points=hits,
                           ignored_cuts_s=ignored, seed=seed, label=f"conformed to {name}",
+                          keep_phrases=True,
                           progress=lambda f, msg: report(0.2 + 0.8 * f, msg))
     ntm = piece.tempo_map
     cuts = [t.time_s for t in new_analysis.transitions if t.kind == "cut" and 0.0 < t.time_s < dur

@@ -65,9 +65,14 @@ def kept_notes(score: Score, old_bar: int, new_bar: int) -> dict[Role, list[Note
 
 def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: SplicePlan, *,
                  hit_points=None, ignored_cuts_s=None, seed: int | None = None, label: str = "",
+                 keep_phrases: bool = False,
                  progress: Progress | None = None,
                  cancelled: Callable[[], bool] | None = None) -> RetimeResult:
-    """Apply `plan` to `piece` for the video `analysis` (see the module docstring)."""
+    """Apply `plan` to `piece` for the video `analysis` (see the module docstring).
+
+    `keep_phrases` (a re-edit): new bars that carry an old phrase on across a seam, with no
+    hit in the old bar or the new one, keep the old bar note for note (at its new time).
+    Without it (a moved hit point) only bars that keep their time are kept."""
     def report(f: float, msg: str) -> None:
         if progress is not None:
             progress(float(min(1.0, max(0.0, f))), msg)
@@ -90,6 +95,25 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
                   time_signature=old.time_signature, meta=dict(old.meta))
     by_role = {t.role: t for t in score.tracks}
     bars: list[GeneratedBar | None] = [None] * n_bars
+    sources = [j if j is not None and 0 <= j < len(piece.bars) else None for j in sources]
+    arrangement, plan_sources = _arrangement_for_new_bars(arrangement, sources)
+    # New bars that carry on an old phrase across a seam play it as it was played
+    # (`_continued_bars`). In a re-edit, where neither the old bar nor the new one has a hit
+    # (no cut, no hit point), nothing in the picture asks for other music: the old bar is
+    # kept note for note (a trimmed shot loses or gains whole bars where a phrase ends, not
+    # in it). Elsewhere its energy (hence groove, bass pattern and loudness) and its tune
+    # are kept, and the idioms write the rest around this video's hits.
+    if keep_phrases:
+        for i in _continued_bars(sources, plan_sources, lambda j: False,
+                                 lambda i: plan_sources[i] < len(piece.controls)
+                                 and _same_wishes(controls[i], piece.controls[plan_sources[i]])):
+            sources[i] = plan_sources[i]
+    continued = set(_continued_bars(sources, plan_sources, _phrase_start(piece.arrangement)))
+    for i in continued:
+        j = plan_sources[i]
+        if j < len(piece.controls):
+            controls[i] = replace(controls[i], energy=piece.controls[j].energy,
+                                  density=piece.controls[j].density)
     for i, j in enumerate(sources):
         if j is not None and 0 <= j < len(piece.bars):
             for role, ns in kept_notes(old, j, i).items():
@@ -99,7 +123,6 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
         else:
             sources[i] = None
     new_idx = [i for i, j in enumerate(sources) if j is None]
-    arrangement, plan_sources = _arrangement_for_new_bars(arrangement, sources)
     runs: list[tuple[int, int]] = []
     for i in new_idx:
         if runs and runs[-1][1] == i:
@@ -129,7 +152,14 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
                                      "Start it again when you are ready.")
             right = bars[r1] if (i == r1 - 1 and r1 < n_bars) else None
             gb = stream.next_bar(controls[i], right_context=right)
-            gb = GeneratedBar(i, gb.latent, gb.notes)
+            j = plan_sources[i]
+            if i in continued and j < len(piece.bars):
+                # The tune of the old bar it carries on (the idioms write the rest from
+                # the plan, with this video's cuts and hit points).
+                tune = piece.bars[j].notes.get(Role.MELODY)
+                gb = GeneratedBar(i, piece.bars[j].latent, {**gb.notes, Role.MELODY: list(tune or [])})
+            else:
+                gb = GeneratedBar(i, gb.latent, gb.notes)
             notes = writer.bar_notes(gb, controls[i], clip_end_beat=clip_end)
             writer.add(notes, i, seed, cuts_s)
             rel = {r: [Note(n.start_beat - i * bpb, n.duration_beats, n.pitch, n.velocity)
@@ -175,7 +205,7 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
                    | {tm.bar_start_s(i) for i in range(1, n_bars) if sources[i] is not None
                       and sources[i - 1] is not None and sources[i] != sources[i - 1] + 1})
     report(1.0, "done")
-    return RetimeResult(piece, take, plan, new_idx, [i for i in range(n_bars) if sources[i] is not None],
+    return RetimeResult(piece, take, replace(plan, sources=list(sources)), new_idx, [i for i in range(n_bars) if sources[i] is not None],
                         seams, plan_sources)
 
 
@@ -225,6 +255,58 @@ def _plan_sources(sources: list[int | None], n_plan: int, phrase_start=None) -> 
     return out
 
 
+def _phrase_start(arrangement) -> Callable[[int], bool]:
+    """Whether old bar j starts a phrase: a section's first bar, or every fourth bar."""
+    plan = getattr(arrangement, "plan", None)
+    if plan is None or not plan.bars:
+        return lambda j: j % 4 == 0
+    return lambda j: j % 4 == 0 or (0 <= j < len(plan.bars) and plan.bars[j].bar_in_section == 0)
+
+
+def _same_wishes(new, old) -> bool:
+    """Whether an old bar's notes may stand for a new bar's: both have the same hits (cuts,
+    hit points, hits pulled in from just before the bar line: none, or the same ones at the
+    same places), and the prompt asked the same of both (muted roles, loudness, quiet span,
+    drop)."""
+    from robin_studio.generate.conditions import (DROP_KEY, HITS_BEFORE_KEY, HITS_KEY, MUTE_KEY,
+                                                  QUIET_KEY, STRONG_HIT_POINTS_KEY, VELOCITY_KEY)
+
+    a, b = new.extra or {}, old.extra or {}
+    return all(list(a.get(k) or ()) == list(b.get(k) or ())
+               for k in (HITS_KEY, HITS_BEFORE_KEY, STRONG_HIT_POINTS_KEY, MUTE_KEY, VELOCITY_KEY,
+                         DROP_KEY, QUIET_KEY))
+
+
+def _continued_bars(sources: list[int | None], plan_sources: list[int],
+                    phrase_start: Callable[[int], bool],
+                    allowed: Callable[[int], bool] = lambda i: True) -> list[int]:
+    """The new bars that carry an old phrase across a seam: after kept bar j, the new bars
+    playing j+1, j+2, ... up to the next phrase start; before kept bar k, those playing
+    ..., k-2, k-1 back to the phrase start they belong to (each chain stops short of a bar
+    not `allowed`). So where kept and new music meet, the old piece's own bars meet as they
+    did, and the newly written music begins and ends where a phrase does (a seam in the
+    middle of a phrase or a held note was the roughest kind). The final bar (the ending)
+    is never one of them."""
+    n = len(sources)
+    out: set[int] = set()
+    for i in range(1, n - 1):
+        if sources[i] is None and sources[i - 1] is not None:       # new music after kept
+            q, j = i, sources[i - 1]
+            while (q < n - 1 and sources[q] is None and plan_sources[q] == j + 1 and allowed(q)
+                   and (q == i or not phrase_start(plan_sources[q]))):
+                out.add(q)
+                q, j = q + 1, plan_sources[q]
+    for i in range(1, n):
+        if sources[i] is not None and sources[i - 1] is None:       # kept music after new
+            q, k = i - 1, sources[i]
+            while q >= 0 and sources[q] is None and plan_sources[q] == k - 1 and allowed(q):
+                out.add(q)
+                if phrase_start(plan_sources[q]):
+                    break
+                q, k = q - 1, plan_sources[q]
+    return sorted(out)
+
+
 def _arrangement_for_new_bars(arrangement, sources: list[int | None]):
     """(arrangement, plan source per new bar): the arrangement with its idiom plan (form, chords, theme roles: `generate.idioms`)
     laid out in the re-timed bar order (`_plan_sources`), so the harmony, the fills and the
@@ -234,8 +316,7 @@ def _arrangement_for_new_bars(arrangement, sources: list[int | None]):
     plan = getattr(arrangement, "plan", None)
     if plan is None or not plan.bars:
         return arrangement, _plan_sources(sources, 1 + max([len(sources)] + [j for j in sources if j]))
-    mapped = _plan_sources(sources, len(plan.bars),
-                           lambda j: plan.bars[j].bar_in_section == 0 or j % 4 == 0)
+    mapped = _plan_sources(sources, len(plan.bars), _phrase_start(arrangement))
     bars = [replace(plan.bars[j], index=i) for i, j in enumerate(mapped)]
     for i in range(len(bars) - 1):         # the bass walks toward the bar that now follows
         bars[i] = replace(bars[i], next_root=bars[i + 1].chords[0][0])
