@@ -96,7 +96,11 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
     by_role = {t.role: t for t in score.tracks}
     bars: list[GeneratedBar | None] = [None] * n_bars
     sources = [j if j is not None and 0 <= j < len(piece.bars) else None for j in sources]
-    arrangement, plan_sources = _arrangement_for_new_bars(arrangement, sources)
+
+    def keepable(i: int, j: int) -> bool:     # new bar i may keep old bar j note for note
+        return (keep_phrases and j < len(piece.controls)
+                and _same_wishes(controls[i], piece.controls[j]))
+    arrangement, plan_sources = _arrangement_for_new_bars(arrangement, sources, keepable)
     # New bars that carry on an old phrase across a seam play it as it was played
     # (`_continued_bars`). In a re-edit, where neither the old bar nor the new one has a hit
     # (no cut, no hit point), nothing in the picture asks for other music: the old bar is
@@ -105,8 +109,7 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
     # are kept, and the idioms write the rest around this video's hits.
     if keep_phrases:
         for i in _continued_bars(sources, plan_sources, lambda j: False,
-                                 lambda i: plan_sources[i] < len(piece.controls)
-                                 and _same_wishes(controls[i], piece.controls[plan_sources[i]])):
+                                 lambda i: keepable(i, plan_sources[i])):
             sources[i] = plan_sources[i]
     continued = set(_continued_bars(sources, plan_sources, _phrase_start(piece.arrangement)))
     for i in continued:
@@ -209,7 +212,8 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
                         seams, plan_sources)
 
 
-def _plan_sources(sources: list[int | None], n_plan: int, phrase_start=None) -> list[int]:
+def _plan_sources(sources: list[int | None], n_plan: int, phrase_start=None,
+                  keepable=None) -> list[int]:
     """Per new bar, the old bar whose idiom plan (chords, groove, fills, form) it plays.
 
     A kept bar plays its own. A stretch of new bars between kept bars old j (before) and
@@ -218,8 +222,10 @@ def _plan_sources(sources: list[int | None], n_plan: int, phrase_start=None) -> 
     the fill into k's section is there, a crash only where a section really starts. Where
     the two halves meet inside the new stretch (when fewer or more bars than k-j-1 fit)
     the plan jumps, at the place a phrase would start anyway (`phrase_start(old bar)`,
-    else the middle). The stretch before the first kept bar leads into it; the stretch
-    after the last one leads into the old ending (the final bar is the ending)."""
+    else the middle), but not among the bars next to kept music that could keep their old
+    bar note for note (`keepable(new bar, old bar)`: `retime_piece(keep_phrases=True)`).
+    The stretch before the first kept bar leads into it; the stretch after the last one
+    leads into the old ending (the final bar is the ending)."""
     last = n_plan - 1
     n = len(sources)
     out: list[int] = [0] * n
@@ -242,13 +248,26 @@ def _plan_sources(sources: list[int | None], n_plan: int, phrase_start=None) -> 
             h = m                                # it fits as it was: no jump at all
         else:
             # h bars go on from `left`, m - h lead into `right`; the jump goes where the
-            # led-in part starts a phrase, nearest the middle.
+            # led-in part starts a phrase, nearest the middle, after the bars that may go on
+            # as they were and before those that may lead in as they did.
+            def chain(step) -> int:
+                q = 0
+                while q < m and keepable is not None and step(q):
+                    q += 1
+                return q
+            n_left = chain(lambda q: left + 1 + q <= last and r0 + q < n - 1
+                           and keepable(r0 + q, left + 1 + q))
+            n_right = chain(lambda q: r1 < n and right - 1 - q >= 0
+                            and keepable(r1 - 1 - q, right - 1 - q))
+            lo_h = min(n_left, m)
+            hi_h = max(lo_h, m - n_right)
+
             def score(h: int) -> tuple:
                 start = right - (m - h)
                 starts = bool(phrase_start(start)) if (phrase_start and 0 <= start <= last
                                                         and h < m) else False
                 return (starts, -abs(h - m / 2))
-            h = max(range(m + 1), key=score)
+            h = max(range(lo_h, hi_h + 1), key=score)
         for q in range(m):
             j = left + 1 + q if q < h else right - (m - q)
             out[r0 + q] = min(max(j, 0), last)
@@ -307,7 +326,7 @@ def _continued_bars(sources: list[int | None], plan_sources: list[int],
     return sorted(out)
 
 
-def _arrangement_for_new_bars(arrangement, sources: list[int | None]):
+def _arrangement_for_new_bars(arrangement, sources: list[int | None], keepable=None):
     """(arrangement, plan source per new bar): the arrangement with its idiom plan (form, chords, theme roles: `generate.idioms`)
     laid out in the re-timed bar order (`_plan_sources`), so the harmony, the fills and the
     groove's place in the form run on across each seam as they did in the old piece,
@@ -315,8 +334,9 @@ def _arrangement_for_new_bars(arrangement, sources: list[int | None]):
     own arrangement is left as it was (its earlier takes are numbered the old way)."""
     plan = getattr(arrangement, "plan", None)
     if plan is None or not plan.bars:
-        return arrangement, _plan_sources(sources, 1 + max([len(sources)] + [j for j in sources if j]))
-    mapped = _plan_sources(sources, len(plan.bars), _phrase_start(arrangement))
+        return arrangement, _plan_sources(sources, 1 + max([len(sources)] + [j for j in sources if j]),
+                                          keepable=keepable)
+    mapped = _plan_sources(sources, len(plan.bars), _phrase_start(arrangement), keepable)
     bars = [replace(plan.bars[j], index=i) for i, j in enumerate(mapped)]
     for i in range(len(bars) - 1):         # the bass walks toward the bar that now follows
         bars[i] = replace(bars[i], next_root=bars[i + 1].chords[0][0])
