@@ -13,6 +13,7 @@ import pytest
 from robin_studio.generate.baseline import NaiveLoopGenerator
 from robin_studio.generate.engine import SAMPLE_RATE, GenerationSettings, Scorer
 from robin_studio.timing.hits import HitPoint
+from tests.fixtures.conform_measure import kept_under_picture
 from tests.fixtures.reedit import reedit_cached
 
 pytestmark = pytest.mark.slow
@@ -80,13 +81,9 @@ def test_bars_under_matched_shots_keep_their_notes(conformed):
     plan = result.retime.plan
     old_tm = before["tm"]
     # The old bars that lie wholly inside material the new cut shows unchanged in a row.
-    keepable = set()
-    for a, b, shift in result.report.runs:
-        for j in range(old_tm.total_bars - 1):
-            if a + shift - 0.02 <= old_tm.bar_start_s(j) and old_tm.bar_start_s(j + 1) <= b + shift + 0.02:
-                keepable.add(j)
+    keepable, under = kept_under_picture(result, old_tm, piece.tempo_map)
     kept = [plan.sources[i] for i in result.report.kept_bars]
-    assert keepable and len(set(kept) & keepable) >= 0.6 * len(keepable), (kept, keepable)
+    assert keepable and len(under) >= 0.6 * len(keepable), (kept, keepable)
     from robin_studio.score.types import Score
     old_score = Score(tempo_map=old_tm, tracks=[
         type(t)(**{**t.__dict__, "notes": ns}) for t, ns in zip(piece.score.tracks, before["tracks"])])
@@ -121,10 +118,9 @@ def test_a_trim_loses_bars_where_a_phrase_ends_not_around_the_trim(setting):
         old_score = Score(tempo_map=tm, tracks=[type(t)(**{**t.__dict__, "notes": list(t.notes)})
                                                 for t in piece.score.tracks])
         result = conform(scorer, piece, new, seed=1)
-        under = {j for a, b, shift in result.report.runs for j in range(tm.total_bars - 1)
-                 if a + shift - 0.02 <= tm.bar_start_s(j) and tm.bar_start_s(j + 1) <= b + shift + 0.02}
+        under, at_picture = kept_under_picture(result, tm, piece.tempo_map)
         sources = result.retime.plan.sources
-        kept += len(under & {sources[i] for i in result.report.kept_bars})
+        kept += len(at_picture)
         keepable += len(under)
         bpb = tm.beats_per_bar
         for i in result.report.kept_bars:           # note for note (moved in beats)
@@ -133,7 +129,7 @@ def test_a_trim_loses_bars_where_a_phrase_ends_not_around_the_trim(setting):
                 assert [n for n in t.notes if i * bpb - 1e-6 <= n.start_beat < (i + 1) * bpb - 1e-6] \
                     == want[t.role]
         assert f"{len(result.report.kept_bars)}/{piece.tempo_map.total_bars} bars kept" in result.report.lines()[0]
-    print(f"trim: {kept}/{keepable} bars under matched picture kept note for note")
+    print(f"trim: {kept}/{keepable} bars under matched picture kept note for note there")
     assert kept >= 0.5 * keepable, (kept, keepable)
 
 
@@ -198,8 +194,10 @@ def test_seams_are_no_rougher_than_an_ordinary_bar_line(seam_flux):
 
 
 def test_seams_are_no_rougher_than_region_regeneration(seam_flux):
-    """Measured alike, the conform's seams are as smooth as region regeneration's: against
-    the same music in the approved piece, and in the eval's plain ratio."""
+    """Measured alike, the conform's seams are as smooth as region regeneration's, against
+    the same music in the approved piece. Before the new bars carried the old phrase across
+    each seam (its energy, tune, and its notes where no cut asks otherwise) this read 1.04-1.10
+    against 0.92-0.96 here (docs/CONFORM.md); since, 0.94 against 0.98."""
     from robin_studio.eval.metrics_music import seam_flux_over_approved
 
     ours, region = seam_flux_over_approved(*seam_flux["conform"]), seam_flux_over_approved(*seam_flux["region"])

@@ -13,6 +13,10 @@ map and, per new bar, the old bar it keeps or None. Then:
   the kept bar before it and leads into the kept bar after it (`_plan_sources`), so each
   seam plays the harmony and the fills the old piece played across that bar line, and its
   idioms' choices follow the take's seed as a regenerated region's do;
+- new bars that carry an old phrase across a seam (`_continued_bars`) play it as it was
+  played: the old bar's energy and tune, and in a re-edit (`keep_phrases`) its very notes
+  where the old and the new bar have the same hits, so newly written music begins and ends
+  where a phrase does;
 - the final bar, when it is new, is the ending the engine writes (a cadence that rings out
   before the new last frame);
 - the whole piece is rendered and mastered again chunk by chunk (as generation does, with
