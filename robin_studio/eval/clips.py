@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from robin_studio.outputs import partial_name
+
 import numpy as np
 
 
@@ -97,7 +99,9 @@ def write_clip(pattern: CutPattern, out_dir: Path, seed: int = 0) -> EvalClip:
     path = out_dir / f"{pattern.name}.mp4"
     cuts = cut_times(pattern)
     if not path.exists():
-        tmp = path.with_suffix(".part.mp4")
+        # a name of this process's own: two eval processes on one workdir may write the
+        # same clip at once, and the second must not rename the first one's file away
+        tmp = partial_name(path, "clip")
         n_frames = int(round(pattern.duration_s * pattern.fps))
         cut_frames = [int(round(c * pattern.fps)) for c in cuts]
         with av.open(str(tmp), "w") as out:
@@ -114,7 +118,7 @@ def write_clip(pattern: CutPattern, out_dir: Path, seed: int = 0) -> EvalClip:
                     out.mux(packet)
             for packet in stream.encode():
                 out.mux(packet)
-        tmp.rename(path)
+        tmp.replace(path)
     return EvalClip(pattern.name, path, pattern.duration_s, cuts, pattern.width, pattern.height,
                     float(pattern.fps))
 

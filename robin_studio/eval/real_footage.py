@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from robin_studio.eval.clips import EvalClip
+from robin_studio.outputs import partial_name
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
 WIDTH, HEIGHT, FPS = 320, 180, 24
@@ -83,7 +84,7 @@ def _write(path: Path, shots: list[tuple[Path, float, float]]) -> list[float]:
     import av
 
     cuts, frame_no = [], 0
-    tmp = path.with_suffix(".part.mp4")
+    tmp = partial_name(path, "clip")   # this process's own (eval processes may share a workdir)
     with av.open(str(tmp), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
@@ -103,7 +104,7 @@ def _write(path: Path, shots: list[tuple[Path, float, float]]) -> list[float]:
                 frame_no += 1
         for packet in stream.encode():
             out.mux(packet)
-    tmp.rename(path)
+    tmp.replace(path)
     return cuts
 
 

@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from robin_studio.outputs import partial_name
+
 import numpy as np
 
 SINGULARITY_DIR = Path("/usr/share/games/singularity/music")
@@ -132,9 +134,9 @@ def _read(path: Path) -> dict | None:
 
 def _write(path: Path, arrays: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".part.npz")
+    tmp = partial_name(path, "emb")    # this process's own (eval processes may share a workdir)
     np.savez(tmp, **arrays)
-    tmp.rename(path)
+    tmp.replace(path)
 
 
 def reference_embeddings(workdir: Path, listener=None, log=print) -> ReferenceEmbeddings | None:
