@@ -667,12 +667,7 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
         # drop instead: the sections below.)
         runs, parts, returns = _timeline(runs, sems, intro, n, idiom, middle)
     for k, (a, b) in enumerate(runs if not parts else ()):
-        back = None
-        if sems[k] is not None:
-            for j in range(k - 1):               # not the section just before: that is one scene
-                if sems[j] is not None and float(sems[j] @ sems[k]) >= SCENE_RETURN_SIMILARITY:
-                    back = j
-                    break
+        back = _scene_return(sems, k)
         if a in drops:
             parts.append(_asked_drop_part(idiom))
         elif back is not None:
@@ -785,6 +780,15 @@ def plan_piece(controls: list[BarControls], style: str | None, tonic: int, mode:
                      intro_rest=not solo_tune)
 
 
+def _scene_return(sems: list, k: int) -> int | None:
+    """The first earlier picture section whose picture is section k's again (its image
+    embedding this alike), not counting the section just before (that is one scene)."""
+    if sems[k] is None:
+        return None
+    return next((j for j in range(k - 1) if sems[j] is not None
+                 and float(sems[j] @ sems[k]) >= SCENE_RETURN_SIMILARITY), None)
+
+
 def _position(bar: PlannedBar) -> float:
     """How far through its section a bar is: 0 on the first bar, 1 on the last."""
     return bar.bar_in_section / max(1, bar.bars_in_section - 1)
@@ -820,10 +824,7 @@ def _timeline(runs: list[tuple[int, int]], sems: list, intro: int, n: int, idiom
     returns: dict[int, int] = {}
     for i, (a, _) in enumerate(out):
         kp = starts.get(a)
-        if kp is None or sems[kp] is None:
-            continue
-        back = next((j for j in range(kp - 1) if sems[j] is not None
-                     and float(sems[j] @ sems[kp]) >= SCENE_RETURN_SIMILARITY), None)
+        back = _scene_return(sems, kp) if kp is not None else None
         if back is not None:
             returns[i] = back
     return out, parts, returns
