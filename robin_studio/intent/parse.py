@@ -91,17 +91,11 @@ def _time_s(m: re.Match) -> float:
     return value * 60 if re.fullmatch(_UNIT_M, g["unit"]) else value
 
 
-def _phrase_pattern(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-
 def _until_wish(text: str, end: int, words=()) -> tuple[float | None, str, int, int] | None:
     """If a ban is followed by "until 0:20" / "until the title card" / "bis die Sonne aufgeht"
     (`words`: the tables' "until" words), its end time or anchor, and where the anchor's words
     lie in `text` (start, end) so that they count as read."""
-    until = _phrase_pattern(["until", "till", "til", "before", "jusqu'à", "jusqu'au", "bis", "hasta",
-                             *words])
+    until = _alt(["until", "till", "til", "before", "jusqu'à", "jusqu'au", "bis", "hasta", *words])
     m = re.match(rf"\s*(?:{until})\s+(?:the\s+)?"
                  rf"(?:{TIME_RE}|(?P<anchor>.{{1,60}}?){ANCHOR_STOP})", text[end:end + 200])
     if not m:
@@ -133,7 +127,7 @@ def _first_wish(text: str, end: int) -> tuple[float, bool] | None:
 
 def _parse_timed_wishes(text: str, intent: Intent) -> list[tuple[int, int]]:
     """Append the timed wishes said in English; returns where their phrases are."""
-    kinds = _phrase_pattern(WISH_KINDS)
+    kinds = _alt(WISH_KINDS)
     spans: list[tuple[int, int]] = []
 
     def free(s: int, e: int) -> bool:
@@ -1029,16 +1023,13 @@ class _Parse:
         if not table:
             return
         found: list[tuple[int, int, int, int, str]] = []     # word span, moment span, relation
-
-        def alternation(words) -> str:
-            return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
         for placed_after in (False, True):
             words = [w for w, v in table.items()
                      if str(v) in (("when after", "until after") if placed_after else ("when", "until"))]
             latin = [w for w in words if not CJK_CHAR.search(w)]
             cjk = [w for w in words if CJK_CHAR.search(w)]
-            parts = ([rf"(?<![\w'])(?:{alternation(latin)})(?![\w])"] if latin else []) + \
-                ([f"(?:{alternation(cjk)})"] if cjk else [])
+            parts = ([rf"(?<![\w'])(?:{_alt(latin)})(?![\w])"] if latin else []) + \
+                ([f"(?:{_alt(cjk)})"] if cjk else [])
             if not parts:
                 continue
             for m in re.finditer("|".join(parts), self.norm):
