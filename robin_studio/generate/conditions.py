@@ -341,6 +341,8 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
     # beat is a motion peak, less precise than a cut: it keeps a looser window.
 
     def mark(t: float, weight: float, hit: bool = False) -> None:
+        if tempo_map.short_bars and tempo_map.bar_at(t) in tempo_map.short_bars:
+            return mark_in_short_bar(t, weight, hit)
         beat = tempo_map.beat_at(t)
         b = int(round(beat))
         bar, within = divmod(b, bpb)
@@ -359,6 +361,26 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             if not on_beat and bpb - into <= HIT_PULL_BEATS and 0 <= int(hbar) + 1 < n_bars:
                 hits_before[int(hbar) + 1].append(round(float(into) - bpb, 4))
 
+    def mark_in_short_bar(t: float, weight: float, hit: bool) -> None:
+        """`mark` in a short bar (`score.metre`): positions in the music's beats, which is
+        how the bar's notes are written before they are laid into its grid."""
+        bar, into = tempo_map.music_position(t)
+        n = tempo_map.bar_beats(bar)
+        within = int(round(into))
+        on_beat = abs(tempo_map.music_seconds(bar, within) - t) <= (ON_BEAT_TOLERANCE_S if hit else ON_BEAT_S)
+        if within >= n:                      # the next bar's line
+            if on_beat:
+                return mark(tempo_map.bar_start_s(bar + 1) + 1e-9, weight, hit)
+            within = int(np.ceil(n)) - 1
+        if 0 <= bar < n_bars:
+            events[bar] += 1
+            accents[bar, within] = max(accents[bar, within], weight if on_beat else 0.3 * weight)
+            if hit:
+                at = float(within) if on_beat else into
+                hits[bar].append((round(float(at), 4), weight >= HIT_WEIGHT))
+                if not on_beat and n - into <= HIT_PULL_BEATS and bar + 1 < n_bars:
+                    hits_before[bar + 1].append(round(float(into) - n, 4))
+
     for tr in analysis.transitions:
         if 0.0 < tr.time_s < analysis.duration_s - 1e-3 and not is_ignored(tr.time_s, ignored_cuts_s):
             w = float(np.clip(0.6 + 0.4 * tr.strength, 0.0, 1.0))
@@ -368,7 +390,12 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
     strong_points: list[list[float]] = [[] for _ in range(n_bars)]
     for h in hit_points:
         mark(float(h.time_s), 1.0 if h.strong else SOFT_HIT_WEIGHT, hit=True)
-        if h.strong:        # a strong hit point off the bar line brings the chord change
+        if h.strong and tempo_map.bar_at(float(h.time_s)) in tempo_map.short_bars:
+            bar, into = tempo_map.music_position(float(h.time_s))
+            on = abs(tempo_map.music_seconds(bar, round(into)) - h.time_s) <= ON_BEAT_TOLERANCE_S
+            if 0 <= bar < n_bars:
+                strong_points[bar].append(round(float(round(into)) if on else into, 4))
+        elif h.strong:        # a strong hit point off the bar line brings the chord change
             beat = tempo_map.beat_at(float(h.time_s))
             on = abs(tempo_map.seconds_at(round(beat)) - h.time_s) <= ON_BEAT_TOLERANCE_S
             hbar, into = divmod(float(round(beat)) if on else beat, bpb)

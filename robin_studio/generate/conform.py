@@ -14,13 +14,15 @@ their editor and brings the new version back. `conform(scorer, piece, new_analys
    old bars that lie wholly inside it, moved with their picture (`timing.splice`); the old
    final bar is never kept, so the ending is rebuilt on the new last frame.
 3. Solves the tempo of every gap between kept bars (new shots, seams, the ending) so that
-   its cuts land, taking bars from neighbouring kept music where whole bars do not fit,
+   its cuts land. A gap of part of a bar (a shot lost part of a bar) becomes a short bar,
+   a 2/4 or 3/4 bar playing the head of the old bar that was under that picture; where
+   neither whole bars nor a short bar fit, the gap takes bars from neighbouring kept music,
    least audible first (section seams, phrase ends).
 4. Generates the gap bars with their neighbours as context and renders the piece again
    (`generate.retime`): a new take of the same piece, so the old one is a click away.
 
 The `ConformReport` says which shots matched (and how: unchanged, trimmed, moved,
-repeated, new), what moved, which bars are new, which cuts no longer land on a beat (they
+repeated, new), what moved, which bars are new, which are short bars, which cuts no longer land on a beat (they
 get a hit where they fall), and which hit points were dropped with the shots they were on.
 """
 
@@ -77,6 +79,8 @@ class ConformReport:
     old_duration_s: float = 0.0
     new_duration_s: float = 0.0
     seams_s: list[float] = field(default_factory=list)
+    # short bars: (new bar, beats it holds, the old time its music starts at)
+    short_bars: list[tuple[int, float, float]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The report for people (the CLI prints it; the app shows it)."""
@@ -95,6 +99,11 @@ class ConformReport:
                 out.append(f"  shot {m.new_index + 1}: {where} = {old} ({m.kind}{moved})")
         if self.new_bars:
             out.append("  new bars: " + _ranges(self.new_bars, self.bar_times_s))
+        for i, p, old_s in self.short_bars:
+            metre = f"{int(p)}/4" if float(p).is_integer() else f"{int(2 * p)}/8"
+            out.append(f"  bar {i + 1} ({format_time(max(0.0, self.bar_times_s[i]))}) is a bar of "
+                       f"{metre}: the approved music from {format_time(old_s)}, cut on a beat "
+                       f"where its shot was trimmed")
         if self.cuts_off_beat_s:
             out.append("  cuts no longer on a beat (hit where they fall): "
                        + ", ".join(format_time(t) for t in self.cuts_off_beat_s))
@@ -315,8 +324,12 @@ def conform(scorer, piece, new_analysis: VideoAnalysis, *, old_signatures=None,
                                           if 0.0 < t.time_s < dur and not is_ignored(t.time_s, ignored)])
     moments += hit_cut_marks(hits)
     report(0.15, "fitting the tempo")
+    old_moments = cut_marks_from_transitions([t for t in old.transitions if 0.0 < t.time_s
+                                              and not is_ignored(t.time_s, piece.ignored_cuts_s)])
+    old_moments += hit_cut_marks(piece.hit_points)
     plan = splice_tempo_map(tm, dur, blocks, moments, bpm_range=piece_bpm_range(piece),
-                            frame_s=_frame_s(new_analysis), bar_cost=phrase_cost(piece))
+                            frame_s=_frame_s(new_analysis), bar_cost=phrase_cost(piece),
+                            old_moments=old_moments)
     name = Path(new_analysis.path).name
     result = retime_piece(scorer, piece, new_analysis, plan, hit_points=hits,
                           ignored_cuts_s=ignored, seed=seed, label=f"conformed to {name}",
@@ -329,7 +342,8 @@ def conform(scorer, piece, new_analysis: VideoAnalysis, *, old_signatures=None,
     off = [a.time_s for a in align_cuts(ntm, cuts, tol) if not a.on_beat]
     rep = ConformReport(matches, runs, result.kept_bars, result.new_bars,
                         [ntm.bar_start_s(i) for i in range(ntm.total_bars)], off, dropped,
-                        moved_hits, float(old.duration_s), dur, result.seams_s)
+                        moved_hits, float(old.duration_s), dur, result.seams_s,
+                        [(i, p, tm.seconds_at(first)) for i, (first, p) in result.short_bars.items()])
     return ConformResult(piece, rep, result)
 
 

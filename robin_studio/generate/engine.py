@@ -73,6 +73,7 @@ from robin_studio.limits import check_number
 from robin_studio.media.spool import release, spooled_zeros
 from robin_studio.model.interface import BarGenerator, GeneratedBar
 from robin_studio.score.controls import BarControls
+from robin_studio.score.metre import fold_into_short_bar
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
 from robin_studio.timing.grid import landing_tolerance_s
 
@@ -447,8 +448,9 @@ class _BarWriter:
         self.seed = 0                     # the job's seed: the idioms' choices follow it
 
     def _seconds_per_beat(self, bar_index: int) -> float:
+        """Of the music's beats (a short bar's grid beats are shorter)."""
         tm = self.score.tempo_map
-        return max(1e-3, (tm.bar_start_s(bar_index + 1) - tm.bar_start_s(bar_index)) / tm.beats_per_bar)
+        return max(1e-3, (tm.bar_start_s(bar_index + 1) - tm.bar_start_s(bar_index)) / tm.bar_beats(bar_index))
 
     def bar_notes(self, bar: GeneratedBar, controls: BarControls,
                   clip_end_beat: float | None = None) -> dict[Role, list[Note]]:
@@ -484,6 +486,9 @@ class _BarWriter:
             notes = self.arrangement.pulse(notes, bpb, controls)
         notes = self.arrangement.hit_points(notes, controls)
         notes = self.arrangement.settle(bar.bar_index, notes, spb)
+        short = self.score.tempo_map.short_bars.get(bar.bar_index)
+        if short:                # a 2/4 bar of a re-edit: its first beats, at the music's tempo
+            notes = fold_into_short_bar(notes, short, bpb)
         limit = min(self.release_beat if bar.bar_index == self.final_bar else self.end_beat,
                     clip_end_beat if clip_end_beat is not None else math.inf)
         out: dict[Role, list[Note]] = {}

@@ -64,7 +64,9 @@ MAX_MIDI_TRACKS = 256
 _SEGMENT = sc.Tuple((sc.Num(0, 1e6), sc.Num(0, 1e6), sc.Num(20, 400), sc.Num(20, 400)))
 _HEADER_SCHEMA = sc.Obj({
     "tempo_map": sc.Obj({"beats_per_bar": sc.Int(1, 32), "offset_s": sc.Num(-60, 3600),
-                         "segments": sc.List(_SEGMENT, MAX_TEMPO_EVENTS, 1)},
+                         "segments": sc.List(_SEGMENT, MAX_TEMPO_EVENTS, 1),
+                         "short_bars": sc.List(sc.Tuple((sc.Int(0, 10**6), sc.Num(1, 32))),
+                                               MAX_TEMPO_EVENTS)},
                         required=("segments",)),
     "key_tonic": sc.Int(0, 11), "key_mode": sc.Enum(tuple(SCALES)),
     "beats_per_bar": sc.Int(1, 32), "time_signature": sc.Tuple((sc.Int(1, 64), sc.Enum((1, 2, 4, 8, 16, 32, 64)))),

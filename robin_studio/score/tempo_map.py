@@ -56,6 +56,11 @@ class TempoMap:
     segments: list[TempoSegment]
     beats_per_bar: int = 4
     offset_s: float = 0.0
+    # Short bars (a bar of 2/4 or 5/8 in a 4/4 piece, where a re-edit took part of a bar: see
+    # `timing.splice`): bar index -> the p beats of music it holds (whole or half beats). Its beats_per_bar grid
+    # beats run at beats_per_bar/p times the music's tempo, and its notes are laid into
+    # them scaled (`score.metre`), so it sounds at the music's own tempo.
+    short_bars: dict[int, float] = field(default_factory=dict)
     _start_s: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
     _start_beat: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
 
@@ -117,6 +122,26 @@ class TempoMap:
     def bar_at(self, seconds: float) -> int:
         return int(math.floor(self.beat_at(seconds) / self.beats_per_bar + 1e-9))
 
+    # -- short bars: the music's own beats -----------------------------------------------
+    def bar_beats(self, bar_index: int) -> float:
+        """How many of the music's beats `bar_index` holds (fewer in a short bar)."""
+        return self.short_bars.get(bar_index, self.beats_per_bar)
+
+    def music_position(self, seconds: float) -> tuple[int, float]:
+        """(bar, the music's beats into it) at a time: in a short bar the grid beats are
+        scaled back to the music's (in any other bar the two are the same)."""
+        beat = self.beat_at(seconds)
+        bar = int(math.floor(beat / self.beats_per_bar + 1e-9))
+        into = beat - bar * self.beats_per_bar
+        p = self.short_bars.get(bar)
+        return bar, (into * p / self.beats_per_bar if p else into)
+
+    def music_seconds(self, bar_index: int, into: float) -> float:
+        """The time `into` of the music's beats after `bar_index`'s line."""
+        p = self.short_bars.get(bar_index)
+        k = self.beats_per_bar / p if p else 1.0
+        return self.seconds_at(bar_index * self.beats_per_bar + into * k)
+
     @property
     def total_beats(self) -> float:
         return self.segments[-1].end_beat
@@ -139,9 +164,13 @@ class TempoMap:
             "beats_per_bar": self.beats_per_bar,
             "offset_s": self.offset_s,
             "segments": [[s.start_beat, s.length_beats, s.start_bpm, s.end_bpm] for s in self.segments],
+            **({"short_bars": sorted([int(i), int(p) if float(p).is_integer() else float(p)]
+                                     for i, p in self.short_bars.items())}
+               if self.short_bars else {}),
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> "TempoMap":
         return cls([TempoSegment(*map(float, s)) for s in d["segments"]],
-                   int(d.get("beats_per_bar", 4)), float(d.get("offset_s", 0.0)))
+                   int(d.get("beats_per_bar", 4)), float(d.get("offset_s", 0.0)),
+                   {int(i): float(p) for i, p in d.get("short_bars", ())})

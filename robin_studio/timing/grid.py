@@ -6,6 +6,7 @@ time here comes from `TempoMap` (the one place seconds and beats are converted).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,10 +68,18 @@ def grid_lines(tempo_map: TempoMap, start_s: float | None = None,
     last = total if end_s is None else min(total, int(tempo_map.beat_at(end_s)) + 1)
     out = []
     for b in range(first, last + 1):
-        t = tempo_map.seconds_at(b)
-        if (start_s is not None and t < start_s - 1e-9) or (end_s is not None and t > end_s + 1e-9):
-            continue
-        out.append(GridLine(t, b, b // bpb, b % bpb == 0))
+        bar = b // bpb
+        if bar in tempo_map.short_bars:         # its own beats, not its grid's (`score.metre`)
+            p = tempo_map.short_bars[bar]
+            k = (b % bpb) * p / bpb
+            ts = [tempo_map.music_seconds(bar, float(q)) for q in range(math.ceil(p))
+                  if k - 1e-9 <= q < k + p / bpb - 1e-9]
+        else:
+            ts = [tempo_map.seconds_at(b)]
+        for t in ts:
+            if (start_s is not None and t < start_s - 1e-9) or (end_s is not None and t > end_s + 1e-9):
+                continue
+            out.append(GridLine(t, b, bar, abs(t - tempo_map.bar_start_s(bar)) < 1e-9))
     return out
 
 
@@ -79,10 +88,20 @@ def nearest_beat(tempo_map: TempoMap, time_s: float) -> tuple[int, float]:
     total = int(round(tempo_map.total_beats))
     pos = tempo_map.beat_at(time_s)
     b = min(max(int(round(pos)), 0), total)
+    bpb = tempo_map.beats_per_bar
+    short = tempo_map.short_bars
     # Round in seconds, not in beats: across a tempo change the two can disagree.
-    best = min((c for c in (b - 1, b, b + 1) if 0 <= c <= total),
-               key=lambda c: abs(time_s - tempo_map.seconds_at(c)))
-    return best, time_s - tempo_map.seconds_at(best)
+    # (Inside a short bar the beats are the music's, not its grid's: `score.metre`.)
+    near = [(c, tempo_map.seconds_at(c)) for c in (b - 1, b, b + 1)
+            if 0 <= c <= total and not (c // bpb in short and c % bpb)]
+    if short:
+        bar = tempo_map.bar_at(time_s)
+        for sb in (bar - 1, bar, bar + 1):
+            for q in range(1, math.ceil(short.get(sb, 0))):
+                at = tempo_map.music_seconds(sb, float(q))
+                near.append((int(round(tempo_map.beat_at(at))), at))
+    best, at = min(near, key=lambda c: abs(time_s - c[1]))
+    return best, time_s - at
 
 
 def align_cuts(tempo_map: TempoMap, cut_times_s: Sequence[float],

@@ -12,9 +12,21 @@ gap is filled with whole bars by `solver.solve_tempo_map` (starting on a bar lin
 the first gap, whose first bar may be cut in), with the moments in it (cuts, hit points) and
 a tempo near the music on either side. A gap whose best tempo strays more than
 `GAP_MAX_RATIO` from its neighbours' (too short or too long for whole bars), or that leaves
-a hit point off the beat, takes a kept
+a hit point off the beat, is first tried as a short bar (below); else it takes a kept
 bar from a neighbouring block, preferring bars where a change is least audible (a phrase
 end or a section seam, from `bar_cost`), and is solved again.
+
+A short bar is what a film composer writes when a shot loses part of a bar: a bar of 2/4 or
+3/4 (else 5/8 or 7/8). A gap that holds a whole number of beats (or halves; fewer than a bar) at a tempo within
+`GAP_MAX_RATIO` of the music on either side, solved from the last moment before it to the
+first one after it (so the kept music between re-times a little and its moments stay on
+their beats), plays old music: the beats that followed the kept bars before it (a shot
+lost its tail), or those that were under the picture it shows (a shot lost its head or
+moved), when the old music's cuts and hit points there are the gap's, within
+`SHORT_MOMENT_S`. Every kept bar after it stays with its picture. The tempo map has one metre, so a short bar of
+p beats is a bar of `beats_per_bar` grid beats at bpb/p times the tempo (`SplicePlan.heads`;
+`generate.retime` lays the head's notes into it, scaled in time, so it sounds at the music's
+own tempo).
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ GAP_MAX_RATIO = 0.08        # a gap's tempo stays within 8 % of the music around
 GAP_RANGE_RATIO = 0.12      # the range the gap's solver may use around that tempo
 MAX_RELEASED_BARS = 8       # bars a gap may take from its neighbours before giving up
 ADJACENT_S = 0.02           # kept music this close to where the last piece ended follows it
+SHORT_MOMENT_S = 0.035      # a cut in a short bar is where the old music had one, within this
 
 
 @dataclass
@@ -52,6 +65,9 @@ class SplicePlan:
     sources: list[int | None]                   # per new bar: the old bar it keeps, or None
     gaps: list[tuple[int, int]] = field(default_factory=list)   # new bars [start, end) solved anew
     released: list[int] = field(default_factory=list)   # old bars given up to make gaps fit
+    # short bars: new bar -> (old beat, p): it plays old beats [old beat, old beat + p), its
+    # bpb grid beats at bpb/p times their tempo (see the module docstring)
+    heads: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def kept_bars(self) -> int:
@@ -74,20 +90,112 @@ def _slice(tm: TempoMap, b0: float, b1: float) -> list[TempoSegment]:
 
 
 def _bar_bpm(tm: TempoMap, bar: int, end: bool) -> float:
+    """The music's tempo at the start (or end) of `bar` (a short bar's grid runs faster)."""
     bpb = tm.beats_per_bar
     beat = min(max(0.0, (bar + (1 if end else 0)) * bpb - (1e-6 if end else 0.0)), tm.total_beats)
-    return tm.bpm_at_beat(beat)
+    return tm.bpm_at_beat(beat) * tm.short_bars.get(bar, bpb) / bpb
+
+
+@dataclass
+class ShortBar:
+    """A gap filled by a short bar of old music (see `short_bar`)."""
+    tempo_map: TempoMap         # of the gap alone: one bar of p beats
+    bpm: float                  # the music's tempo over the span (kept beats re-timed to it)
+    first_beat: float           # it plays old beats [first_beat, first_beat + p)
+    p: float                    # beats: whole, or a half (a bar of 5/8 is 2.5)
+
+
+def short_bar(old: TempoMap, g0: float, g1: float, moments: Sequence[CutMark],
+              old_moments: Sequence[CutMark], windows: Sequence[tuple[float, float]],
+              left: tuple[float, float, float], right: tuple[float, float, float]
+              ) -> ShortBar | None:
+    """Fill the gap [g0, g1) of the new video with p beats of old music (at least half a
+    bar, fewer than a whole one; whole beats, else a half: 5/8) from one of `windows` = (first old beat, the beat by which
+    it must end), when the old music's cuts and hit points there are the gap's within
+    `SHORT_MOMENT_S`: the music that was under this picture, cut on a beat.
+
+    The tempo is solved over the whole span from the last moment before the gap to the first
+    one after it, so those moments stay on their beats and the kept music between them and
+    the gap re-times a little (at most `GAP_MAX_RATIO` from the old tempo on either side).
+    `left` is (that moment's time, the kept beats from it to g0, the old tempo there),
+    `right` (the moment's time, the kept beats from g1 to it, the old tempo there); where a
+    side has no such moment its span ends at the gap (0 beats). None when nothing fits.
+
+    (New music is not made to fit this way: a gap of new music is solved by the tempo
+    solver, which lands its cuts, and whole bars of it sit better against kept music than a
+    short bar does; measured in docs/CONFORM.md.)"""
+    bpb = old.beats_per_bar
+    (t_l, beats_l, bpm_l), (t_r, beats_r, bpm_r) = left, right
+    span = t_r - t_l
+    if span <= 1e-6 or g1 - g0 <= 1e-6:
+        return None
+    limit = math.log1p(GAP_MAX_RATIO) + 1e-9
+
+    def tempo(p: float) -> float:
+        return 60.0 * (beats_l + p + beats_r) / span
+
+    def worst(p: float) -> float:
+        return max(abs(math.log(tempo(p) / bpm_l)), abs(math.log(tempo(p) / bpm_r)))
+
+    inside = [m for m in moments if g0 - 1e-3 < m.time_s < g1 - 1e-3]
+    # Whole beats (2/4, 3/4) first; else half beats (5/8, 7/8), the way a composer writes a
+    # bar of 5/8 rather than bend the tempo. At least half a bar: a shorter one would run
+    # its grid at more than twice the tempo.
+    whole = [float(p) for p in range((bpb + 1) // 2, bpb)]
+    halves = [p + 0.5 for p in whole]
+    fitting = sorted((p for p in whole if worst(p) <= limit), key=worst) \
+        + sorted((p for p in halves if worst(p) <= limit), key=worst)
+    for p in fitting:
+        bpm = tempo(p)
+        t0 = t_l + 60.0 * beats_l / bpm           # where the gap's music starts, re-timed
+        have = sorted(m.time_s - t0 for m in inside)
+        for first, last in windows:
+            if first < 0 or first + p > last + 1e-6 or any(
+                    int(b // bpb) in old.short_bars for b in (first, first + p - 1e-6)):
+                continue
+            w0 = old.seconds_at(first)
+            want = sorted((old.beat_at(m.time_s) - first) * 60.0 / bpm for m in old_moments
+                          if m.time_s > w0 - SHORT_MOMENT_S
+                          and old.beat_at(m.time_s) < first + p - 1e-6)
+            if len(want) == len(have) and all(abs(a - b) <= SHORT_MOMENT_S
+                                              for a, b in zip(want, have)):
+                grid = bpm * bpb / p
+                tm = TempoMap([TempoSegment(0.0, float(bpb), grid, grid)], bpb, 0.0, {0: p})
+                return ShortBar(tm, bpm, round(first, 6), p)
+    return None
+
+
+def _kept_segments(old: TempoMap, block: KeptBlock, head: tuple[float, float] | None,
+                   tail: tuple[float, float] | None) -> list[TempoSegment]:
+    """A kept block's tempo: the old map's, except its first `head` = (beats, bpm) and last
+    `tail` beats, re-timed at a constant tempo around a short bar (`short_bar`)."""
+    bpb = old.beats_per_bar
+    b0, b1 = block.old_bar_start * bpb, block.old_bar_end * bpb
+    h = head[0] if head else 0.0
+    t = tail[0] if tail else 0.0
+    out: list[TempoSegment] = []
+    if h > 1e-9:
+        out.append(TempoSegment(0.0, h, head[1], head[1]))
+    if b1 - t - (b0 + h) > 1e-9:
+        out += [TempoSegment(seg.start_beat + h, seg.length_beats, seg.start_bpm, seg.end_bpm)
+                for seg in _slice(old, b0 + h, b1 - t)]
+    if t > 1e-9:
+        out.append(TempoSegment(b1 - b0 - t, t, tail[1], tail[1]))
+    return out
 
 
 def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[KeptBlock],
                      moments: Sequence[CutMark], *, bpm_range: tuple[float, float],
                      frame_s: float | None = None,
-                     bar_cost: Callable[[int], float] | None = None) -> SplicePlan:
+                     bar_cost: Callable[[int], float] | None = None,
+                     old_moments: Sequence[CutMark] | None = None) -> SplicePlan:
     """The new tempo map and, per new bar, the old bar it keeps (see the module docstring).
 
     `blocks` are in new-time order and must not overlap; `moments` are the new video's cuts
     and hit points (only those inside gaps matter: kept bars keep their landings).
-    `bar_cost(old_bar)`: how audible giving up that old bar would be (lower is better)."""
+    `bar_cost(old_bar)`: how audible giving up that old bar would be (lower is better).
+    `old_moments`: the old video's cuts and hit points (in old time); with them a gap may be
+    a short bar (the head of an old bar whose moments are the gap's; not of a short bar)."""
     bpb = old.beats_per_bar
     bar_cost = bar_cost or (lambda j: 0.0 if j % 4 == 3 else 1.0)
     blocks = [KeptBlock(b.old_bar_start, b.old_bar_end, b.shift_s) for b in blocks if b.n_bars > 0]
@@ -149,6 +257,24 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
     # `cur_s` is where the music laid so far ends (blocks closer than ADJACENT_S to it are
     # laid straight after it: a few ms of drift rather than a sliver of a bar).
     pieces: list[tuple[str, object]] = []
+    tails: dict[int, tuple[float, float]] = {}     # id(block) -> (its last beats, bpm) re-timed
+    heads_of: dict[int, tuple[float, float]] = {}  # id(block) -> (its first beats, bpm) re-timed
+
+    def _anchor(block: KeptBlock, edge: float, before_gap: bool) -> tuple[float, float, float]:
+        """(time, kept beats between it and the gap, old tempo there): the moment of the
+        new video nearest the gap inside `block` (the kept music before or after it), or the
+        gap's edge itself (0 beats) where the block has none or is re-timed already."""
+        a, b = start_s(block), end_s(block)
+        if before_gap:
+            inside = [m.time_s for m in moments if a - 1e-3 <= m.time_s <= edge + 1e-3]
+            t = max(inside) if inside and id(block) not in heads_of else edge
+        else:
+            inside = [m.time_s for m in moments if edge - 1e-3 <= m.time_s <= b + 1e-3]
+            t = min(inside) if inside else edge
+        beats = abs(old.beat_at(t + block.shift_s) - old.beat_at(edge + block.shift_s))
+        return t, beats, old.bpm_at_beat(old.beat_at(t + block.shift_s)) \
+            * old.short_bars.get(old.bar_at(t + block.shift_s), old.beats_per_bar) / old.beats_per_bar
+
     k = 0
     cur_s: float | None = None          # None: nothing laid yet (the first gap may cut in)
     prev_block: KeptBlock | None = None
@@ -166,6 +292,23 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                 solved = solve_gap(g0, g1, first, nxt is None, before, after)
                 if (solved is not None and solved[1] <= math.log1p(GAP_MAX_RATIO) + 1e-9
                         and not solved[2]):
+                    break
+                fit = None
+                if old_moments is not None and prev_block is not None and nxt is not None:
+                    left, right = _anchor(prev_block, g0, True), _anchor(nxt, g1, False)
+                    # Old music for a short bar: the beats that went on after the kept bars
+                    # before the gap (a shot lost its tail), else those that were under the
+                    # picture the gap shows (the next kept bars' shot lost its head or moved).
+                    last = nxt.old_bar_start * bpb
+                    windows = [(prev_block.old_bar_end * bpb, last),
+                               (float(round(old.beat_at(g0 + nxt.shift_s))), last)]
+                    fit = short_bar(old, g0, g1, moments, old_moments, windows, left, right)
+                if fit is not None:
+                    if left[1] > 1e-9:            # the kept music before it, re-timed
+                        tails[id(prev_block)] = (left[1], fit.bpm)
+                    if right[1] > 1e-9:           # and after it
+                        heads_of[id(nxt)] = (right[1], fit.bpm)
+                    solved = (fit.tempo_map, 0.0, 0, (fit.first_beat, fit.p))
                     break
                 tries += 1
                 # Take a bar from the cheaper neighbour (a phrase end or seam, else any).
@@ -201,7 +344,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
             if solved is None:
                 raise RobinError("The music could not be fitted between the kept bars.",
                                  "Generate the piece again for this video.")
-            pieces.append(("gap", solved[0]))
+            pieces.append(("head", solved) if len(solved) > 3 and solved[3] else ("gap", solved[0]))
             cur_s = g1
         if nxt is None:
             break
@@ -216,21 +359,31 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
     segs: list[TempoSegment] = []
     sources: list[int | None] = []
     gaps: list[tuple[int, int]] = []
+    heads: dict[int, tuple[float, float]] = {}
+    short: dict[int, float] = {}
     offset_s: float | None = None
     beat = 0.0
     for kind, piece in pieces:
-        if kind == "keep":
+        if kind == "head":
+            heads[len(sources)] = piece[3]
+            short[len(sources)] = piece[3][1]
+            sources.append(None)
+            part = list(piece[0].segments)
+        elif kind == "keep":
             if piece.n_bars <= 0:
                 continue
             if offset_s is None:
                 offset_s = old.bar_start_s(piece.old_bar_start) - piece.shift_s
-            part = _slice(old, piece.old_bar_start * bpb, piece.old_bar_end * bpb)
+            part = _kept_segments(old, piece, heads_of.get(id(piece)), tails.get(id(piece)))
+            short.update({len(sources) + j - piece.old_bar_start: q for j, q in old.short_bars.items()
+                          if piece.old_bar_start <= j < piece.old_bar_end})
             sources += list(range(piece.old_bar_start, piece.old_bar_end))
         else:
             tm: TempoMap = piece
             if offset_s is None:
                 offset_s = tm.offset_s
             part = list(tm.segments)
+            short.update({len(sources) + i: q for i, q in tm.short_bars.items()})
             n = int(round(tm.total_beats / bpb))
             gaps.append((len(sources), len(sources) + n))
             sources += [None] * n
@@ -238,5 +391,5 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
             segs.append(TempoSegment(beat + seg.start_beat, seg.length_beats, seg.start_bpm,
                                      seg.end_bpm))
         beat = segs[-1].end_beat
-    tm = TempoMap(segs, bpb, offset_s or 0.0)
-    return SplicePlan(tm, sources, gaps, sorted(set(released)))
+    tm = TempoMap(segs, bpb, offset_s or 0.0, short)
+    return SplicePlan(tm, sources, gaps, sorted(set(released)), heads)

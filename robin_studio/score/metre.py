@@ -1,0 +1,38 @@
+"""Short bars: a bar of p beats (2/4, 3/4, or 5/8 as 2.5) in a piece of bpb beats a bar.
+
+A re-edit that takes part of a bar from a shot leaves a gap of, say, two beats between
+music that is kept. A film composer writes a 2/4 bar there. Our tempo map has one metre, so
+such a bar keeps its bpb grid beats and runs them at bpb/p times the music's tempo
+(`TempoMap.short_bars`, made by `timing.splice`); the p beats of music it holds are laid
+into those grid beats scaled by bpb/p, so they sound at the music's own tempo. Everything
+that writes notes into a short bar (a conform keeping the head of an old bar, a region
+regenerated over it) folds them with `fold_into_short_bar`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from robin_studio.score.types import Note, Role
+
+
+def fold_into_short_bar(notes: dict[Role, list[Note]], p: float, beats_per_bar: int,
+                        first_beat: float = 0.0) -> dict[Role, list[Note]]:
+    """The notes of beats [first_beat, first_beat + p) of a bar (positions relative to its
+    bar line), laid into a short bar of p beats: scaled by bpb/p in grid beats, relative to
+    the short bar's line, and ended at its end. Notes starting outside the p beats are
+    left out."""
+    k = beats_per_bar / float(p)
+    out: dict[Role, list[Note]] = {}
+    for role, ns in notes.items():
+        kept = []
+        for n in ns:
+            rel = n.start_beat - first_beat
+            if not -1e-6 <= rel < p - 1e-6:
+                continue
+            start = round(max(0.0, rel) * k, 6)
+            dur = round(min(n.duration_beats * k, beats_per_bar - start), 6)
+            if dur > 1e-6:
+                kept.append(replace(n, start_beat=start, duration_beats=dur))
+        out[role] = kept
+    return out
