@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from robin_studio.score.metre import fold_into_short_bar
+from robin_studio.score.metre import fold_into_short_bar, written_offset
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.score.types import Note, Role
 from robin_studio.timing.solver import CutMark
@@ -98,6 +98,13 @@ def test_folding_notes_into_a_short_bar_keeps_its_first_beats_at_their_time():
     assert folded[Role.DRUMS] == []
     tail = fold_into_short_bar(notes, 2, 4, first_beat=1.5)
     assert [n.start_beat for n in tail[Role.BASS]] == [0.0, 1.0]
+    # A whole bar written for a short bar gives its last beats, its held notes struck again.
+    assert written_offset(2, 4) == 2 and written_offset(2.5, 4) == 1 and written_offset(3, 4) == 1
+    held = {Role.HARMONY: [Note(0.0, 4.0, 60, 70)], Role.DRUMS: [Note(2.0, 0.25, 36, 90),
+                                                                 Note(3.5, 0.25, 38, 90)]}
+    last = fold_into_short_bar(held, 2, 4, written_offset(2, 4), carry=True)
+    assert last[Role.HARMONY] == [Note(0.0, 4.0, 60, 70)]
+    assert last[Role.DRUMS] == [Note(0.0, 0.5, 36, 90), Note(3.0, 0.5, 38, 90)]
 
 
 def test_a_midi_file_keeps_the_short_bars(tmp_path):

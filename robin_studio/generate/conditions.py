@@ -32,6 +32,7 @@ import numpy as np
 from robin_studio.analysis.types import VideoAnalysis
 from robin_studio.intent.types import Intent, TimedWish
 from robin_studio.score.controls import BarControls
+from robin_studio.score.metre import written_offset
 from robin_studio.score.tempo_map import TempoMap
 from robin_studio.score.types import ROLES, Role
 from robin_studio.timing.grid import ON_BEAT_TOLERANCE_S
@@ -362,8 +363,8 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
                 hits_before[int(hbar) + 1].append(round(float(into) - bpb, 4))
 
     def mark_in_short_bar(t: float, weight: float, hit: bool) -> None:
-        """`mark` in a short bar (`score.metre`): positions in the music's beats, which is
-        how the bar's notes are written before they are laid into its grid."""
+        """`mark` in a short bar (`score.metre`): in the music's beats, placed in the beats of
+        the whole bar written for it that it plays (`written_offset`)."""
         bar, into = tempo_map.music_position(t)
         n = tempo_map.bar_beats(bar)
         within = int(round(into))
@@ -372,12 +373,13 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             if on_beat:
                 return mark(tempo_map.bar_start_s(bar + 1) + 1e-9, weight, hit)
             within = int(np.ceil(n)) - 1
+        off = written_offset(n, bpb)
         if 0 <= bar < n_bars:
             events[bar] += 1
-            accents[bar, within] = max(accents[bar, within], weight if on_beat else 0.3 * weight)
+            accents[bar, within + off] = max(accents[bar, within + off], weight if on_beat else 0.3 * weight)
             if hit:
                 at = float(within) if on_beat else into
-                hits[bar].append((round(float(at), 4), weight >= HIT_WEIGHT))
+                hits[bar].append((round(float(at) + off, 4), weight >= HIT_WEIGHT))
                 if not on_beat and n - into <= HIT_PULL_BEATS and bar + 1 < n_bars:
                     hits_before[bar + 1].append(round(float(into) - n, 4))
 
@@ -394,7 +396,8 @@ def build_controls(analysis: VideoAnalysis, tempo_map: TempoMap, intent: Intent 
             bar, into = tempo_map.music_position(float(h.time_s))
             on = abs(tempo_map.music_seconds(bar, round(into)) - h.time_s) <= ON_BEAT_TOLERANCE_S
             if 0 <= bar < n_bars:
-                strong_points[bar].append(round(float(round(into)) if on else into, 4))
+                off = written_offset(tempo_map.bar_beats(bar), bpb)
+                strong_points[bar].append(round((float(round(into)) if on else into) + off, 4))
         elif h.strong:        # a strong hit point off the bar line brings the chord change
             beat = tempo_map.beat_at(float(h.time_s))
             on = abs(tempo_map.seconds_at(round(beat)) - h.time_s) <= ON_BEAT_TOLERANCE_S

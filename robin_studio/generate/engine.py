@@ -73,7 +73,7 @@ from robin_studio.limits import check_number
 from robin_studio.media.spool import release, spooled_zeros
 from robin_studio.model.interface import BarGenerator, GeneratedBar
 from robin_studio.score.controls import BarControls
-from robin_studio.score.metre import fold_into_short_bar
+from robin_studio.score.metre import fold_into_short_bar, written_offset
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
 from robin_studio.timing.grid import landing_tolerance_s
 
@@ -487,8 +487,8 @@ class _BarWriter:
         notes = self.arrangement.hit_points(notes, controls)
         notes = self.arrangement.settle(bar.bar_index, notes, spb)
         short = self.score.tempo_map.short_bars.get(bar.bar_index)
-        if short:                # a 2/4 bar of a re-edit: its first beats, at the music's tempo
-            notes = fold_into_short_bar(notes, short, bpb)
+        if short:                # a 2/4 bar of a re-edit: the bar's last beats, at the music's tempo
+            notes = fold_into_short_bar(notes, short, bpb, written_offset(short, bpb), carry=True)
         limit = min(self.release_beat if bar.bar_index == self.final_bar else self.end_beat,
                     clip_end_beat if clip_end_beat is not None else math.inf)
         out: dict[Role, list[Note]] = {}

@@ -6,33 +6,46 @@ such a bar keeps its bpb grid beats and runs them at bpb/p times the music's tem
 (`TempoMap.short_bars`, made by `timing.splice`); the p beats of music it holds are laid
 into those grid beats scaled by bpb/p, so they sound at the music's own tempo. Everything
 that writes notes into a short bar (a conform keeping the head of an old bar, a region
-regenerated over it) folds them with `fold_into_short_bar`.
+regenerated over it) folds them with `fold_into_short_bar`: old music from the beats it
+had under that picture, new music from the last beats of a whole bar written for it
+(`written_offset`), whose controls (hits, accents) are placed in those beats.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from robin_studio.score.types import Note, Role
 
 
+def written_offset(p: float, beats_per_bar: int) -> int:
+    """Which beats of a whole bar written for a short bar of p beats it plays: from this beat
+    on (its last whole beats, where a bar's fill and its lead into the next bar are)."""
+    return max(0, beats_per_bar - math.ceil(p))
+
+
 def fold_into_short_bar(notes: dict[Role, list[Note]], p: float, beats_per_bar: int,
-                        first_beat: float = 0.0) -> dict[Role, list[Note]]:
+                        first_beat: float = 0.0, carry: bool = False) -> dict[Role, list[Note]]:
     """The notes of beats [first_beat, first_beat + p) of a bar (positions relative to its
     bar line), laid into a short bar of p beats: scaled by bpb/p in grid beats, relative to
-    the short bar's line, and ended at its end. Notes starting outside the p beats are
-    left out."""
+    the short bar's line, and ended at its end. Notes starting outside the p beats are left
+    out; with `carry`, those sounding into them from before are struck again at its line
+    (a whole bar written for a short bar: its held chord goes on)."""
     k = beats_per_bar / float(p)
     out: dict[Role, list[Note]] = {}
     for role, ns in notes.items():
         kept = []
         for n in ns:
             rel = n.start_beat - first_beat
+            dur = n.duration_beats
+            if carry and rel < -1e-6 and n.start_beat + dur > first_beat + 1e-6:
+                rel, dur = 0.0, n.start_beat + dur - first_beat
             if not -1e-6 <= rel < p - 1e-6:
                 continue
             start = round(max(0.0, rel) * k, 6)
-            dur = round(min(n.duration_beats * k, beats_per_bar - start), 6)
+            dur = round(min(dur * k, beats_per_bar - start), 6)
             if dur > 1e-6:
                 kept.append(replace(n, start_beat=start, duration_beats=dur))
-        out[role] = kept
+        out[role] = sorted(kept)
     return out

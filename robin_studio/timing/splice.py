@@ -122,8 +122,9 @@ def short_bar(old: TempoMap, g0: float, g1: float, moments: Sequence[CutMark],
     side has no such moment its span ends at the gap (0 beats). None when nothing fits.
 
     (New music is not made to fit this way: a gap of new music is solved by the tempo
-    solver, which lands its cuts, and whole bars of it sit better against kept music than a
-    short bar does; measured in docs/CONFORM.md.)"""
+    solver, which lands its cuts. Whole bars and short bars of new music at one tempo over
+    such a span kept more bars but landed fewer cuts and measured rougher seams against
+    the approved piece; docs/CONFORM.md.)"""
     bpb = old.beats_per_bar
     (t_l, beats_l, bpm_l), (t_r, beats_r, bpm_r) = left, right
     span = t_r - t_l
