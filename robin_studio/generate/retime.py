@@ -113,7 +113,9 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
         sources[i] = int(b // bpb)
 
     def keepable(i: int, j: int) -> bool:     # new bar i may keep old bar j note for note
-        return (keep_phrases and j < len(piece.controls) and i not in tm.short_bars
+        # (never the old ending, a cadence that rings out, in the middle of the new piece)
+        return (keep_phrases and j < min(len(piece.controls), len(piece.bars) - 1)
+                and i not in tm.short_bars
                 and j not in old.tempo_map.short_bars
                 and _same_wishes(controls[i], piece.controls[j]))
     arrangement, plan_sources = _arrangement_for_new_bars(arrangement, sources, keepable)
@@ -290,11 +292,12 @@ def _plan_sources(sources: list[int | None], n_plan: int, phrase_start=None,
                 start = right - (m - h)
                 starts = bool(phrase_start(start)) if (phrase_start and 0 <= start <= last
                                                         and h < m) else False
-                return (starts, -abs(h - m / 2))
+                return (starts, -abs(h - m / 2), h)
             h = max(range(lo_h, hi_h + 1), key=score)
         for q in range(m):
             j = left + 1 + q if q < h else right - (m - q)
-            out[r0 + q] = min(max(j, 0), last)
+            # (The old final bar is the ending: only the new final bar plays its plan.)
+            out[r0 + q] = min(max(j, 0), last if r0 + q == n - 1 else max(0, last - 1))
     return out
 
 

@@ -61,11 +61,12 @@ MAX_MIDI_TRACKS = 256
 
 # The score header and track info we embed in text events: checked before use, since a
 # file that claims to be ours may not be.
-_SEGMENT = sc.Tuple((sc.Num(0, 1e6), sc.Num(0, 1e6), sc.Num(20, 400), sc.Num(20, 400)))
+# (Up to 1000 bpm: a short bar's grid runs up to four times the music's tempo, score.metre.)
+_SEGMENT = sc.Tuple((sc.Num(0, 1e6), sc.Num(0, 1e6), sc.Num(20, 1000), sc.Num(20, 1000)))
 _HEADER_SCHEMA = sc.Obj({
     "tempo_map": sc.Obj({"beats_per_bar": sc.Int(1, 32), "offset_s": sc.Num(-60, 3600),
                          "segments": sc.List(_SEGMENT, MAX_TEMPO_EVENTS, 1),
-                         "short_bars": sc.List(sc.Tuple((sc.Int(0, 10**6), sc.Num(1, 32))),
+                         "short_bars": sc.List(sc.Tuple((sc.Int(0, 10**6), sc.Num(0.5, 32))),
                                                MAX_TEMPO_EVENTS)},
                         required=("segments",)),
     "key_tonic": sc.Int(0, 11), "key_mode": sc.Enum(tuple(SCALES)),

@@ -17,7 +17,8 @@ bar from a neighbouring block, preferring bars where a change is least audible (
 end or a section seam, from `bar_cost`), and is solved again.
 
 A short bar is what a film composer writes when a shot loses part of a bar: a bar of 2/4 or
-3/4 (else 5/8 or 7/8). A gap that holds a whole number of beats (or halves; fewer than a bar) at a tempo within
+3/4 (else 5/8 or 7/8; at worst 1/4 or 3/8). A gap that holds a whole number of beats (or
+halves; fewer than a bar) at a tempo within
 `GAP_MAX_RATIO` of the music on either side, solved from the last moment before it to the
 first one after it (so the kept music between re-times a little and its moments stay on
 their beats), plays old music: the beats that followed the kept bars before it (a shot
@@ -109,8 +110,9 @@ def short_bar(old: TempoMap, g0: float, g1: float, moments: Sequence[CutMark],
               old_moments: Sequence[CutMark], windows: Sequence[tuple[float, float]],
               left: tuple[float, float, float], right: tuple[float, float, float]
               ) -> ShortBar | None:
-    """Fill the gap [g0, g1) of the new video with p beats of old music (at least half a
-    bar, fewer than a whole one; whole beats, else a half: 5/8) from one of `windows` = (first old beat, the beat by which
+    """Fill the gap [g0, g1) of the new video with p beats of old music (fewer than a bar:
+    half a bar or more in whole beats, else halves (5/8), else one beat or one and a half)
+    from one of `windows` = (first old beat, the beat by which
     it must end), when the old music's cuts and hit points there are the gap's within
     `SHORT_MOMENT_S`: the music that was under this picture, cut on a beat.
 
@@ -139,13 +141,15 @@ def short_bar(old: TempoMap, g0: float, g1: float, moments: Sequence[CutMark],
         return max(abs(math.log(tempo(p) / bpm_l)), abs(math.log(tempo(p) / bpm_r)))
 
     inside = [m for m in moments if g0 - 1e-3 < m.time_s < g1 - 1e-3]
-    # Whole beats (2/4, 3/4) first; else half beats (5/8, 7/8), the way a composer writes a
-    # bar of 5/8 rather than bend the tempo. At least half a bar: a shorter one would run
-    # its grid at more than twice the tempo.
-    whole = [float(p) for p in range((bpb + 1) // 2, bpb)]
+    # Half a bar or more in whole beats (2/4, 3/4) first; else half beats (5/8, 7/8), the
+    # way a composer writes a bar of 5/8 rather than bend the tempo; else a bar of one beat
+    # or one and a half (1/4, 3/8: a film composer's last resort to catch a cut).
+    half = (bpb + 1) // 2
+    whole = [float(p) for p in range(half, bpb)]
     halves = [p + 0.5 for p in whole]
-    fitting = sorted((p for p in whole if worst(p) <= limit), key=worst) \
-        + sorted((p for p in halves if worst(p) <= limit), key=worst)
+    shortest = [float(p) / 2 for p in range(2, 2 * half)]
+    fitting = [p for group in (whole, halves, shortest)
+               for p in sorted((p for p in group if worst(p) <= limit), key=worst)]
     for p in fitting:
         bpm = tempo(p)
         t0 = t_l + 60.0 * beats_l / bpm           # where the gap's music starts, re-timed
