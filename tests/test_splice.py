@@ -134,3 +134,18 @@ def test_cuts_and_grid_lines_in_a_short_bar_are_on_the_music_beats():
     assert line.on_bar_line                                              # the next bar line
     inside = [g.time_s for g in grid_lines(tm, 5.9, 7.3)]
     assert inside == pytest.approx([6.0, 6.5, 7.0, 7.25])
+
+
+def test_new_bars_between_kept_bars_go_on_from_the_approved_phrase_and_never_play_the_ending():
+    """The plan new bars play (`generate.retime._plan_sources`): one new bar between kept
+    old bars 6 and 10 goes on from 6 (plays 7) rather than jumping away from the approved
+    phrase at once (it played 9: the seam where new music began measured 1.25 of the
+    approved piece's flux, where kept music resumed 0.85); and a bar in the middle of the
+    new piece never plays the old final bar, the ending that rings out."""
+    from robin_studio.generate.retime import _plan_sources
+
+    assert _plan_sources([5, 6, None, 10, 11], 14) == [5, 6, 7, 10, 11]
+    # old bars 0-3, 3 the ending: the new bars after kept bar 2 lead into the ending, and
+    # only the new final bar plays it
+    plan = _plan_sources([0, 1, 2, None, None], 4)
+    assert plan[-1] == 3 and 3 not in plan[:-1]
