@@ -134,6 +134,12 @@ def test_cuts_and_grid_lines_in_a_short_bar_are_on_the_music_beats():
     assert line.on_bar_line                                              # the next bar line
     inside = [g.time_s for g in grid_lines(tm, 5.9, 7.3)]
     assert inside == pytest.approx([6.0, 6.5, 7.0, 7.25])
+    # the tempo report gives the tempo heard, not the short bar's grid
+    from robin_studio.timing.solver import describe_tempo_map
+
+    summary = describe_tempo_map(tm, cuts(6.5), 11.25).summary
+    assert summary.startswith("120.0 bpm, 6 bars of 4/4 (1 short: 5/8)"), summary
+    assert "tempo change" not in summary and tm.mean_bpm() == pytest.approx(120.0)
 
 
 def test_new_bars_between_kept_bars_go_on_from_the_approved_phrase_and_never_play_the_ending():

@@ -102,8 +102,8 @@ class ConformReport:
         for i, p, old_s in self.short_bars:
             metre = f"{int(p)}/4" if float(p).is_integer() else f"{int(2 * p)}/8"
             out.append(f"  bar {i + 1} ({format_time(max(0.0, self.bar_times_s[i]))}) is a bar of "
-                       f"{metre}: the approved music from {format_time(old_s)}, cut on a beat "
-                       f"where its shot was trimmed")
+                       f"{metre} (the approved music from {format_time(old_s)}, cut on a beat), "
+                       f"so the bars after it stay with their picture")
         if self.cuts_off_beat_s:
             out.append("  cuts no longer on a beat (hit where they fall): "
                        + ", ".join(format_time(t) for t in self.cuts_off_beat_s))

@@ -156,7 +156,21 @@ class TempoMap:
 
     def mean_bpm(self) -> float:
         dur = self.end_s - self.offset_s
-        return 60.0 * self.total_beats / dur if dur > 0 else self.segments[0].start_bpm
+        beats = self.total_beats - sum(self.beats_per_bar - p for p in self.short_bars.values())
+        return 60.0 * beats / dur if dur > 0 else self.segments[0].start_bpm
+
+    def music_segments(self) -> list[TempoSegment]:
+        """The segments with the music's tempo (a short bar's grid runs faster: its segment
+        is given at the tempo its beats are heard at), for reports of tempo and its changes."""
+        out = []
+        for seg in self.segments:
+            bar = int(math.floor(seg.start_beat / self.beats_per_bar + 1e-9))
+            p = self.short_bars.get(bar)
+            if p and seg.end_beat <= (bar + 1) * self.beats_per_bar + 1e-6:
+                k = p / self.beats_per_bar
+                seg = TempoSegment(seg.start_beat, seg.length_beats, seg.start_bpm * k, seg.end_bpm * k)
+            out.append(seg)
+        return out
 
     # -- plain-data round trip (projects, caches, JSON) ----------------------------------
     def to_dict(self) -> dict:

@@ -170,7 +170,8 @@ def _append(segs: list[TempoSegment], b0: int, b1: int, t_start: float, t_end: f
 def _count_jumps(tm: TempoMap, below: float | None = None) -> int:
     """Tempo jumps between segments (only those smaller than `below`, if given)."""
     n = 0
-    for a, b in zip(tm.segments, tm.segments[1:]):
+    segs = tm.music_segments()
+    for a, b in zip(segs, segs[1:]):
         d = abs(math.log(b.start_bpm / a.end_bpm))
         if d > 1e-6 and (below is None or d <= math.log1p(below) + 1e-9):
             n += 1
@@ -257,7 +258,8 @@ def describe_tempo_map(tm: TempoMap, cuts: Sequence[CutMark], duration_s: float,
                        frame_s: float | None = None) -> TempoSolution:
     """A `TempoSolution` (landings, summary) for a tempo map made elsewhere: a spliced one
     (`timing.splice`), after a hit point moved or the video was re-edited."""
-    bpms = [s.start_bpm for s in tm.segments] + [s.end_bpm for s in tm.segments]
+    segs = tm.music_segments()
+    bpms = [s.start_bpm for s in segs] + [s.end_bpm for s in segs]
     return _report(tm, list(cuts), duration_s, min(bpms), max(bpms), frame_s)
 
 
@@ -270,13 +272,18 @@ def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi:
     residuals = [a.residual_s for a in aligned]
     on_bar = [a.beat % bpb == 0 for a in aligned]
     jumps = _count_jumps(tm)
-    ramps = sum(abs(math.log(s.end_bpm / s.start_bpm)) > _RAMP_COUNTED for s in tm.segments[:-1])
-    bpms = [s.start_bpm for s in tm.segments] + [s.end_bpm for s in tm.segments]
+    segs = tm.music_segments()
+    ramps = sum(abs(math.log(s.end_bpm / s.start_bpm)) > _RAMP_COUNTED for s in segs[:-1])
+    bpms = [s.start_bpm for s in segs] + [s.end_bpm for s in segs]
     if max(bpms) - min(bpms) < 0.05:
-        tempo_txt = f"{tm.segments[0].start_bpm:.1f} bpm"
+        tempo_txt = f"{segs[0].start_bpm:.1f} bpm"
     else:
         tempo_txt = f"{min(bpms):.1f}-{max(bpms):.1f} bpm (mean {tm.mean_bpm():.1f})"
     parts = [tempo_txt, f"{tm.total_bars} bar{'s' if tm.total_bars != 1 else ''} of {bpb}/4"]
+    if tm.short_bars:          # (a re-edit's short bars: timing.splice)
+        metres = [f"{int(p)}/4" if float(p).is_integer() else f"{int(2 * p)}/8"
+                  for _, p in sorted(tm.short_bars.items())]
+        parts[-1] += f" ({len(metres)} short: {', '.join(metres)})"
     if cuts:
         hit = sum(a.on_beat for a in aligned)
         parts.append(f"{hit}/{len(cuts)} cuts within {ON_BEAT_TOLERANCE_S * 1000:.0f} ms of a beat")
@@ -296,7 +303,7 @@ def _report(tm: TempoMap, cuts: list[CutMark], duration_s: float, lo: float, hi:
     if jumps:
         parts.append(f"{jumps} tempo change{'s' if jumps > 1 else ''} at strong cuts or sections")
     if ramps:
-        biggest = max(abs(math.log(s.end_bpm / s.start_bpm)) for s in tm.segments[:-1])
+        biggest = max(abs(math.log(s.end_bpm / s.start_bpm)) for s in segs[:-1])
         parts.append(f"{ramps} gentle ramp{'s' if ramps > 1 else ''} between cuts "
                      f"(at most {math.expm1(biggest):.1%})")
     if tm.offset_s > 0:
