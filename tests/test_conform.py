@@ -244,12 +244,15 @@ def test_seams_are_no_rougher_than_region_regeneration(seam_flux):
     """Measured alike, the conform's seams are as smooth as region regeneration's, against
     the same music in the approved piece. Before the new bars carried the old phrase across
     each seam (its energy, tune, and its notes where no cut asks otherwise) this read 1.04-1.10
-    against 0.92-0.96 here (docs/CONFORM.md); since, 0.94-1.00 against 0.98."""
+    against 0.92-0.96 here (docs/CONFORM.md); since, 0.94-1.00 against 0.98, which the test
+    allowed (at most 1.05 times region regeneration's). Since new bars between kept bars
+    first go on from the approved phrase (session 8) 0.875 against 0.983: as issue 18 asks,
+    at least as smooth."""
     from robin_studio.eval.metrics_music import seam_flux_over_approved
 
     ours, region = seam_flux_over_approved(*seam_flux["conform"]), seam_flux_over_approved(*seam_flux["region"])
     print(f"seam flux over the approved piece's: conform {ours:.3f}, region {region:.3f}")
-    assert ours <= 1.05 * region
+    assert ours <= region
 
 
 def test_undo_returns_the_old_cut(conformed):

@@ -17,17 +17,16 @@ bar from a neighbouring block, preferring bars where a change is least audible (
 end or a section seam, from `bar_cost`), and is solved again.
 
 A short bar is what a film composer writes when a shot loses part of a bar: a bar of 2/4 or
-3/4 (else 5/8 or 7/8; at worst 1/4 or 3/8). A gap that holds a whole number of beats (or
-halves; fewer than a bar) at a tempo within
-`GAP_MAX_RATIO` of the music on either side, solved from the last moment before it to the
-first one after it (so the kept music between re-times a little and its moments stay on
-their beats), plays old music: the beats that followed the kept bars before it (a shot
-lost its tail), or those that were under the picture it shows (a shot lost its head or
-moved), when the old music's cuts and hit points there are the gap's, within
-`SHORT_MOMENT_S`. Every kept bar after it stays with its picture. The tempo map has one metre, so a short bar of
-p beats is a bar of `beats_per_bar` grid beats at bpb/p times the tempo (`SplicePlan.heads`;
-`generate.retime` lays the head's notes into it, scaled in time, so it sounds at the music's
-own tempo).
+3/4 (else 5/8 or 7/8; at worst 1/4 or 3/8). A gap that holds such a number of beats at a
+tempo within `GAP_MAX_RATIO` of the music on either side (solved from the last moment before
+it to the first one after it, so the kept music between re-times a little and its moments
+stay on their beats) plays old music: the beats that followed the kept bars before it (a
+shot lost its tail), or those that were under the picture it shows (a shot lost its head
+or moved), when the old music's cuts and hit points there are the gap's, within
+`SHORT_MOMENT_S`. Every kept bar after it stays with its picture. The tempo map has one
+metre, so a short bar of p beats is a bar of `beats_per_bar` grid beats at bpb/p times the
+tempo (`TempoMap.short_bars`, `SplicePlan.heads`); `generate.retime` lays the old notes
+into it, scaled in time, so they sound at the music's own tempo (`score.metre`).
 """
 
 from __future__ import annotations
@@ -200,7 +199,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
     and hit points (only those inside gaps matter: kept bars keep their landings).
     `bar_cost(old_bar)`: how audible giving up that old bar would be (lower is better).
     `old_moments`: the old video's cuts and hit points (in old time); with them a gap may be
-    a short bar (the head of an old bar whose moments are the gap's; not of a short bar)."""
+    a short bar of old music whose moments are the gap's (`short_bar`)."""
     bpb = old.beats_per_bar
     bar_cost = bar_cost or (lambda j: 0.0 if j % 4 == 3 else 1.0)
     blocks = [KeptBlock(b.old_bar_start, b.old_bar_end, b.shift_s) for b in blocks if b.n_bars > 0]
