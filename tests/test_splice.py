@@ -35,7 +35,7 @@ def test_a_shot_that_loses_half_a_bar_gets_a_2_4_bar_of_its_own_music():
                             bpm_range=(90, 140), old_moments=cuts(2.0, 6.0, 8.0, 12.0))
     tm = plan.tempo_map
     assert plan.released == []                                   # no kept bar given up
-    assert plan.heads == {3: (12.0, 2)}                          # old beats 12-14: bar 3's head
+    assert plan.short_old_beats == {3: (12.0, 2)}                          # old beats 12-14: bar 3's head
     assert tm.short_bars == {3: 2} and tm.bar_beats(3) == 2
     assert plan.sources[:3] == [0, 1, 2] and plan.sources[4:9] == [4, 5, 6, 7, 8]
     # every kept bar where its picture is, at the old tempo (so its cuts stay on its beats)
@@ -60,7 +60,7 @@ def test_a_trim_that_is_not_a_whole_number_of_beats_re_times_the_kept_music_up_t
                             bpm_range=(90, 140), old_moments=cuts(2.0, 6.0, 11.0))
     tm = plan.tempo_map
     assert plan.released == [] and tm.short_bars == {3: 2}
-    assert plan.heads == {3: (12.0, 2)}           # the music after the cut at 6 s, as before
+    assert plan.short_old_beats == {3: (12.0, 2)}           # the music after the cut at 6 s, as before
     assert tm.music_position(10.15) == (5, pytest.approx(2.0, abs=1e-6))   # its old beat
     slower = 60.0 * (2 + 6) / (10.15 - 6.0)
     assert 0 < 1 - slower / 120.0 <= GAP_MAX_RATIO
@@ -77,7 +77,7 @@ def test_a_new_shot_gets_new_music_not_a_short_bar_of_old_music():
     blocks = [KeptBlock(0, 4, 0.0), KeptBlock(4, 9, -3.0)]
     plan = splice_tempo_map(old, 21.0, blocks, cuts(2.0, 8.0, 11.0, 13.0),
                             bpm_range=(90, 140), old_moments=cuts(2.0, 8.0, 10.0))
-    assert plan.heads == {} and not plan.tempo_map.short_bars
+    assert plan.short_old_beats == {} and not plan.tempo_map.short_bars
     assert plan.released                           # whole bars: kept bars gave way
     assert all(abs(plan.tempo_map.bar_start_s(i + 1) - plan.tempo_map.bar_start_s(i) - BAR_S)
                <= GAP_MAX_RATIO * BAR_S + 1e-6 for i in range(plan.tempo_map.total_bars - 1))

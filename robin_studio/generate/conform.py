@@ -22,8 +22,9 @@ their editor and brings the new version back. `conform(scorer, piece, new_analys
    (`generate.retime`): a new take of the same piece, so the old one is a click away.
 
 The `ConformReport` says which shots matched (and how: unchanged, trimmed, moved,
-repeated, new), what moved, which bars are new, which are short bars, which cuts no longer land on a beat (they
-get a hit where they fall), and which hit points were dropped with the shots they were on.
+repeated, new), what moved, which bars are new, which are short bars, which cuts no longer
+land on a beat (they get a hit where they fall), and which hit points were dropped with the
+shots they were on.
 """
 
 from __future__ import annotations

@@ -105,11 +105,11 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
     by_role = {t.role: t for t in score.tracks}
     bars: list[GeneratedBar | None] = [None] * n_bars
     sources = [j if j is not None and 0 <= j < len(piece.bars) else None for j in sources]
-    # Short bars play a few beats of old music (`SplicePlan.heads`), cut on a beat. For the
-    # plan (chords, form) and the seams they count as the old bar those beats start in.
-    heads = {i: (b, p) for i, (b, p) in plan.heads.items()
+    # Short bars play a few beats of old music (`SplicePlan.short_old_beats`), cut on a beat.
+    # For the plan (chords, form) and the seams they count as the old bar those beats start in.
+    short_old = {i: (b, p) for i, (b, p) in plan.short_old_beats.items()
              if 0 <= i < n_bars and sources[i] is None and 0 <= int(b // bpb) < len(piece.bars)}
-    for i, (b, _) in heads.items():
+    for i, (b, _) in short_old.items():
         sources[i] = int(b // bpb)
 
     def keepable(i: int, j: int) -> bool:     # new bar i may keep old bar j note for note
@@ -136,8 +136,8 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
             controls[i] = replace(controls[i], energy=piece.controls[j].energy,
                                   density=piece.controls[j].density)
     for i, j in enumerate(sources):
-        if j is not None and 0 <= j < len(piece.bars) and i in heads:
-            first, p = heads[i]
+        if j is not None and 0 <= j < len(piece.bars) and i in short_old:
+            first, p = short_old[i]
             rel = fold_into_short_bar({t.role: t.notes for t in old.tracks}, p, bpb, first)
             for role, ns in rel.items():
                 by_role[role].notes.extend(replace(n, start_beat=round(n.start_beat + i * bpb, 6))
@@ -234,8 +234,8 @@ def retime_piece(scorer: Scorer, piece: Piece, analysis: VideoAnalysis, plan: Sp
                       and sources[i - 1] is not None and sources[i] != sources[i - 1] + 1})
     report(1.0, "done")
     return RetimeResult(piece, take, replace(plan, sources=list(sources)), new_idx,
-                        [i for i in range(n_bars) if sources[i] is not None and i not in heads],
-                        seams, plan_sources, {i: heads[i] for i in sorted(heads)})
+                        [i for i in range(n_bars) if sources[i] is not None and i not in short_old],
+                        seams, plan_sources, {i: short_old[i] for i in sorted(short_old)})
 
 
 def _plan_sources(sources: list[int | None], n_plan: int, phrase_start=None,

@@ -57,9 +57,9 @@ class TempoMap:
     beats_per_bar: int = 4
     offset_s: float = 0.0
     # Short bars (a bar of 2/4 or 5/8 in a 4/4 piece, where a re-edit took part of a bar: see
-    # `timing.splice`): bar index -> the p beats of music it holds (whole or half beats). Its beats_per_bar grid
-    # beats run at beats_per_bar/p times the music's tempo, and its notes are laid into
-    # them scaled (`score.metre`), so it sounds at the music's own tempo.
+    # `timing.splice`): bar index -> the p beats of music it holds (whole or half beats). Its
+    # beats_per_bar grid beats run at beats_per_bar/p times the music's tempo, and its notes
+    # are laid into them scaled (`score.metre`), so it sounds at the music's own tempo.
     short_bars: dict[int, float] = field(default_factory=dict)
     _start_s: list[float] = field(default_factory=list, init=False, repr=False, compare=False)
     _start_beat: list[float] = field(default_factory=list, init=False, repr=False, compare=False)

@@ -25,8 +25,8 @@ shot lost its tail), or those that were under the picture it shows (a shot lost 
 or moved), when the old music's cuts and hit points there are the gap's, within
 `SHORT_MOMENT_S`. Every kept bar after it stays with its picture. The tempo map has one
 metre, so a short bar of p beats is a bar of `beats_per_bar` grid beats at bpb/p times the
-tempo (`TempoMap.short_bars`, `SplicePlan.heads`); `generate.retime` lays the old notes
-into it, scaled in time, so they sound at the music's own tempo (`score.metre`).
+tempo (`TempoMap.short_bars`, `SplicePlan.short_old_beats`); `generate.retime` lays the old
+notes into it, scaled in time, so they sound at the music's own tempo (`score.metre`).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ class SplicePlan:
     released: list[int] = field(default_factory=list)   # old bars given up to make gaps fit
     # short bars: new bar -> (old beat, p): it plays old beats [old beat, old beat + p), its
     # bpb grid beats at bpb/p times their tempo (see the module docstring)
-    heads: dict[int, tuple[float, float]] = field(default_factory=dict)
+    short_old_beats: dict[int, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def kept_bars(self) -> int:
@@ -261,8 +261,9 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
     # `cur_s` is where the music laid so far ends (blocks closer than ADJACENT_S to it are
     # laid straight after it: a few ms of drift rather than a sliver of a bar).
     pieces: list[tuple[str, object]] = []
-    tails: dict[int, tuple[float, float]] = {}     # id(block) -> (its last beats, bpm) re-timed
-    heads_of: dict[int, tuple[float, float]] = {}  # id(block) -> (its first beats, bpm) re-timed
+    # Kept blocks re-timed around a short bar: id(block) -> (its last / first beats, bpm).
+    retimed_tails: dict[int, tuple[float, float]] = {}
+    retimed_heads: dict[int, tuple[float, float]] = {}
 
     def _anchor(block: KeptBlock, edge: float, before_gap: bool) -> tuple[float, float, float]:
         """(time, kept beats between it and the gap, old tempo there): the moment of the
@@ -271,7 +272,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
         a, b = start_s(block), end_s(block)
         if before_gap:
             inside = [m.time_s for m in moments if a - 1e-3 <= m.time_s <= edge + 1e-3]
-            t = max(inside) if inside and id(block) not in heads_of else edge
+            t = max(inside) if inside and id(block) not in retimed_heads else edge
         else:
             inside = [m.time_s for m in moments if edge - 1e-3 <= m.time_s <= b + 1e-3]
             t = min(inside) if inside else edge
@@ -309,9 +310,9 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                     fit = short_bar(old, g0, g1, moments, old_moments, windows, left, right)
                 if fit is not None:
                     if left[1] > 1e-9:            # the kept music before it, re-timed
-                        tails[id(prev_block)] = (left[1], fit.bpm)
+                        retimed_tails[id(prev_block)] = (left[1], fit.bpm)
                     if right[1] > 1e-9:           # and after it
-                        heads_of[id(nxt)] = (right[1], fit.bpm)
+                        retimed_heads[id(nxt)] = (right[1], fit.bpm)
                     solved = (fit.tempo_map, 0.0, 0, (fit.first_beat, fit.p))
                     break
                 tries += 1
@@ -320,7 +321,10 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                 options = []
                 # (The first kept block may go entirely: the gap then starts the piece.)
                 only_first = len(pieces) == 1 and pieces[0][1] is prev_block
-                if prev_block is not None and (prev_block.n_bars > 1 or only_first):
+                # (Not into the beats of a block re-timed around a short bar before it.)
+                held = retimed_heads.get(id(prev_block), (0.0,))[0] if prev_block else 0.0
+                if (prev_block is not None and (prev_block.n_bars > 1 or only_first)
+                        and (prev_block.n_bars - 1) * bpb >= held - 1e-6):
                     options.append((bar_cost(prev_block.old_bar_end - 1) + taken[0], 0))
                 if nxt is not None and nxt.n_bars > 0:
                     options.append((bar_cost(nxt.old_bar_start) + taken[1], 1))
@@ -363,13 +367,13 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
     segs: list[TempoSegment] = []
     sources: list[int | None] = []
     gaps: list[tuple[int, int]] = []
-    heads: dict[int, tuple[float, float]] = {}
+    short_old: dict[int, tuple[float, float]] = {}
     short: dict[int, float] = {}
     offset_s: float | None = None
     beat = 0.0
     for kind, piece in pieces:
         if kind == "head":
-            heads[len(sources)] = piece[3]
+            short_old[len(sources)] = piece[3]
             short[len(sources)] = piece[3][1]
             sources.append(None)
             part = list(piece[0].segments)
@@ -378,7 +382,8 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                 continue
             if offset_s is None:
                 offset_s = old.bar_start_s(piece.old_bar_start) - piece.shift_s
-            part = _kept_segments(old, piece, heads_of.get(id(piece)), tails.get(id(piece)))
+            part = _kept_segments(old, piece, retimed_heads.get(id(piece)),
+                                  retimed_tails.get(id(piece)))
             short.update({len(sources) + j - piece.old_bar_start: q for j, q in old.short_bars.items()
                           if piece.old_bar_start <= j < piece.old_bar_end})
             sources += list(range(piece.old_bar_start, piece.old_bar_end))
@@ -396,4 +401,4 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                                      seg.end_bpm))
         beat = segs[-1].end_beat
     tm = TempoMap(segs, bpb, offset_s or 0.0, short)
-    return SplicePlan(tm, sources, gaps, sorted(set(released)), heads)
+    return SplicePlan(tm, sources, gaps, sorted(set(released)), short_old)
