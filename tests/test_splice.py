@@ -107,18 +107,40 @@ def test_folding_notes_into_a_short_bar_keeps_its_first_beats_at_their_time():
     assert last[Role.DRUMS] == [Note(0.0, 0.5, 36, 90), Note(3.0, 0.5, 38, 90)]
 
 
-def test_a_midi_file_keeps_the_short_bars(tmp_path):
+def test_a_midi_file_shows_a_short_bar_as_the_metre_and_tempo_heard_and_reads_back_exactly(tmp_path):
+    """Exported MIDI: a DAW sees a bar of 2/4 at the piece's 120 bpm (not a 4/4 bar at 240),
+    every note where the app plays it; our own reader gets the score's grid back."""
+    import mido
+
     from robin_studio.score.midi_io import read_midi, write_midi
     from robin_studio.score.types import Score, Track
 
     tm = TempoMap([TempoSegment(0, 12, 120, 120), TempoSegment(12, 4, 240, 240),
                    TempoSegment(16, 8, 120, 120)], 4, 0.0, {3: 2})
-    score = Score(tempo_map=tm, tracks=[Track(role=Role.BASS, program=33,
-                                              notes=[Note(12.0, 2.0, 40, 90)])])
+    notes = [Note(11.0, 1.0, 40, 90), Note(12.0, 2.0, 43, 90), Note(14.0, 2.0, 45, 80),
+             Note(16.0, 1.0, 47, 90), Note(20.5, 0.5, 48, 70)]
+    score = Score(tempo_map=tm, tracks=[Track(role=Role.BASS, program=33, notes=notes)])
     write_midi(score, tmp_path / "s.mid")
+    mid = mido.MidiFile(tmp_path / "s.mid")
+    tpb = mid.ticks_per_beat
+    conductor, ticks = [], 0
+    for msg in mid.tracks[0]:
+        ticks += msg.time
+        conductor.append((ticks, msg))
+    metres = [(t / tpb, m.numerator, m.denominator) for t, m in conductor if m.type == "time_signature"]
+    assert metres == [(0.0, 4, 4), (12.0, 2, 4), (14.0, 4, 4)]
+    assert {round(mido.tempo2bpm(m.tempo), 3) for _, m in conductor if m.type == "set_tempo"} == {120.0}
+    ons, t = [], 0
+    for msg in mid.tracks[1]:
+        t += msg.time
+        if msg.type == "note_on" and msg.velocity:
+            ons.append(mido.tick2second(t, tpb, 500000))          # 120 bpm throughout
+    assert ons == pytest.approx([tm.seconds_at(n.start_beat) for n in notes], abs=1e-3)
     back = read_midi(tmp_path / "s.mid")
-    assert back.tempo_map.short_bars == {3: 2}
-    assert back.tempo_map.to_dict() == tm.to_dict()
+    assert back.tempo_map.short_bars == {3: 2} and back.tempo_map.to_dict() == tm.to_dict()
+    assert [(n.start_beat, n.duration_beats, n.pitch) for n in back.tracks[0].notes] == \
+        [(n.start_beat, n.duration_beats, n.pitch) for n in notes]
+    assert not back.meta["warnings"]
     assert TempoMap.from_dict(tm.to_dict()) == tm
     assert "short_bars" not in old_map().to_dict()          # ordinary maps write as before
 

@@ -49,3 +49,48 @@ def fold_into_short_bar(notes: dict[Role, list[Note]], p: float, beats_per_bar: 
                 kept.append(replace(n, start_beat=start, duration_beats=dur))
         out[role] = sorted(kept)
     return out
+
+
+def music_beats(tempo_map) -> tuple:
+    """(to_music, from_music): a grid beat of `tempo_map` as the music's beat counted from
+    the start (a short bar holds p of them, not bpb), and back. With no short bars both are
+    the identity. A MIDI file is written in the music's beats, with a 2/4 (or 5/8...) bar
+    where a short bar is, so a DAW shows the metre and the tempo that are heard."""
+    bpb = tempo_map.beats_per_bar
+    shorts = sorted(tempo_map.short_bars.items())
+
+    def to_music(g: float) -> float:
+        shift = 0.0
+        for i, p in shorts:
+            if g < i * bpb:
+                break
+            if g < (i + 1) * bpb:
+                return i * bpb - shift + (g - i * bpb) * p / bpb
+            shift += bpb - p
+        return g - shift
+
+    def from_music(m: float) -> float:
+        shift = 0.0
+        for i, p in shorts:
+            start = i * bpb - shift
+            if m < start:
+                break
+            if m < start + p:
+                return i * bpb + (m - start) * bpb / p
+            shift += bpb - p
+        return m + shift
+
+    return to_music, from_music
+
+
+def music_tempo_map(tempo_map):
+    """`tempo_map` counted in the music's beats (`music_beats`): each short bar's segment is
+    p beats long at the tempo heard; every time is the same."""
+    from robin_studio.score.tempo_map import TempoMap, TempoSegment
+
+    to_music, _ = music_beats(tempo_map)
+    segs = []
+    for seg, heard in zip(tempo_map.segments, tempo_map.music_segments()):
+        a, b = to_music(seg.start_beat), to_music(seg.end_beat)
+        segs.append(TempoSegment(a, b - a, heard.start_bpm, heard.end_bpm))
+    return TempoMap(segs, tempo_map.beats_per_bar, tempo_map.offset_s)

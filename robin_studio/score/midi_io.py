@@ -42,6 +42,7 @@ from robin_studio import schema as sc
 from robin_studio.errors import MediaError
 from robin_studio.score.expression import (GLIDE_MAX_SEMITONES, TICKS_PER_BEAT, glide_bends, perform_score,
                                           snap_to_ticks)
+from robin_studio.score.metre import music_beats, music_tempo_map
 from robin_studio.score.tempo_map import TempoMap, TempoSegment
 from robin_studio.score.theory import SCALES, estimate_key
 from robin_studio.score.types import ROLES, Note, Role, Score, Track
@@ -168,6 +169,9 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         lead_ticks = -max(0, int(round(tm.beat_at(0.0) * tpb)))
     last_note = max((n.end_beat for t in score.tracks for n in t.notes), default=0.0)
     end_beat = max(tm.total_beats, last_note, 1.0)
+    # Short bars (a re-edit's 2/4 bar: score.metre) are written as the music is heard: in
+    # its beats, with their metre and tempo; our own header keeps the score's grid.
+    beat_of, _ = music_beats(tm)
 
     conductor: list[tuple[int, int, mido.MetaMessage]] = []   # (tick, order, msg)
     header = {
@@ -194,8 +198,14 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         us = int(round(tm.offset_s * 1e6 / (lead_ticks / tpb)))
         conductor.append((0, 4, mido.MetaMessage("set_tempo", tempo=max(1, min(0xFFFFFF, us)))))
         conductor.append((lead_ticks, 0, mido.MetaMessage("marker", text="beat 0")))
-    for tick, us in _tempo_events(tm, end_beat, lead_ticks):
+    heard = music_tempo_map(tm) if tm.short_bars else tm
+    for tick, us in _tempo_events(heard, beat_of(end_beat), lead_ticks):
         conductor.append((tick, 5, mido.MetaMessage("set_tempo", tempo=us)))
+    for i, p in sorted(tm.short_bars.items()):
+        short = (int(p), 4) if float(p).is_integer() else (int(round(2 * p)), 8)
+        for at, (n_, d_) in ((i, short), (i + 1, (num, den))):
+            conductor.append((max(0, lead_ticks + int(round(beat_of(at * tm.beats_per_bar) * tpb))), 2,
+                              mido.MetaMessage("time_signature", numerator=n_, denominator=d_)))
     mid.tracks.append(_to_track(conductor))
 
     performances = perform_score(score)
@@ -211,7 +221,7 @@ def score_to_midi(score: Score) -> mido.MidiFile:
         pre_roll = []      # notes that start before the file (exactly, for our own reader)
         performed = []     # what the performance changed (as written, for our own reader)
         for cc in performance.controls:      # pedal, swells, legato, portamento as played
-            tick = max(0, lead_ticks + int(round(cc.beat * tpb)))
+            tick = max(0, lead_ticks + int(round(beat_of(cc.beat) * tpb)))
             evs.append((tick, 15, mido.Message("control_change", channel=chan, control=int(cc.controller),
                                                value=int(max(0, min(127, cc.value))))))
         bends = glide_bends(track, score.beats_per_bar, (score.meta or {}).get("style"), tm.seconds_at, tm.beat_at)
@@ -219,18 +229,19 @@ def score_to_midi(score: Score) -> mido.MidiFile:
             for k, (control, value) in enumerate(((101, 0), (100, 0), (6, GLIDE_MAX_SEMITONES), (38, 0))):
                 evs.append((0, 5 + k / 10, mido.Message("control_change", channel=chan, control=control, value=value)))
             for beat, value in bends:
-                tick = max(0, lead_ticks + int(round(beat * tpb)))
+                tick = max(0, lead_ticks + int(round(beat_of(beat) * tpb)))
                 evs.append((tick, 16, mido.Message("pitchwheel", channel=chan, pitch=int(value))))
         # The notes as played. (The performance leaves a note that starts before the file
         # as written: `pre_roll` keeps it exactly, as the score had it.)
         original = {snap_to_ticks(o): o for o in track.notes}
         for n, w in zip(performance.notes, performance.written):
             if n != w:
-                performed.append([int(round(n.start_beat * tpb)), int(n.pitch), int(max(1, min(127, n.velocity))),
-                                  int(round(w.start_beat * tpb)), int(round(w.end_beat * tpb)),
+                performed.append([int(round(beat_of(n.start_beat) * tpb)), int(n.pitch),
+                                  int(max(1, min(127, n.velocity))),
+                                  int(round(beat_of(w.start_beat) * tpb)), int(round(beat_of(w.end_beat) * tpb)),
                                   int(max(1, min(127, w.velocity)))])
-            on = lead_ticks + int(round(n.start_beat * tpb))
-            off = max(on + 1, lead_ticks + int(round(n.end_beat * tpb)))
+            on = lead_ticks + int(round(beat_of(n.start_beat) * tpb))
+            off = max(on + 1, lead_ticks + int(round(beat_of(n.end_beat) * tpb)))
             if on < 0:
                 o = original.get(w, w)
                 pre_roll.append([o.start_beat, o.duration_beats, o.pitch, o.velocity])
@@ -456,7 +467,8 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
     for t, n_, d_ in time_sigs:
         if not distinct or distinct[-1][1:] != (n_, d_):
             distinct.append((t, n_, d_))
-    if len(distinct) > 1:
+    ours_short = bool(header and header["tempo_map"].get("short_bars"))
+    if len(distinct) > 1 and not ours_short:          # (our short bars: read back below)
         warnings.append("metre changes: " + ", ".join(f"{n_}/{d_} at beat {(t - lead_ticks) / tpb:g}"
                                                        for t, n_, d_ in distinct) + "; bars use the first")
     quarters = num * 4 / den
@@ -498,6 +510,12 @@ def midi_to_score(mid: mido.MidiFile, source: str = "") -> Score:
     last_beat = max((n.end_beat for t in tracks for n in t.notes), default=float(beats_per_bar))
     if header is not None:
         tm = TempoMap.from_dict(header["tempo_map"])
+        if tm.short_bars:          # written in the music's beats: back to the score's grid
+            _, grid_of = music_beats(tm)
+            for t in tracks:
+                t.notes = sorted(Note(round(grid_of(n.start_beat), 6),
+                                      round(grid_of(n.end_beat) - grid_of(n.start_beat), 6),
+                                      n.pitch, n.velocity) for n in t.notes)
         tonic, mode = int(header["key_tonic"]), str(header["key_mode"])
         beats_per_bar = int(header.get("beats_per_bar", beats_per_bar))
         num, den = header.get("time_signature", (num, den))
