@@ -14,10 +14,10 @@ their editor and brings the new version back. `conform(scorer, piece, new_analys
    old bars that lie wholly inside it, moved with their picture (`timing.splice`); the old
    final bar is never kept, so the ending is rebuilt on the new last frame.
 3. Solves the tempo of every gap between kept bars (new shots, seams, the ending) so that
-   its cuts land. A gap of part of a bar (a shot lost part of a bar) becomes a short bar,
-   a 2/4 or 3/4 bar playing the head of the old bar that was under that picture; where
-   neither whole bars nor a short bar fit, the gap takes bars from neighbouring kept music,
-   least audible first (section seams, phrase ends).
+   its cuts land. A gap of part of a bar (a shot lost part of a bar) becomes a short bar
+   (2/4 or 3/4, else 5/8, at worst 1/4) playing the old music of that picture, cut on a
+   beat; where neither whole bars nor a short bar fit, the gap takes bars from
+   neighbouring kept music, least audible first (section seams, phrase ends).
 4. Generates the gap bars with their neighbours as context and renders the piece again
    (`generate.retime`): a new take of the same piece, so the old one is a click away.
 
