@@ -127,6 +127,11 @@ class TempoMap:
         """How many of the music's beats `bar_index` holds (fewer in a short bar)."""
         return self.short_bars.get(bar_index, self.beats_per_bar)
 
+    def music_bpm_at_beat(self, beat: float) -> float:
+        """The tempo heard at a grid beat (in a short bar its grid runs bpb/p times faster)."""
+        bar = int(math.floor(beat / self.beats_per_bar + 1e-9))
+        return self.bpm_at_beat(beat) * self.bar_beats(bar) / self.beats_per_bar
+
     def music_position(self, seconds: float) -> tuple[int, float]:
         """(bar, the music's beats into it) at a time: in a short bar the grid beats are
         scaled back to the music's (in any other bar the two are the same)."""

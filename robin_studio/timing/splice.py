@@ -93,7 +93,7 @@ def _bar_bpm(tm: TempoMap, bar: int, end: bool) -> float:
     """The music's tempo at the start (or end) of `bar` (a short bar's grid runs faster)."""
     bpb = tm.beats_per_bar
     beat = min(max(0.0, (bar + (1 if end else 0)) * bpb - (1e-6 if end else 0.0)), tm.total_beats)
-    return tm.bpm_at_beat(beat) * tm.short_bars.get(bar, bpb) / bpb
+    return tm.music_bpm_at_beat(beat)
 
 
 @dataclass
@@ -276,9 +276,8 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
         else:
             inside = [m.time_s for m in moments if edge - 1e-3 <= m.time_s <= b + 1e-3]
             t = min(inside) if inside else edge
-        beats = abs(old.beat_at(t + block.shift_s) - old.beat_at(edge + block.shift_s))
-        return t, beats, old.bpm_at_beat(old.beat_at(t + block.shift_s)) \
-            * old.short_bars.get(old.bar_at(t + block.shift_s), old.beats_per_bar) / old.beats_per_bar
+        at = old.beat_at(t + block.shift_s)
+        return t, abs(at - old.beat_at(edge + block.shift_s)), old.music_bpm_at_beat(at)
 
     k = 0
     cur_s: float | None = None          # None: nothing laid yet (the first gap may cut in)
@@ -291,6 +290,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
         if g1 - g0 > ADJACENT_S or (nxt is None and first):
             tries = 0
             taken = [0, 0]
+            old_beats = None         # (first old beat, p) when the gap is a short bar of old music
             while True:
                 before = _bar_bpm(old, prev_block.old_bar_end - 1, True) if prev_block else None
                 after = _bar_bpm(old, nxt.old_bar_start, False) if nxt is not None else None
@@ -313,7 +313,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                         retimed_tails[id(prev_block)] = (left[1], fit.bpm)
                     if right[1] > 1e-9:           # and after it
                         retimed_heads[id(nxt)] = (right[1], fit.bpm)
-                    solved = (fit.tempo_map, 0.0, 0, (fit.first_beat, fit.p))
+                    solved, old_beats = (fit.tempo_map, 0.0, 0), (fit.first_beat, fit.p)
                     break
                 tries += 1
                 # Take a bar from the cheaper neighbour (a phrase end or seam, else any).
@@ -352,7 +352,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
             if solved is None:
                 raise RobinError("The music could not be fitted between the kept bars.",
                                  "Generate the piece again for this video.")
-            pieces.append(("head", solved) if len(solved) > 3 and solved[3] else ("gap", solved[0]))
+            pieces.append(("gap", (solved[0], old_beats)))
             cur_s = g1
         if nxt is None:
             break
@@ -372,12 +372,7 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
     offset_s: float | None = None
     beat = 0.0
     for kind, piece in pieces:
-        if kind == "head":
-            short_old[len(sources)] = piece[3]
-            short[len(sources)] = piece[3][1]
-            sources.append(None)
-            part = list(piece[0].segments)
-        elif kind == "keep":
+        if kind == "keep":
             if piece.n_bars <= 0:
                 continue
             if offset_s is None:
@@ -388,13 +383,16 @@ def splice_tempo_map(old: TempoMap, new_duration_s: float, blocks: Sequence[Kept
                           if piece.old_bar_start <= j < piece.old_bar_end})
             sources += list(range(piece.old_bar_start, piece.old_bar_end))
         else:
-            tm: TempoMap = piece
+            tm, old_beats = piece      # (a short bar of old music: the old beats it plays)
             if offset_s is None:
                 offset_s = tm.offset_s
             part = list(tm.segments)
             short.update({len(sources) + i: q for i, q in tm.short_bars.items()})
             n = int(round(tm.total_beats / bpb))
-            gaps.append((len(sources), len(sources) + n))
+            if old_beats is None:
+                gaps.append((len(sources), len(sources) + n))
+            else:
+                short_old[len(sources)] = old_beats
             sources += [None] * n
         for seg in part:
             segs.append(TempoSegment(beat + seg.start_beat, seg.length_beats, seg.start_bpm,
